@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+mod cache;
+mod chain;
+mod clock;
+mod cose;
+mod document;
+mod error;
+mod input;
+mod key;
+pub mod nsm;
+mod payload;
+mod policy;
+mod verifier;
+
+#[cfg(feature = "danger-dev-nsm")]
+pub mod dev;
+
+pub use cache::CertCache;
+pub use chain::{AWS_ROOT_G1_SHA256, TrustedRoot};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use document::{AttestationDocument, Pcr, VerifiedDocument};
+pub use error::{ChainError, Error, Malformed, NsmError, PolicyError, SignatureError};
+pub use input::{MAX_DOCUMENT_LEN, decode_input};
+pub use key::{EnclaveKey, SECP256K1_UNCOMPRESSED_LEN};
+pub use payload::{MAX_CABUNDLE, MAX_FIELD_LEN, MAX_PCRS, PCR_LEN};
+pub use policy::{DEFAULT_MAX_AGE_MS, MIN_TIMESTAMP_MS, Policy};
+pub use verifier::{DEFAULT_CACHE_CAPACITY, Verifier, peek_timestamp};
