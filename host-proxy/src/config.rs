@@ -1,0 +1,267 @@
+//! The TOML configuration: parsed into raw serde types, then resolved into a
+//! [`Config`] whose values are all known to be usable ("parse, don't validate").
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::addr::{Endpoint, VSOCK_CID_ANY};
+use crate::policy::AddressPolicy;
+
+/// Smallest and largest per-direction copy buffer a route may ask for.
+pub const BUFFER_RANGE: std::ops::RangeInclusive<usize> = 4096..=4 << 20;
+
+/// A validated proxy configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Where `/metrics` and `/healthz` are served (`None`: not served).
+    pub admin: Option<Endpoint>,
+    /// How long open connections may finish after SIGTERM before they are cut.
+    pub drain_timeout: Duration,
+    /// The routes, in file order.
+    pub routes: Vec<Route>,
+}
+
+/// One listener mapped to one upstream.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Route {
+    /// Unique name, used in logs and metric labels.
+    pub name: String,
+    /// Where the proxy accepts connections.
+    pub listen: Endpoint,
+    /// The single destination those connections are forwarded to.
+    pub connect: Endpoint,
+    /// Which resolved addresses of a `tcp:` upstream may be dialled.
+    pub policy: AddressPolicy,
+    /// Connections open at once; one more is refused immediately.
+    pub max_connections: usize,
+    /// A connection that moves no byte either way for this long is closed.
+    pub idle_timeout: Duration,
+    /// Time allowed for resolving and connecting to the upstream.
+    pub connect_timeout: Duration,
+    /// Largest copy buffer per direction (buffers start small and grow to this).
+    pub buffer_size: usize,
+    /// Move bytes with splice(2) when both sides are TCP or Unix sockets.
+    pub zero_copy: bool,
+}
+
+/// Why a configuration is rejected. Each message names the route and field.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The path given.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// TOML syntax, unknown field, wrong type or malformed address.
+    #[error("{0}")]
+    Syntax(#[from] toml::de::Error),
+    /// No `[[route]]` table.
+    #[error("no [[route]] is configured: the proxy would forward nothing")]
+    NoRoutes,
+    /// A value is out of range or inconsistent.
+    #[error("{place}: {problem}")]
+    Invalid {
+        /// `route "name"`, or the top-level table.
+        place: String,
+        /// What is wrong, and what would be accepted.
+        problem: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    admin: Option<RawAdmin>,
+    #[serde(default)]
+    drain_timeout: Option<RawDuration>,
+    #[serde(default)]
+    defaults: RawLimits,
+    #[serde(default, rename = "route")]
+    routes: Vec<RawRoute>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    listen: Endpoint,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_connections: Option<usize>,
+    idle_timeout: Option<RawDuration>,
+    connect_timeout: Option<RawDuration>,
+    buffer_size: Option<usize>,
+    zero_copy: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    name: String,
+    listen: Endpoint,
+    connect: Endpoint,
+    allow: Option<Vec<IpNet>>,
+    #[serde(flatten)]
+    limits: RawLimits,
+}
+
+/// A duration written `250ms`, `30s`, `5m` or `1h`.
+#[derive(Clone, Copy)]
+struct RawDuration(Duration);
+
+impl<'de> Deserialize<'de> for RawDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s).map(RawDuration).map_err(serde::de::Error::custom)
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}`: expected a duration like `250ms`, `30s`, `5m` or `1h`"))?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("`{s}`: unit must be ms, s, m or h")),
+    };
+    Ok(d)
+}
+
+const DEFAULT_MAX_CONNECTIONS: usize = 256;
+const DEFAULT_IDLE: Duration = Duration::from_secs(300);
+const DEFAULT_CONNECT: Duration = Duration::from_secs(10);
+const DEFAULT_BUFFER: usize = 128 << 10;
+const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+const MAX_CONNECTIONS_CAP: usize = 1 << 20;
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text)
+    }
+
+    /// Parses and validates configuration text.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text)?;
+        resolve(raw)
+    }
+}
+
+fn invalid(place: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        place: place.into(),
+        problem: problem.into(),
+    }
+}
+
+fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
+    if raw.routes.is_empty() {
+        return Err(ConfigError::NoRoutes);
+    }
+    let defaults = raw.defaults;
+    let mut names = HashSet::new();
+    let mut listens = HashSet::new();
+    if let Some(admin) = &raw.admin {
+        check_listen("[admin]", &admin.listen)?;
+        if matches!(admin.listen, Endpoint::Vsock { .. }) {
+            return Err(invalid("[admin]", "listen must be tcp: or unix:, the enclave has no business with metrics"));
+        }
+        listens.insert(admin.listen.clone());
+    }
+    let mut routes = Vec::with_capacity(raw.routes.len());
+    for r in raw.routes {
+        let place = format!("route \"{}\"", r.name);
+        if r.name.is_empty() || !r.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(invalid(place, "name must be non-empty ASCII letters, digits, `-` or `_`"));
+        }
+        if !names.insert(r.name.clone()) {
+            return Err(invalid(place, "duplicate route name"));
+        }
+        check_listen(&place, &r.listen)?;
+        if !listens.insert(r.listen.clone()) {
+            return Err(invalid(place, format!("listen address {} is already used", r.listen)));
+        }
+        if let Endpoint::Vsock { cid, .. } = r.connect {
+            if cid == VSOCK_CID_ANY {
+                return Err(invalid(place, "connect: `vsock:any` is not a destination; give the enclave's CID"));
+            }
+        }
+        let policy = match (&r.connect, r.allow) {
+            (Endpoint::Tcp { .. }, None) => AddressPolicy::PublicOnly,
+            (Endpoint::Tcp { .. }, Some(nets)) if nets.is_empty() => {
+                return Err(invalid(place, "allow = [] would refuse every connection; omit it for public addresses only"));
+            }
+            (Endpoint::Tcp { .. }, Some(nets)) => AddressPolicy::Networks(nets),
+            (_, Some(_)) => return Err(invalid(place, "allow only applies to tcp: upstreams")),
+            (_, None) => AddressPolicy::PublicOnly,
+        };
+        let pick = |own: Option<usize>, def: Option<usize>, fallback| own.or(def).unwrap_or(fallback);
+        let pick_d = |own: Option<RawDuration>, def: Option<RawDuration>, fallback| own.or(def).map_or(fallback, |d| d.0);
+        let max_connections = pick(r.limits.max_connections, defaults.max_connections, DEFAULT_MAX_CONNECTIONS);
+        if !(1..=MAX_CONNECTIONS_CAP).contains(&max_connections) {
+            return Err(invalid(place, format!("max_connections must be in 1..={MAX_CONNECTIONS_CAP}")));
+        }
+        let idle_timeout = pick_d(r.limits.idle_timeout, defaults.idle_timeout, DEFAULT_IDLE);
+        let connect_timeout = pick_d(r.limits.connect_timeout, defaults.connect_timeout, DEFAULT_CONNECT);
+        if idle_timeout.is_zero() || connect_timeout.is_zero() {
+            return Err(invalid(place, "idle_timeout and connect_timeout must be positive"));
+        }
+        let buffer_size = pick(r.limits.buffer_size, defaults.buffer_size, DEFAULT_BUFFER);
+        if !BUFFER_RANGE.contains(&buffer_size) {
+            return Err(invalid(
+                place,
+                format!("buffer_size must be in {}..={} bytes", BUFFER_RANGE.start(), BUFFER_RANGE.end()),
+            ));
+        }
+        let zero_copy = r.limits.zero_copy.or(defaults.zero_copy).unwrap_or(true);
+        routes.push(Route {
+            name: r.name,
+            listen: r.listen,
+            connect: r.connect,
+            policy,
+            max_connections,
+            idle_timeout,
+            connect_timeout,
+            buffer_size,
+            zero_copy,
+        });
+    }
+    Ok(Config {
+        admin: raw.admin.map(|a| a.listen),
+        drain_timeout: raw.drain_timeout.map_or(DEFAULT_DRAIN, |d| d.0),
+        routes,
+    })
+}
+
+fn check_listen(place: &str, ep: &Endpoint) -> Result<(), ConfigError> {
+    if let Endpoint::Tcp { host, .. } = ep {
+        if host.parse::<std::net::IpAddr>().is_err() {
+            return Err(invalid(place, format!("listen {ep}: give an IP address, not a name")));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,288 @@
+//! The bidirectional copy at the heart of every connection.
+//!
+//! Each direction is copied independently: EOF from one side shuts down the write
+//! half of the other (half-close), and the connection ends when both directions
+//! have finished or either side fails. Backpressure is the sockets' own: a
+//! direction reads again only once its buffer has been written out, so a slow
+//! reader stalls its writer instead of growing memory. Memory per connection is
+//! bounded by two buffers of at most `buffer_size` (they start at 16 KiB and
+//! grow only while reads fill them), or two pipes when zero-copy is used.
+//!
+//! When both sides are TCP or Unix sockets the bytes move through a pipe with
+//! splice(2) and never enter user space.
+
+use std::future::Future;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use nix::fcntl::{OFlag, SpliceFFlags, splice};
+use prometheus_client::metrics::counter::Counter;
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::time::{Instant, Sleep};
+
+use crate::error::TransferError;
+use crate::transport::Stream;
+
+const INITIAL_BUFFER: usize = 16 << 10;
+/// Bytes asked of splice(2) per call; the pipe holds what the kernel gives.
+const SPLICE_CHUNK: usize = 1 << 20;
+
+/// Bytes moved by one connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Transferred {
+    /// Client to upstream.
+    pub to_upstream: u64,
+    /// Upstream to client.
+    pub to_client: u64,
+}
+
+/// Which stream of a direction failed.
+enum Fault {
+    Src(io::Error),
+    Dst(io::Error),
+}
+
+/// Copies both ways between `client` and `upstream` until both directions reach
+/// EOF, either side fails, or nothing moves for `idle`.
+pub(crate) struct Transfer<'a> {
+    client: &'a mut Stream,
+    upstream: &'a mut Stream,
+    up: Direction,
+    down: Direction,
+    up_done: bool,
+    down_done: bool,
+    counters: [&'a Counter; 2],
+    moved: Transferred,
+    idle: Duration,
+    last_activity: Instant,
+    timer: Pin<Box<Sleep>>,
+}
+
+impl<'a> Transfer<'a> {
+    pub(crate) fn new(
+        client: &'a mut Stream,
+        upstream: &'a mut Stream,
+        buffer_size: usize,
+        zero_copy: bool,
+        idle: Duration,
+        counters: [&'a Counter; 2],
+    ) -> Self {
+        let splice = zero_copy && client.spliceable() && upstream.spliceable();
+        let now = Instant::now();
+        Transfer {
+            client,
+            upstream,
+            up: Direction::new(splice, buffer_size),
+            down: Direction::new(splice, buffer_size),
+            up_done: false,
+            down_done: false,
+            counters,
+            moved: Transferred::default(),
+            idle,
+            last_activity: now,
+            timer: Box::pin(tokio::time::sleep_until(now + idle)),
+        }
+    }
+
+    /// Bytes moved so far.
+    pub(crate) fn moved(&self) -> Transferred {
+        self.moved
+    }
+}
+
+impl Future for Transfer<'_> {
+    type Output = Result<Transferred, TransferError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let before = this.moved;
+        if !this.up_done {
+            match this.up.poll(cx, this.client, this.upstream, this.counters[0], &mut this.moved.to_upstream) {
+                Poll::Ready(Ok(())) => this.up_done = true,
+                Poll::Ready(Err(Fault::Src(e))) => return Poll::Ready(Err(TransferError::Client(e))),
+                Poll::Ready(Err(Fault::Dst(e))) => return Poll::Ready(Err(TransferError::Upstream(e))),
+                Poll::Pending => {}
+            }
+        }
+        if !this.down_done {
+            match this.down.poll(cx, this.upstream, this.client, this.counters[1], &mut this.moved.to_client) {
+                Poll::Ready(Ok(())) => this.down_done = true,
+                Poll::Ready(Err(Fault::Src(e))) => return Poll::Ready(Err(TransferError::Upstream(e))),
+                Poll::Ready(Err(Fault::Dst(e))) => return Poll::Ready(Err(TransferError::Client(e))),
+                Poll::Pending => {}
+            }
+        }
+        if this.up_done && this.down_done {
+            return Poll::Ready(Ok(this.moved));
+        }
+        if this.moved != before {
+            this.last_activity = Instant::now();
+        }
+        // The timer is only re-armed when it fires, not on every byte.
+        while this.timer.as_mut().poll(cx).is_ready() {
+            let deadline = this.last_activity + this.idle;
+            if deadline <= Instant::now() {
+                return Poll::Ready(Err(TransferError::Idle(this.idle)));
+            }
+            this.timer.as_mut().reset(deadline);
+        }
+        Poll::Pending
+    }
+}
+
+enum Direction {
+    Buffered(Buffered),
+    Spliced(Spliced),
+}
+
+impl Direction {
+    fn new(splice: bool, max: usize) -> Self {
+        if splice {
+            Direction::Spliced(Spliced::default())
+        } else {
+            Direction::Buffered(Buffered {
+                buf: Vec::new(),
+                max,
+                pos: 0,
+                cap: 0,
+                read_done: false,
+            })
+        }
+    }
+
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        src: &mut Stream,
+        dst: &mut Stream,
+        counter: &Counter,
+        total: &mut u64,
+    ) -> Poll<Result<(), Fault>> {
+        match self {
+            Direction::Buffered(b) => b.poll(cx, src, dst, counter, total),
+            Direction::Spliced(s) => s.poll(cx, src, dst, counter, total),
+        }
+    }
+}
+
+struct Buffered {
+    buf: Vec<u8>,
+    max: usize,
+    pos: usize,
+    cap: usize,
+    read_done: bool,
+}
+
+impl Buffered {
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        src: &mut Stream,
+        dst: &mut Stream,
+        counter: &Counter,
+        total: &mut u64,
+    ) -> Poll<Result<(), Fault>> {
+        loop {
+            if self.pos == self.cap && !self.read_done {
+                if self.buf.is_empty() {
+                    self.buf = vec![0; INITIAL_BUFFER.min(self.max)];
+                } else if self.cap == self.buf.len() && self.buf.len() < self.max {
+                    // The last read filled the buffer: the peer is streaming, grow.
+                    self.buf.resize((self.buf.len() * 2).min(self.max), 0);
+                }
+                let mut rb = ReadBuf::new(&mut self.buf);
+                ready!(Pin::new(&mut *src).poll_read(cx, &mut rb)).map_err(Fault::Src)?;
+                let n = rb.filled().len();
+                self.pos = 0;
+                self.cap = n;
+                if n == 0 {
+                    self.read_done = true;
+                }
+            }
+            while self.pos < self.cap {
+                let n = ready!(Pin::new(&mut *dst).poll_write(cx, &self.buf[self.pos..self.cap])).map_err(Fault::Dst)?;
+                if n == 0 {
+                    return Poll::Ready(Err(Fault::Dst(io::ErrorKind::WriteZero.into())));
+                }
+                self.pos += n;
+                counter.inc_by(n as u64);
+                *total += n as u64;
+            }
+            if self.read_done {
+                ready!(Pin::new(&mut *dst).poll_shutdown(cx)).map_err(Fault::Dst)?;
+                return Poll::Ready(Ok(()));
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Spliced {
+    /// (read end, write end), created on the first readable event so idle
+    /// connections hold no pipe.
+    pipe: Option<(OwnedFd, OwnedFd)>,
+    in_pipe: usize,
+    read_done: bool,
+}
+
+fn nix_err(e: nix::Error) -> io::Error {
+    io::Error::from(e)
+}
+
+impl Spliced {
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        src: &mut Stream,
+        dst: &mut Stream,
+        counter: &Counter,
+        total: &mut u64,
+    ) -> Poll<Result<(), Fault>> {
+        let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
+        loop {
+            // Only fill an empty pipe: then EAGAIN can only mean "socket empty",
+            // never "pipe full", and readiness is tracked correctly.
+            if self.in_pipe == 0 && !self.read_done {
+                ready!(src.poll_ready(cx, Interest::READABLE)).map_err(Fault::Src)?;
+                if self.pipe.is_none() {
+                    let p = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).map_err(|e| Fault::Src(nix_err(e)))?;
+                    self.pipe = Some(p);
+                }
+                let Some((_, w)) = &self.pipe else { continue };
+                match src.try_io(Interest::READABLE, || {
+                    splice(src.fd(), None, w, None, SPLICE_CHUNK, flags).map_err(nix_err)
+                }) {
+                    Ok(0) => self.read_done = true,
+                    Ok(n) => self.in_pipe = n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) => return Poll::Ready(Err(Fault::Src(e))),
+                }
+            }
+            while self.in_pipe > 0 {
+                ready!(dst.poll_ready(cx, Interest::WRITABLE)).map_err(Fault::Dst)?;
+                let Some((r, _)) = &self.pipe else { break };
+                match dst.try_io(Interest::WRITABLE, || {
+                    splice(r, None, dst.fd(), None, self.in_pipe, flags).map_err(nix_err)
+                }) {
+                    Ok(0) => return Poll::Ready(Err(Fault::Dst(io::ErrorKind::WriteZero.into()))),
+                    Ok(n) => {
+                        self.in_pipe -= n;
+                        counter.inc_by(n as u64);
+                        *total += n as u64;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) => return Poll::Ready(Err(Fault::Dst(e))),
+                }
+            }
+            if self.read_done {
+                self.pipe = None;
+                ready!(Pin::new(&mut *dst).poll_shutdown(cx)).map_err(Fault::Dst)?;
+                return Poll::Ready(Ok(()));
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+mod addr;
+mod admin;
+mod config;
+mod copy;
+mod error;
+mod metrics;
+mod policy;
+mod proxy;
+mod transport;
+
+pub use addr::{AddrError, Endpoint, VSOCK_CID_ANY};
+pub use config::{BUFFER_RANGE, Config, ConfigError, Route};
+pub use copy::Transferred;
+pub use error::{DialError, Error, Refusal, TransferError};
+pub use metrics::Metrics;
+pub use policy::{AddressPolicy, is_special_purpose};
+pub use proxy::{DrainReport, Proxy, probe};
+pub use transport::{Listener, Stream, dial};

@@ -1,0 +1,240 @@
+//! Listeners and streams over vsock, Unix and TCP sockets behind one type each,
+//! so the proxy core never knows which transport it is moving bytes over.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
+use tokio_vsock::{VsockAddr, VsockListener, VsockStream};
+
+use crate::addr::Endpoint;
+use crate::error::{DialError, Refusal};
+use crate::policy::AddressPolicy;
+
+/// Pending connections the kernel queues per listener.
+const BACKLOG: u32 = 1024;
+
+/// A bound listener of any transport.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Listener {
+    /// TCP.
+    Tcp(TcpListener),
+    /// Unix stream socket; the path is removed on drop.
+    Unix(UnixListener, UnixPathGuard),
+    /// AF_VSOCK.
+    Vsock(VsockListener),
+}
+
+/// Removes a Unix socket file when the listener that created it goes away.
+#[derive(Debug)]
+pub struct UnixPathGuard(PathBuf);
+
+impl Drop for UnixPathGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+impl Listener {
+    /// Binds `ep`. TCP listeners set SO_REUSEADDR so a restart does not wait
+    /// out TIME_WAIT; a stale Unix socket file is replaced.
+    pub async fn bind(ep: &Endpoint) -> io::Result<Self> {
+        match ep {
+            Endpoint::Tcp { host, port } => {
+                let ip = host
+                    .parse()
+                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "listen host must be an IP"))?;
+                let addr = SocketAddr::new(ip, *port);
+                let sock = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+                sock.set_reuseaddr(true)?;
+                sock.bind(addr)?;
+                Ok(Listener::Tcp(sock.listen(BACKLOG)?))
+            }
+            Endpoint::Unix(path) => {
+                if let Ok(meta) = std::fs::symlink_metadata(path) {
+                    use std::os::unix::fs::FileTypeExt;
+                    if meta.file_type().is_socket() {
+                        std::fs::remove_file(path)?;
+                    }
+                }
+                let l = UnixListener::bind(path)?;
+                Ok(Listener::Unix(l, UnixPathGuard(path.clone())))
+            }
+            Endpoint::Vsock { cid, port } => Ok(Listener::Vsock(VsockListener::bind(VsockAddr::new(*cid, *port))?)),
+        }
+    }
+
+    /// The address actually bound (the real port when 0 was asked for).
+    pub fn local_endpoint(&self) -> io::Result<Endpoint> {
+        Ok(match self {
+            Listener::Tcp(l) => {
+                let a = l.local_addr()?;
+                Endpoint::Tcp {
+                    host: a.ip().to_string(),
+                    port: a.port(),
+                }
+            }
+            Listener::Unix(_, guard) => Endpoint::Unix(guard.0.clone()),
+            Listener::Vsock(l) => {
+                let a = l.local_addr()?;
+                Endpoint::Vsock {
+                    cid: a.cid(),
+                    port: a.port(),
+                }
+            }
+        })
+    }
+
+    /// Accepts one connection; the string names the peer for logs.
+    pub async fn accept(&self) -> io::Result<(Stream, String)> {
+        match self {
+            Listener::Tcp(l) => {
+                let (s, a) = l.accept().await?;
+                s.set_nodelay(true)?;
+                Ok((Stream::Tcp(s), a.to_string()))
+            }
+            Listener::Unix(l, _) => {
+                let (s, _) = l.accept().await?;
+                Ok((Stream::Unix(s), "unix".to_owned()))
+            }
+            Listener::Vsock(l) => {
+                let (s, a) = l.accept().await?;
+                Ok((Stream::Vsock(s), format!("vsock:{}:{}", a.cid(), a.port())))
+            }
+        }
+    }
+}
+
+/// A connected byte stream of any transport.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Stream {
+    /// TCP (TCP_NODELAY set).
+    Tcp(TcpStream),
+    /// Unix stream socket.
+    Unix(UnixStream),
+    /// AF_VSOCK.
+    Vsock(VsockStream),
+}
+
+/// Resolves and dials `ep`. For `tcp:` upstreams every resolved address is
+/// checked against `policy`; refused addresses are never dialled.
+pub async fn dial(ep: &Endpoint, policy: &AddressPolicy, timeout: Duration) -> Result<Stream, DialError> {
+    match tokio::time::timeout(timeout, dial_inner(ep, policy)).await {
+        Ok(r) => r,
+        Err(_) => Err(DialError::Timeout(timeout)),
+    }
+}
+
+async fn dial_inner(ep: &Endpoint, policy: &AddressPolicy) -> Result<Stream, DialError> {
+    match ep {
+        Endpoint::Tcp { host, port } => {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), *port))
+                .await
+                .map_err(DialError::Resolve)?
+                .collect();
+            let (allowed, refused): (Vec<_>, Vec<_>) = addrs.into_iter().partition(|a| policy.permits(a.ip()));
+            if allowed.is_empty() {
+                return Err(DialError::Refused(Refusal::DestinationNotAllowed(refused)));
+            }
+            let mut last = None;
+            for a in allowed {
+                match TcpStream::connect(a).await {
+                    Ok(s) => {
+                        s.set_nodelay(true).map_err(DialError::Connect)?;
+                        return Ok(Stream::Tcp(s));
+                    }
+                    Err(e) => last = Some(e),
+                }
+            }
+            Err(DialError::Connect(last.unwrap_or_else(|| io::Error::other("no address"))))
+        }
+        Endpoint::Unix(p) => Ok(Stream::Unix(UnixStream::connect(p).await.map_err(DialError::Connect)?)),
+        Endpoint::Vsock { cid, port } => Ok(Stream::Vsock(
+            VsockStream::connect(VsockAddr::new(*cid, *port))
+                .await
+                .map_err(DialError::Connect)?,
+        )),
+    }
+}
+
+impl Stream {
+    /// Whether this stream can feed or drain a pipe with splice(2).
+    pub(crate) fn spliceable(&self) -> bool {
+        matches!(self, Stream::Tcp(_) | Stream::Unix(_))
+    }
+
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
+        let read = interest.is_readable();
+        match (self, read) {
+            (Stream::Tcp(s), true) => s.poll_read_ready(cx),
+            (Stream::Tcp(s), false) => s.poll_write_ready(cx),
+            (Stream::Unix(s), true) => s.poll_read_ready(cx),
+            (Stream::Unix(s), false) => s.poll_write_ready(cx),
+            (Stream::Vsock(_), _) => Poll::Ready(Err(unsupported())),
+        }
+    }
+
+    pub(crate) fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        match self {
+            Stream::Tcp(s) => s.try_io(interest, f),
+            Stream::Unix(s) => s.try_io(interest, f),
+            Stream::Vsock(_) => Err(unsupported()),
+        }
+    }
+
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Stream::Tcp(s) => s.as_fd(),
+            Stream::Unix(s) => s.as_fd(),
+            Stream::Vsock(s) => s.as_fd(),
+        }
+    }
+}
+
+fn unsupported() -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, "splice is not used on vsock streams")
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Vsock(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Vsock(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+            Stream::Vsock(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Vsock(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
