@@ -199,7 +199,8 @@ fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
             return Err(invalid(place, "duplicate route name"));
         }
         check_listen(&place, &r.listen)?;
-        if !listens.insert(r.listen.clone()) {
+        let ephemeral = matches!(r.listen, Endpoint::Tcp { port: 0, .. });
+        if !ephemeral && !listens.insert(r.listen.clone()) {
             return Err(invalid(place, format!("listen address {} is already used", r.listen)));
         }
         if let Endpoint::Vsock { cid, .. } = r.connect {
