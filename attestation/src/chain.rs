@@ -44,7 +44,10 @@ impl TrustedRoot {
     pub fn aws_nitro_g1() -> Self {
         let root = Self::from_der(AWS_ROOT_G1_DER.to_vec());
         // The embedded file is checked by a unit test; a mismatch here is a build defect.
-        assert_eq!(root.sha256, AWS_ROOT_G1_SHA256, "embedded AWS root differs from its pin");
+        assert_eq!(
+            root.sha256, AWS_ROOT_G1_SHA256,
+            "embedded AWS root differs from its pin"
+        );
         root
     }
 
@@ -181,7 +184,9 @@ pub(crate) fn verify_chain(
     now_ms: u64,
     cache: Option<&CertCache>,
 ) -> Result<[u8; P384_POINT_LEN], Error> {
-    let presented_root = cabundle.first().ok_or(Malformed::MissingField("cabundle"))?;
+    let presented_root = cabundle
+        .first()
+        .ok_or(Malformed::MissingField("cabundle"))?;
     if sha256(presented_root) != root.sha256 {
         return Err(ChainError::UntrustedRoot {
             found: hex::encode(sha256(presented_root)),
@@ -192,8 +197,8 @@ pub(crate) fn verify_chain(
     let mut issuer = parse_cert(presented_root, 0)?;
     check_validity(&issuer, 0, now_ms)?;
     check_ca(&issuer, 0, n - 1)?;
-    for index in 1..=n {
-        let der = if index == n { leaf } else { cabundle[index] };
+    let rest = cabundle.iter().copied().chain(std::iter::once(leaf));
+    for (index, der) in rest.enumerate().skip(1) {
         let cert = parse_cert(der, index)?;
         if cert.x509.issuer().as_raw() != issuer.x509.subject().as_raw() {
             return Err(ChainError::IssuerMismatch { index }.into());

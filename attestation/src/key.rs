@@ -66,13 +66,19 @@ mod tests {
     #[test]
     fn generator_address() {
         let key = EnclaveKey::from_public_key(&hex::decode(G).unwrap()).unwrap();
-        assert_eq!(key.address_hex(), "0x7e5f4552091a69125d5dfcb7b8c2659029395bdf");
+        assert_eq!(
+            key.address_hex(),
+            "0x7e5f4552091a69125d5dfcb7b8c2659029395bdf"
+        );
     }
 
     #[test]
     fn rejects_bad_keys() {
         let g = hex::decode(G).unwrap();
-        assert_eq!(EnclaveKey::from_public_key(&g[..64]), Err(PolicyError::PublicKeyLength(64)));
+        assert_eq!(
+            EnclaveKey::from_public_key(&g[..64]),
+            Err(PolicyError::PublicKeyLength(64))
+        );
         let mut compressed_prefix = g.clone();
         compressed_prefix[0] = 0x02;
         assert_eq!(
@@ -81,6 +87,9 @@ mod tests {
         );
         let mut off_curve = g;
         off_curve[64] ^= 1;
-        assert_eq!(EnclaveKey::from_public_key(&off_curve), Err(PolicyError::PublicKeyNotOnCurve));
+        assert_eq!(
+            EnclaveKey::from_public_key(&off_curve),
+            Err(PolicyError::PublicKeyNotOnCurve)
+        );
     }
 }

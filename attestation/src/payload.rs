@@ -151,11 +151,7 @@ fn check_size(field: &'static str, len: usize, min: usize, max: usize) -> Result
     Ok(())
 }
 
-fn check_opt_size(
-    field: &'static str,
-    value: Option<&[u8]>,
-    min: usize,
-) -> Result<(), Malformed> {
+fn check_opt_size(field: &'static str, value: Option<&[u8]>, min: usize) -> Result<(), Malformed> {
     match value {
         Some(v) => check_size(field, v.len(), min, MAX_FIELD_LEN),
         None => Ok(()),
@@ -191,7 +187,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Payload<'_>, Malformed> {
             1 => {
                 let digest = c.text("digest")?;
                 if digest != "SHA384" {
-                    return Err(Malformed::UnsupportedDigest(digest.chars().take(64).collect()));
+                    return Err(Malformed::UnsupportedDigest(
+                        digest.chars().take(64).collect(),
+                    ));
                 }
             }
             2 => timestamp = Some(c.uint("timestamp")?),
@@ -262,7 +260,12 @@ fn parse_pcrs<'a>(c: &mut Cbor<'a>) -> Result<Vec<(u8, &'a [u8])>, Malformed> {
 fn parse_cabundle<'a>(c: &mut Cbor<'a>) -> Result<Vec<&'a [u8]>, Malformed> {
     let mut remaining = c.array("cabundle")?;
     if let Some(n) = remaining {
-        check_size("cabundle", usize::try_from(n).unwrap_or(usize::MAX), 1, MAX_CABUNDLE)?;
+        check_size(
+            "cabundle",
+            usize::try_from(n).unwrap_or(usize::MAX),
+            1,
+            MAX_CABUNDLE,
+        )?;
     }
     let mut certs = Vec::with_capacity(4);
     while !c.container_done(&mut remaining, "cabundle")? {
