@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.25;
+
+import {Test} from "forge-std/Test.sol";
+import {P384} from "../../src/nitro/P384.sol";
+import {P384Vectors} from "../fixtures/nitro/P384Vectors.sol";
+
+contract P384Harness {
+    function verify(uint256[12] memory v) external view returns (bool) {
+        return P384.verify(v);
+    }
+}
+
+contract P384_Test is Test {
+    P384Harness internal harness;
+
+    function setUp() public {
+        harness = new P384Harness();
+    }
+
+    function _vector(bytes memory all, uint256 i) internal pure returns (uint256[12] memory v) {
+        for (uint256 j = 0; j < 12; j++) {
+            uint256 off = 32 + (i * 12 + j) * 32;
+            uint256 w;
+            assembly {
+                w := mload(add(all, off))
+            }
+            v[j] = w;
+        }
+    }
+
+    function test_VerifiesEveryGoodVector() public view {
+        for (uint256 i = 0; i < P384Vectors.GOOD_COUNT; i++) {
+            assertTrue(harness.verify(_vector(P384Vectors.GOOD, i)), vm.toString(i));
+        }
+    }
+
+    function test_RejectsEveryBadVector() public view {
+        for (uint256 i = 0; i < P384Vectors.BAD_COUNT; i++) {
+            assertFalse(harness.verify(_vector(P384Vectors.BAD, i)), vm.toString(i));
+        }
+    }
+
+    function testFuzz_RejectsFlippedDigestBit(uint256 vec, uint8 bit) public view {
+        uint256[12] memory v = _vector(P384Vectors.GOOD, vec % P384Vectors.GOOD_COUNT);
+        if (bit < 128) v[0] ^= 1 << bit;
+        else v[1] ^= 1 << (bit - 128);
+        assertFalse(harness.verify(v));
+    }
+
+    function test_gas_p384_verify() public {
+        uint256[12] memory v = _vector(P384Vectors.GOOD, 0);
+        uint256 g = gasleft();
+        bool ok = P384.verify(v);
+        g -= gasleft();
+        assertTrue(ok);
+        vm.snapshotValue("p384_verify_one_signature", g);
+    }
+}
