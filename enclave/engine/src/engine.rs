@@ -1,0 +1,749 @@
+//! The engine state and how chain events change it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::book::{Book, OfferKey};
+use crate::error::EventError;
+use crate::event::{AcceptedAssignment, Block, Event};
+use crate::seal::BidOpener;
+use crate::types::{
+    Address, Amount, Ask, AskId, Assignment, LogPos, MAX_REDUNDANCY, Market, MarketId,
+    MatchingMode, Offer, Timestamp,
+};
+
+/// Engine settings. Every replica that must agree on assignments needs the same settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Seconds before an ask's expiry at which the engine stops proposing assignments for it,
+    /// leaving time for the batch to be mined.
+    pub expiry_margin: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { expiry_margin: 30 }
+    }
+}
+
+/// What applying one block produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockOutcome {
+    /// Assignments proposed while applying the block, in the order they were made. They are
+    /// pending until an [`Event::AssignmentsAccepted`] confirms them.
+    pub proposals: Vec<Assignment>,
+    /// Events skipped because they contradict the state (see [`EventError`]).
+    pub rejected: Vec<(LogPos, EventError)>,
+    /// Logs skipped because their position was already applied.
+    pub duplicates: u32,
+}
+
+/// Whether a log was applied or skipped as already seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// The event changed the state.
+    Applied,
+    /// The position was already applied; nothing changed.
+    Duplicate,
+}
+
+/// State of one slot of an ask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotState {
+    /// No generator yet.
+    Open,
+    /// Proposed by this engine, not yet accepted on chain. Holds the generator's capacity and stake.
+    Proposed {
+        /// The generator.
+        generator: Address,
+        /// The price.
+        price: Amount,
+    },
+    /// Accepted on chain; the proof is due by `deadline`.
+    Confirmed {
+        /// The generator.
+        generator: Address,
+        /// The price.
+        price: Amount,
+        /// Block timestamp by which the proof is due.
+        deadline: Timestamp,
+    },
+    /// The generator delivered a valid proof.
+    Completed {
+        /// The generator.
+        generator: Address,
+    },
+    /// The generator missed its deadline and was slashed.
+    Slashed {
+        /// The generator.
+        generator: Address,
+    },
+}
+
+impl SlotState {
+    /// The generator holding or having held the slot.
+    #[must_use]
+    pub fn generator(&self) -> Option<Address> {
+        match *self {
+            Self::Open => None,
+            Self::Proposed { generator, .. }
+            | Self::Confirmed { generator, .. }
+            | Self::Completed { generator }
+            | Self::Slashed { generator } => Some(generator),
+        }
+    }
+}
+
+/// Where an ask stands as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AskPhase {
+    /// Sealed-bid market: bids are accepted until the window closes.
+    Bidding {
+        /// Block timestamp at which the auction closes.
+        closes: Timestamp,
+    },
+    /// Open slots are matched as generators become available.
+    Matching,
+    /// No more assignments: expired or (for open slots) past the expiry margin.
+    Closed,
+    /// Cancelled by the requester.
+    Cancelled,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SealedBid {
+    pub(crate) pos: LogPos,
+    pub(crate) generator: Address,
+    pub(crate) sealed: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct AskState {
+    pub(crate) ask: Ask,
+    pub(crate) created: LogPos,
+    pub(crate) phase: AskPhase,
+    pub(crate) slots: Vec<SlotState>,
+    pub(crate) waiting: bool,
+    pub(crate) bids: Vec<SealedBid>,
+}
+
+impl AskState {
+    pub(crate) fn holds(&self, generator: Address) -> bool {
+        self.slots.iter().any(|s| s.generator() == Some(generator))
+    }
+
+    pub(crate) fn open_slots(&self) -> usize {
+        self.slots.iter().filter(|s| **s == SlotState::Open).count()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Membership {
+    pub(crate) joined: bool,
+    pub(crate) offer: Offer,
+    /// Time priority: the position of the join or last update.
+    pub(crate) seq: LogPos,
+    pub(crate) stake: Amount,
+    pub(crate) locked: Amount,
+    /// Whether the generator is in the market's offer book (it can take one more assignment).
+    pub(crate) in_book: bool,
+}
+
+impl Membership {
+    pub(crate) fn key(&self, generator: Address) -> OfferKey {
+        OfferKey {
+            cost: self.offer.cost,
+            seq: self.seq,
+            generator,
+            proposed_time: self.offer.proposed_time,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct GeneratorState {
+    pub(crate) registered: bool,
+    pub(crate) capacity: u32,
+    /// Proposed plus confirmed assignments not yet completed or slashed.
+    pub(crate) used: u32,
+    pub(crate) markets: BTreeMap<MarketId, Membership>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct MarketState {
+    pub(crate) market: Market,
+    pub(crate) active: bool,
+    pub(crate) book: Book,
+}
+
+/// The matching engine: a deterministic function of the chain events applied to it.
+///
+/// Feed blocks in chain order with [`Engine::apply_block`] (or [`crate::Replica`] to handle
+/// reorgs). Proposed assignments come back in each [`BlockOutcome`] and stay pending in the state
+/// until the contract's [`Event::AssignmentsAccepted`] confirms them.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) config: Config,
+    pub(crate) opener: Option<BidOpener>,
+    pub(crate) block: Option<u64>,
+    pub(crate) now: Timestamp,
+    pub(crate) last_pos: Option<LogPos>,
+    pub(crate) markets: BTreeMap<MarketId, MarketState>,
+    pub(crate) generators: BTreeMap<Address, GeneratorState>,
+    pub(crate) asks: BTreeMap<AskId, AskState>,
+    /// Markets not yet active, by activation time.
+    pub(crate) activations: BTreeSet<(Timestamp, MarketId)>,
+    /// Asks still taking proposals, by expiry.
+    pub(crate) closing: BTreeSet<(Timestamp, AskId)>,
+    /// Asks that may hold unconfirmed proposals, by expiry: past it the contract refuses them.
+    pub(crate) dropping: BTreeSet<(Timestamp, AskId)>,
+    /// Sealed-bid asks by auction close time.
+    pub(crate) auctions: BTreeSet<(Timestamp, AskId)>,
+    pub(crate) outbox: Vec<Assignment>,
+}
+
+impl core::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Engine")
+            .field("block", &self.block)
+            .field("now", &self.now)
+            .field("markets", &self.markets.len())
+            .field("generators", &self.generators.len())
+            .field("asks", &self.asks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Two engines are equal when their chain-derived state is equal (the bid-opening key and the
+/// not yet drained proposals are not state).
+impl PartialEq for Engine {
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config
+            && self.block == other.block
+            && self.now == other.now
+            && self.last_pos == other.last_pos
+            && self.markets == other.markets
+            && self.generators == other.generators
+            && self.asks == other.asks
+            && self.activations == other.activations
+            && self.closing == other.closing
+            && self.dropping == other.dropping
+            && self.auctions == other.auctions
+    }
+}
+
+impl Eq for Engine {}
+
+impl Engine {
+    /// An empty engine. Without a bid opener, sealed bids cannot be opened and sealed-bid asks
+    /// fall back to the standing offers when their auction closes.
+    #[must_use]
+    pub fn new(config: Config, opener: Option<BidOpener>) -> Self {
+        Self {
+            config,
+            opener,
+            block: None,
+            now: 0,
+            last_pos: None,
+            markets: BTreeMap::new(),
+            generators: BTreeMap::new(),
+            asks: BTreeMap::new(),
+            activations: BTreeSet::new(),
+            closing: BTreeSet::new(),
+            dropping: BTreeSet::new(),
+            auctions: BTreeSet::new(),
+            outbox: Vec::new(),
+        }
+    }
+
+    /// Applies a block: advances the clock to its timestamp, then applies its logs in order.
+    ///
+    /// Idempotent: logs at positions already applied are skipped and counted as duplicates.
+    pub fn apply_block(&mut self, block: &Block) -> BlockOutcome {
+        let mut outcome = BlockOutcome::default();
+        self.begin_block(block.number, block.timestamp);
+        for log in &block.logs {
+            match self.apply_log(block.pos(log), &log.event) {
+                Ok(Applied::Applied) => {}
+                Ok(Applied::Duplicate) => outcome.duplicates += 1,
+                Err(e) => outcome.rejected.push((block.pos(log), e)),
+            }
+        }
+        outcome.proposals = self.take_proposals();
+        outcome
+    }
+
+    /// Starts a block: sets the clock and runs everything that depends on time (market
+    /// activation, ask expiry, auction close). Does nothing for a block already started.
+    pub fn begin_block(&mut self, number: u64, timestamp: Timestamp) {
+        if self.block.is_some_and(|b| number <= b) {
+            return;
+        }
+        self.block = Some(number);
+        // Block timestamps never decrease on chain; guard anyway so time cannot run backwards.
+        self.now = self.now.max(timestamp);
+        self.activate_markets();
+        self.close_expiring_asks();
+        self.drop_expired_proposals();
+        self.close_auctions();
+    }
+
+    /// Applies one log of the current block (see [`Engine::begin_block`]).
+    ///
+    /// # Errors
+    /// [`EventError`] when the event contradicts the state; the state is then unchanged except
+    /// that the position counts as applied.
+    pub fn apply_log(&mut self, pos: LogPos, event: &Event) -> Result<Applied, EventError> {
+        if self.last_pos.is_some_and(|last| pos <= last) {
+            return Ok(Applied::Duplicate);
+        }
+        self.last_pos = Some(pos);
+        match event {
+            Event::MarketCreated(market) => self.on_market_created(market),
+            Event::GeneratorRegistered {
+                generator,
+                capacity,
+            } => {
+                let g = self.generators.entry(*generator).or_default();
+                g.registered = true;
+                g.capacity = *capacity;
+                self.refresh(*generator);
+                Ok(())
+            }
+            Event::CapacityChanged {
+                generator,
+                capacity,
+            } => {
+                let g = self
+                    .generators
+                    .get_mut(generator)
+                    .filter(|g| g.registered)
+                    .ok_or(EventError::UnknownGenerator(*generator))?;
+                g.capacity = *capacity;
+                self.refresh(*generator);
+                Ok(())
+            }
+            Event::GeneratorDeregistered { generator } => {
+                let g = self
+                    .generators
+                    .get_mut(generator)
+                    .ok_or(EventError::UnknownGenerator(*generator))?;
+                g.registered = false;
+                self.refresh(*generator);
+                Ok(())
+            }
+            Event::GeneratorJoined {
+                generator,
+                market,
+                offer,
+            } => self.on_joined(pos, *generator, *market, *offer),
+            Event::GeneratorUpdated {
+                generator,
+                market,
+                offer,
+            } => self.on_updated(pos, *generator, *market, *offer),
+            Event::GeneratorLeft { generator, market } => {
+                let mem = self
+                    .generators
+                    .get_mut(generator)
+                    .and_then(|g| g.markets.get_mut(market))
+                    .filter(|m| m.joined)
+                    .ok_or(EventError::NotJoined {
+                        generator: *generator,
+                        market: *market,
+                    })?;
+                mem.joined = false;
+                self.refresh(*generator);
+                Ok(())
+            }
+            Event::StakeChanged {
+                generator,
+                market,
+                stake,
+            } => {
+                if !self.markets.contains_key(market) {
+                    return Err(EventError::UnknownMarket(*market));
+                }
+                // Stake may be reported before the generator registers.
+                let g = self.generators.entry(*generator).or_default();
+                g.markets.entry(*market).or_default().stake = *stake;
+                self.refresh(*generator);
+                Ok(())
+            }
+            Event::AskCreated(ask) => self.on_ask_created(pos, ask),
+            Event::AskCancelled { ask } => self.on_ask_cancelled(*ask),
+            Event::BidSubmitted {
+                ask,
+                generator,
+                sealed,
+            } => {
+                let a = self.asks.get_mut(ask).ok_or(EventError::UnknownAsk(*ask))?;
+                if !matches!(a.phase, AskPhase::Bidding { .. }) {
+                    return Err(EventError::NoOpenAuction(*ask));
+                }
+                a.bids.push(SealedBid {
+                    pos,
+                    generator: *generator,
+                    sealed: sealed.clone(),
+                });
+                Ok(())
+            }
+            Event::AssignmentsAccepted { assignments } => {
+                // Each entry stands alone: a bad one is skipped, the others apply.
+                let mut first_error = None;
+                for accepted in assignments {
+                    if let Err(e) = self.on_accepted(accepted) {
+                        first_error.get_or_insert(e);
+                    }
+                }
+                first_error.map_or(Ok(()), Err)
+            }
+            Event::ProofSubmitted {
+                ask,
+                slot,
+                generator,
+            } => self.finish_slot(
+                *ask,
+                *slot,
+                *generator,
+                SlotState::Completed {
+                    generator: *generator,
+                },
+            ),
+            Event::Slashed {
+                ask,
+                slot,
+                generator,
+            } => self.finish_slot(
+                *ask,
+                *slot,
+                *generator,
+                SlotState::Slashed {
+                    generator: *generator,
+                },
+            ),
+        }
+        .map(|()| Applied::Applied)
+    }
+
+    /// Drains the assignments proposed since the last call.
+    pub fn take_proposals(&mut self) -> Vec<Assignment> {
+        core::mem::take(&mut self.outbox)
+    }
+
+    fn on_market_created(&mut self, market: &Market) -> Result<(), EventError> {
+        if self.markets.contains_key(&market.id) {
+            return Err(EventError::DuplicateMarket(market.id));
+        }
+        let active = market.activation <= self.now;
+        if !active {
+            self.activations.insert((market.activation, market.id));
+        }
+        self.markets.insert(
+            market.id,
+            MarketState {
+                market: market.clone(),
+                active,
+                book: Book::default(),
+            },
+        );
+        Ok(())
+    }
+
+    fn on_joined(
+        &mut self,
+        pos: LogPos,
+        generator: Address,
+        market: MarketId,
+        offer: Offer,
+    ) -> Result<(), EventError> {
+        if !self.markets.contains_key(&market) {
+            return Err(EventError::UnknownMarket(market));
+        }
+        let g = self
+            .generators
+            .get_mut(&generator)
+            .filter(|g| g.registered)
+            .ok_or(EventError::UnknownGenerator(generator))?;
+        let mem = g.markets.entry(market).or_default();
+        if mem.joined {
+            return Err(EventError::AlreadyJoined { generator, market });
+        }
+        mem.joined = true;
+        mem.offer = offer;
+        mem.seq = pos;
+        self.refresh(generator);
+        Ok(())
+    }
+
+    fn on_updated(
+        &mut self,
+        pos: LogPos,
+        generator: Address,
+        market: MarketId,
+        offer: Offer,
+    ) -> Result<(), EventError> {
+        let not_joined = EventError::NotJoined { generator, market };
+        let mem = self
+            .generators
+            .get_mut(&generator)
+            .and_then(|g| g.markets.get_mut(&market))
+            .filter(|m| m.joined)
+            .ok_or(not_joined)?;
+        let book = &mut self
+            .markets
+            .get_mut(&market)
+            .expect("a membership exists only for a created market")
+            .book;
+        if mem.in_book {
+            book.offers.remove(&mem.key(generator));
+        }
+        mem.offer = offer;
+        mem.seq = pos;
+        if mem.in_book {
+            book.offers.insert(mem.key(generator));
+            // A cheaper or faster offer may now serve waiting asks.
+            self.fill_from_offer(generator, market);
+        }
+        Ok(())
+    }
+
+    fn on_ask_created(&mut self, pos: LogPos, ask: &Ask) -> Result<(), EventError> {
+        let market = self
+            .markets
+            .get(&ask.market)
+            .ok_or(EventError::UnknownMarket(ask.market))?;
+        if self.asks.contains_key(&ask.id) {
+            return Err(EventError::DuplicateAsk(ask.id));
+        }
+        if ask.redundancy == 0 || ask.redundancy > MAX_REDUNDANCY {
+            return Err(EventError::BadRedundancy {
+                ask: ask.id,
+                redundancy: ask.redundancy,
+            });
+        }
+        let assignable = ask.expiry >= self.now.saturating_add(self.config.expiry_margin);
+        let phase = match market.market.mode {
+            _ if !assignable => AskPhase::Closed,
+            MatchingMode::OrderBook => AskPhase::Matching,
+            MatchingMode::SealedBid { bid_window } => AskPhase::Bidding {
+                closes: self.now.saturating_add(bid_window),
+            },
+        };
+        self.asks.insert(
+            ask.id,
+            AskState {
+                ask: ask.clone(),
+                created: pos,
+                phase,
+                slots: vec![SlotState::Open; usize::from(ask.redundancy)],
+                waiting: false,
+                bids: Vec::new(),
+            },
+        );
+        match phase {
+            AskPhase::Matching => {
+                self.closing.insert((ask.expiry, ask.id));
+                self.dropping.insert((ask.expiry, ask.id));
+                self.match_ask(ask.id);
+            }
+            AskPhase::Bidding { closes } => {
+                self.closing.insert((ask.expiry, ask.id));
+                self.dropping.insert((ask.expiry, ask.id));
+                self.auctions.insert((closes, ask.id));
+            }
+            AskPhase::Closed | AskPhase::Cancelled => {}
+        }
+        Ok(())
+    }
+
+    fn on_ask_cancelled(&mut self, id: AskId) -> Result<(), EventError> {
+        let a = self.asks.get_mut(&id).ok_or(EventError::UnknownAsk(id))?;
+        if let AskPhase::Bidding { closes } = a.phase {
+            self.auctions.remove(&(closes, id));
+        }
+        a.phase = AskPhase::Cancelled;
+        let expiry = a.ask.expiry;
+        self.closing.remove(&(expiry, id));
+        self.unwait(id);
+        self.drop_proposals(id);
+        self.dropping.remove(&(expiry, id));
+        Ok(())
+    }
+
+    fn on_accepted(&mut self, accepted: &AcceptedAssignment) -> Result<(), EventError> {
+        let Assignment {
+            ask: id,
+            slot,
+            generator,
+            price,
+        } = accepted.assignment;
+        let a = self.asks.get(&id).ok_or(EventError::UnknownAsk(id))?;
+        let state = *a
+            .slots
+            .get(usize::from(slot))
+            .ok_or(EventError::SlotOutOfRange { ask: id, slot })?;
+        let market = a.ask.market;
+        let confirmed = SlotState::Confirmed {
+            generator,
+            price,
+            deadline: accepted.deadline,
+        };
+        match state {
+            SlotState::Proposed {
+                generator: g,
+                price: p,
+            } if g == generator && p == price => {
+                self.set_slot(id, slot, confirmed);
+                return Ok(());
+            }
+            SlotState::Confirmed {
+                generator: g,
+                price: p,
+                ..
+            } if g == generator && p == price => return Ok(()),
+            SlotState::Proposed { .. } | SlotState::Open => {}
+            SlotState::Confirmed { .. }
+            | SlotState::Completed { .. }
+            | SlotState::Slashed { .. } => {
+                return Err(EventError::SlotConflict { ask: id, slot });
+            }
+        }
+        if !self.generators.contains_key(&generator) {
+            return Err(EventError::UnknownGenerator(generator));
+        }
+        // The chain decided differently from this engine's proposals (for example a batch
+        // signed before a restart under other inputs): the chain wins.
+        // Settle every slot first, then move capacity, so that a generator freed here cannot
+        // be matched into a slot this function is still rewriting.
+        let mut displaced = Vec::new();
+        let mut reopened = false;
+        for (i, s) in self.asks[&id].slots.clone().into_iter().enumerate() {
+            let i = u8::try_from(i).expect("redundancy is at most MAX_REDUNDANCY");
+            match s {
+                SlotState::Proposed { generator: g, .. } if i == slot => displaced.push(g),
+                SlotState::Proposed { generator: g, .. } if g == generator => {
+                    displaced.push(g);
+                    self.set_slot(id, i, SlotState::Open);
+                    reopened = true;
+                }
+                _ => {}
+            }
+        }
+        self.set_slot(id, slot, confirmed);
+        self.take(generator, market);
+        for g in displaced {
+            self.release(g, market);
+        }
+        let a = &self.asks[&id];
+        if a.open_slots() == 0 {
+            self.unwait(id);
+        } else if reopened && a.phase == AskPhase::Matching {
+            self.match_ask(id);
+        }
+        Ok(())
+    }
+
+    fn finish_slot(
+        &mut self,
+        id: AskId,
+        slot: u8,
+        generator: Address,
+        end: SlotState,
+    ) -> Result<(), EventError> {
+        let a = self.asks.get(&id).ok_or(EventError::UnknownAsk(id))?;
+        match a.slots.get(usize::from(slot)) {
+            None => Err(EventError::SlotOutOfRange { ask: id, slot }),
+            Some(SlotState::Confirmed { generator: g, .. }) if *g == generator => {
+                let market = a.ask.market;
+                self.set_slot(id, slot, end);
+                self.release(generator, market);
+                Ok(())
+            }
+            Some(_) => Err(EventError::SlotConflict { ask: id, slot }),
+        }
+    }
+
+    pub(crate) fn set_slot(&mut self, id: AskId, slot: u8, state: SlotState) {
+        let a = self
+            .asks
+            .get_mut(&id)
+            .expect("caller checked the ask exists");
+        a.slots[usize::from(slot)] = state;
+    }
+
+    /// Drops the unconfirmed proposals of an ask and frees their generators.
+    fn drop_proposals(&mut self, id: AskId) {
+        let a = &self.asks[&id];
+        let market = a.ask.market;
+        let proposed: Vec<(u8, Address)> = a
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                SlotState::Proposed { generator, .. } => Some((
+                    u8::try_from(i).expect("redundancy is at most MAX_REDUNDANCY"),
+                    *generator,
+                )),
+                _ => None,
+            })
+            .collect();
+        for (slot, g) in proposed {
+            self.set_slot(id, slot, SlotState::Open);
+            self.release(g, market);
+        }
+    }
+
+    fn activate_markets(&mut self) {
+        while let Some(&(at, id)) = self.activations.first() {
+            if at > self.now {
+                break;
+            }
+            self.activations.pop_first();
+            let m = self
+                .markets
+                .get_mut(&id)
+                .expect("activations hold created markets");
+            m.active = true;
+            let offers: Vec<Address> = m.book.offers.iter().map(|k| k.generator).collect();
+            for g in offers {
+                self.fill_from_offer(g, id);
+            }
+        }
+    }
+
+    fn close_expiring_asks(&mut self) {
+        let horizon = self.now.saturating_add(self.config.expiry_margin);
+        while let Some(&(expiry, id)) = self.closing.first() {
+            if expiry >= horizon {
+                break;
+            }
+            self.closing.pop_first();
+            let a = self.asks.get_mut(&id).expect("closing holds live asks");
+            if let AskPhase::Bidding { closes } = a.phase {
+                self.auctions.remove(&(closes, id));
+            }
+            a.phase = AskPhase::Closed;
+            self.unwait(id);
+        }
+    }
+
+    fn drop_expired_proposals(&mut self) {
+        while let Some(&(expiry, id)) = self.dropping.first() {
+            if expiry >= self.now {
+                break;
+            }
+            self.dropping.pop_first();
+            self.drop_proposals(id);
+        }
+    }
+
+    fn close_auctions(&mut self) {
+        while let Some(&(closes, id)) = self.auctions.first() {
+            if closes > self.now {
+                break;
+            }
+            self.auctions.pop_first();
+            self.close_auction(id);
+        }
+    }
+}

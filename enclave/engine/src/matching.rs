@@ -1,0 +1,194 @@
+//! Order-book matching: price-time priority over indexed offers, and the capacity and stake
+//! bookkeeping that keeps the indexes exact.
+
+use core::cmp::Reverse;
+
+use crate::book::WaitKey;
+use crate::engine::{AskPhase, Engine, SlotState};
+use crate::types::{Address, Amount, AskId, Assignment, MarketId};
+
+impl Engine {
+    /// Matches the open slots of an ask against the market's offers, best first; what cannot be
+    /// matched waits. Cost: one ordered walk of the offers whose cost is within the reward.
+    pub(crate) fn match_ask(&mut self, id: AskId) {
+        let a = &self.asks[&id];
+        if a.phase != AskPhase::Matching {
+            return;
+        }
+        let needed = a.open_slots();
+        if needed == 0 {
+            return;
+        }
+        let m = &self.markets[&a.ask.market];
+        let mut picks: Vec<(Address, Amount)> = Vec::new();
+        if m.active {
+            for offer in &m.book.offers {
+                if offer.cost > a.ask.reward || picks.len() == needed {
+                    break;
+                }
+                if offer.proposed_time <= a.ask.proving_time && !a.holds(offer.generator) {
+                    picks.push((offer.generator, offer.cost));
+                }
+            }
+        }
+        let filled = picks.len() == needed;
+        for (generator, price) in picks {
+            self.assign(id, generator, price);
+        }
+        if !filled {
+            self.wait(id);
+        }
+    }
+
+    /// Gives a generator that just became able to serve a market (joined, freed capacity or
+    /// stake, cheaper offer, market activated) the best compatible waiting asks, one at a time,
+    /// while it stays available. Only asks whose reward covers its cost are visited.
+    pub(crate) fn fill_from_offer(&mut self, generator: Address, market: MarketId) {
+        loop {
+            let m = &self.markets[&market];
+            if !m.active {
+                return;
+            }
+            let Some(mem) = self
+                .generators
+                .get(&generator)
+                .and_then(|g| g.markets.get(&market))
+                .filter(|mem| mem.in_book)
+            else {
+                return;
+            };
+            let found = m
+                .book
+                .waiting
+                .iter()
+                .take_while(|w| w.reward.0 >= mem.offer.cost)
+                .find(|w| {
+                    let a = &self.asks[&w.ask];
+                    a.ask.proving_time >= mem.offer.proposed_time && !a.holds(generator)
+                })
+                .map(|w| w.ask);
+            let Some(id) = found else { return };
+            let price = mem.offer.cost;
+            self.assign(id, generator, price);
+            if self.asks[&id].open_slots() == 0 {
+                self.unwait(id);
+            }
+        }
+    }
+
+    /// Proposes `generator` for the lowest open slot of an ask.
+    pub(crate) fn assign(&mut self, id: AskId, generator: Address, price: Amount) {
+        let a = self.asks.get_mut(&id).expect("caller holds a live ask");
+        let slot = a
+            .slots
+            .iter()
+            .position(|s| *s == SlotState::Open)
+            .expect("caller checked an open slot");
+        a.slots[slot] = SlotState::Proposed { generator, price };
+        let market = a.ask.market;
+        let slot = u8::try_from(slot).expect("redundancy is at most MAX_REDUNDANCY");
+        self.outbox.push(Assignment {
+            ask: id,
+            slot,
+            generator,
+            price,
+        });
+        self.take(generator, market);
+    }
+
+    /// Books one assignment on a generator: one unit of capacity, one penalty of market stake.
+    pub(crate) fn take(&mut self, generator: Address, market: MarketId) {
+        let penalty = self.markets[&market].market.slashing_penalty;
+        let g = self
+            .generators
+            .get_mut(&generator)
+            .expect("caller checked the generator");
+        g.used = g.used.saturating_add(1);
+        let mem = g.markets.entry(market).or_default();
+        mem.locked = mem.locked.saturating_add(penalty);
+        self.refresh(generator);
+    }
+
+    /// Ends one assignment of a generator and lets it serve waiting asks again.
+    pub(crate) fn release(&mut self, generator: Address, market: MarketId) {
+        let penalty = self.markets[&market].market.slashing_penalty;
+        let g = self
+            .generators
+            .get_mut(&generator)
+            .expect("assigned generators exist");
+        g.used = g.used.saturating_sub(1);
+        let mem = g.markets.entry(market).or_default();
+        mem.locked = mem.locked.saturating_sub(penalty);
+        self.refresh(generator);
+    }
+
+    /// Recomputes in which market books a generator belongs and matches it where it just
+    /// entered.
+    pub(crate) fn refresh(&mut self, generator: Address) {
+        let Some(g) = self.generators.get_mut(&generator) else {
+            return;
+        };
+        let has_capacity = g.registered && g.used < g.capacity;
+        let mut entered = Vec::new();
+        for (id, mem) in &mut g.markets {
+            let m = self
+                .markets
+                .get_mut(id)
+                .expect("a membership exists only for a created market");
+            let free_stake = mem.stake.saturating_sub(mem.locked);
+            let available = has_capacity && mem.joined && free_stake >= m.market.slashing_penalty;
+            if available == mem.in_book {
+                continue;
+            }
+            let key = mem.key(generator);
+            mem.in_book = available;
+            if available {
+                m.book.offers.insert(key);
+                entered.push(*id);
+            } else {
+                m.book.offers.remove(&key);
+            }
+        }
+        for market in entered {
+            self.fill_from_offer(generator, market);
+        }
+    }
+
+    pub(crate) fn wait(&mut self, id: AskId) {
+        let a = self.asks.get_mut(&id).expect("caller holds a live ask");
+        if !a.waiting {
+            a.waiting = true;
+            let key = WaitKey {
+                reward: Reverse(a.ask.reward),
+                seq: a.created,
+                ask: id,
+            };
+            let market = a.ask.market;
+            self.markets
+                .get_mut(&market)
+                .expect("asks exist only in created markets")
+                .book
+                .waiting
+                .insert(key);
+        }
+    }
+
+    pub(crate) fn unwait(&mut self, id: AskId) {
+        let a = self.asks.get_mut(&id).expect("caller holds a live ask");
+        if a.waiting {
+            a.waiting = false;
+            let key = WaitKey {
+                reward: Reverse(a.ask.reward),
+                seq: a.created,
+                ask: id,
+            };
+            let market = a.ask.market;
+            self.markets
+                .get_mut(&market)
+                .expect("asks exist only in created markets")
+                .book
+                .waiting
+                .remove(&key);
+        }
+    }
+}

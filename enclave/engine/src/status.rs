@@ -1,0 +1,103 @@
+//! Read-only views of the engine state (for the HTTP API and for tests).
+
+use crate::engine::{AskPhase, Engine, SlotState};
+use crate::types::{Address, Ask, AskId, Assignment, Market, Timestamp};
+
+/// Status of one ask.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AskStatus<'a> {
+    /// The ask as created.
+    pub ask: &'a Ask,
+    /// Its phase.
+    pub phase: AskPhase,
+    /// Its slots.
+    pub slots: &'a [SlotState],
+}
+
+/// Load of one generator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GeneratorLoad {
+    /// Whether it is registered.
+    pub registered: bool,
+    /// Total capacity.
+    pub capacity: u32,
+    /// Assignments held (proposed or confirmed, not finished).
+    pub used: u32,
+}
+
+/// Summary of one market.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarketSummary<'a> {
+    /// The market as created.
+    pub market: &'a Market,
+    /// Whether its activation time has passed.
+    pub active: bool,
+    /// Generators able to take one more assignment now.
+    pub available_generators: usize,
+    /// Asks with open slots waiting for a generator.
+    pub waiting_asks: usize,
+}
+
+impl Engine {
+    /// Number of the last block started, if any.
+    #[must_use]
+    pub fn block(&self) -> Option<u64> {
+        self.block
+    }
+
+    /// The engine's clock: the latest block timestamp.
+    #[must_use]
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Status of an ask.
+    #[must_use]
+    pub fn ask_status(&self, id: AskId) -> Option<AskStatus<'_>> {
+        self.asks.get(&id).map(|a| AskStatus {
+            ask: &a.ask,
+            phase: a.phase,
+            slots: &a.slots,
+        })
+    }
+
+    /// Every proposed assignment not yet accepted on chain, by ask then slot. After a restart or
+    /// a rollback this is what must be (re)submitted; the contract rejects duplicates.
+    #[must_use]
+    pub fn pending_assignments(&self) -> Vec<Assignment> {
+        let mut out = Vec::new();
+        for (id, a) in &self.asks {
+            for (slot, s) in a.slots.iter().enumerate() {
+                if let SlotState::Proposed { generator, price } = *s {
+                    out.push(Assignment {
+                        ask: *id,
+                        slot: u8::try_from(slot).expect("redundancy is at most MAX_REDUNDANCY"),
+                        generator,
+                        price,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Load of a generator.
+    #[must_use]
+    pub fn generator_load(&self, generator: Address) -> Option<GeneratorLoad> {
+        self.generators.get(&generator).map(|g| GeneratorLoad {
+            registered: g.registered,
+            capacity: g.capacity,
+            used: g.used,
+        })
+    }
+
+    /// All markets, by id.
+    pub fn markets(&self) -> impl Iterator<Item = MarketSummary<'_>> {
+        self.markets.values().map(|m| MarketSummary {
+            market: &m.market,
+            active: m.active,
+            available_generators: m.book.offers.len(),
+            waiting_asks: m.book.waiting.len(),
+        })
+    }
+}

@@ -1,0 +1,316 @@
+//! A small chain simulator: builds blocks of events, applies them to an engine, and plays the
+//! marketplace contract's part for assignment batches (accepting each slot once).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::engine::{AskPhase, Engine, SlotState};
+use crate::{
+    AcceptedAssignment, Address, Amount, Ask, AskId, Assignment, Block, BlockOutcome, Config,
+    Event, Log, Market, MarketId, MatchingMode, Offer, Timestamp,
+};
+
+pub(crate) fn gen_addr(n: u64) -> Address {
+    Address::from_low_u64(0x1000 + n)
+}
+
+pub(crate) fn block_hash(number: u64, fork: u8) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    h[..8].copy_from_slice(&number.to_be_bytes());
+    h[8] = fork;
+    crate::keccak256(&h)
+}
+
+pub(crate) fn market(id: MarketId, penalty: Amount) -> Event {
+    Event::MarketCreated(Market {
+        id,
+        mode: MatchingMode::OrderBook,
+        slashing_penalty: penalty,
+        prover_family: None,
+        activation: 0,
+    })
+}
+
+pub(crate) fn register(n: u64, capacity: u32) -> Event {
+    Event::GeneratorRegistered {
+        generator: gen_addr(n),
+        capacity,
+    }
+}
+
+pub(crate) fn join(n: u64, market: MarketId, cost: Amount, proposed_time: u64) -> Event {
+    Event::GeneratorJoined {
+        generator: gen_addr(n),
+        market,
+        offer: Offer {
+            cost,
+            proposed_time,
+        },
+    }
+}
+
+pub(crate) fn stake(n: u64, market: MarketId, stake: Amount) -> Event {
+    Event::StakeChanged {
+        generator: gen_addr(n),
+        market,
+        stake,
+    }
+}
+
+pub(crate) fn ask_with(
+    id: AskId,
+    market: MarketId,
+    reward: Amount,
+    proving_time: u64,
+    redundancy: u8,
+    expiry: Timestamp,
+) -> Ask {
+    Ask {
+        id,
+        market,
+        reward,
+        expiry,
+        proving_time,
+        redundancy,
+        refund_address: Address::from_low_u64(0xfeed),
+        prover_data_hash: [7; 32],
+    }
+}
+
+/// An order-book ask valid for a long time.
+pub(crate) fn ask(id: AskId, market: MarketId, reward: Amount, proving_time: u64, k: u8) -> Event {
+    Event::AskCreated(ask_with(id, market, reward, proving_time, k, 1_000_000))
+}
+
+/// The marketplace contract's view of assignments: each slot once, distinct generators.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ContractModel {
+    pub(crate) asks: BTreeMap<AskId, Ask>,
+    pub(crate) cancelled: BTreeSet<AskId>,
+    pub(crate) slots: BTreeMap<(AskId, u8), Address>,
+    pub(crate) rejected_duplicates: usize,
+}
+
+impl ContractModel {
+    fn observe(&mut self, ev: &Event) {
+        match ev {
+            Event::AskCreated(a) => {
+                self.asks.insert(a.id, a.clone());
+            }
+            Event::AskCancelled { ask } => {
+                self.cancelled.insert(*ask);
+            }
+            _ => {}
+        }
+    }
+
+    /// The assignments of a batch the contract would accept at time `now`.
+    pub(crate) fn accept(
+        &mut self,
+        batch: &[Assignment],
+        now: Timestamp,
+    ) -> Vec<AcceptedAssignment> {
+        let mut out = Vec::new();
+        for a in batch {
+            let Some(ask) = self.asks.get(&a.ask) else {
+                continue;
+            };
+            let taken = self.slots.contains_key(&(a.ask, a.slot))
+                || self
+                    .slots
+                    .iter()
+                    .any(|((id, _), g)| *id == a.ask && *g == a.generator);
+            if taken {
+                self.rejected_duplicates += 1;
+                continue;
+            }
+            let on_chain_assigned = self.slots.keys().any(|(id, _)| *id == a.ask);
+            if (self.cancelled.contains(&a.ask) && !on_chain_assigned)
+                || now > ask.expiry
+                || a.slot >= ask.redundancy
+                || a.price > ask.reward
+            {
+                continue;
+            }
+            self.slots.insert((a.ask, a.slot), a.generator);
+            out.push(AcceptedAssignment {
+                assignment: *a,
+                deadline: now + ask.proving_time,
+            });
+        }
+        out
+    }
+}
+
+/// Builds blocks and applies them.
+pub(crate) struct World {
+    pub(crate) engine: Engine,
+    pub(crate) blocks: Vec<Block>,
+    pub(crate) contract: ContractModel,
+    pub(crate) next_logs: Vec<Event>,
+    pub(crate) proposals: Vec<Assignment>,
+    pub(crate) number: u64,
+    pub(crate) now: Timestamp,
+}
+
+impl World {
+    pub(crate) fn new() -> Self {
+        Self::with_engine(Engine::new(Config::default(), None))
+    }
+
+    pub(crate) fn with_engine(engine: Engine) -> Self {
+        Self {
+            engine,
+            blocks: Vec::new(),
+            contract: ContractModel::default(),
+            next_logs: Vec::new(),
+            proposals: Vec::new(),
+            number: 0,
+            now: 1_000,
+        }
+    }
+
+    pub(crate) fn emit(&mut self, ev: Event) -> &mut Self {
+        self.contract.observe(&ev);
+        self.next_logs.push(ev);
+        self
+    }
+
+    /// The next block (timestamp `dt` seconds later) with the emitted events.
+    pub(crate) fn build(&mut self, dt: u64) -> Block {
+        self.number += 1;
+        self.now += dt;
+        let logs = core::mem::take(&mut self.next_logs)
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| Log {
+                index: u32::try_from(i).expect("small blocks"),
+                event,
+            })
+            .collect();
+        Block {
+            number: self.number,
+            hash: block_hash(self.number, 0),
+            parent_hash: block_hash(self.number - 1, 0),
+            timestamp: self.now,
+            logs,
+        }
+    }
+
+    /// Mines and applies the next block.
+    pub(crate) fn mine(&mut self, dt: u64) -> BlockOutcome {
+        let block = self.build(dt);
+        let out = self.engine.apply_block(&block);
+        self.proposals.extend_from_slice(&out.proposals);
+        self.blocks.push(block);
+        out
+    }
+
+    /// Submits the engine's pending assignments; what the contract accepts is emitted for the
+    /// next block.
+    pub(crate) fn submit_pending(&mut self) -> usize {
+        let pending = self.engine.pending_assignments();
+        let accepted = self.contract.accept(&pending, self.now);
+        let n = accepted.len();
+        if n > 0 {
+            self.emit(Event::AssignmentsAccepted {
+                assignments: accepted,
+            });
+        }
+        n
+    }
+
+    pub(crate) fn slots(&self, id: AskId) -> Vec<SlotState> {
+        self.engine
+            .ask_status(id)
+            .expect("ask exists")
+            .slots
+            .to_vec()
+    }
+
+    pub(crate) fn phase(&self, id: AskId) -> AskPhase {
+        self.engine.ask_status(id).expect("ask exists").phase
+    }
+
+    /// Generators proposed or confirmed on an ask, by slot.
+    pub(crate) fn holders(&self, id: AskId) -> Vec<Option<Address>> {
+        self.slots(id).iter().map(SlotState::generator).collect()
+    }
+}
+
+/// Checks the engine's internal invariants; panics with a description on the first violation.
+pub(crate) fn check_invariants(e: &Engine) {
+    // Capacity and stake accounting equals the slots held.
+    let mut held: BTreeMap<Address, u32> = BTreeMap::new();
+    let mut locked: BTreeMap<(Address, MarketId), Amount> = BTreeMap::new();
+    for a in e.asks.values() {
+        let gens: Vec<Address> = a.slots.iter().filter_map(SlotState::generator).collect();
+        let distinct: BTreeSet<Address> = gens.iter().copied().collect();
+        assert_eq!(
+            distinct.len(),
+            gens.len(),
+            "ask {} has a repeated generator",
+            a.ask.id
+        );
+        for s in &a.slots {
+            if let SlotState::Proposed { generator, .. } | SlotState::Confirmed { generator, .. } =
+                s
+            {
+                *held.entry(*generator).or_default() += 1;
+                *locked.entry((*generator, a.ask.market)).or_default() +=
+                    e.markets[&a.ask.market].market.slashing_penalty;
+            }
+        }
+    }
+    for (addr, g) in &e.generators {
+        assert_eq!(
+            g.used,
+            held.get(addr).copied().unwrap_or(0),
+            "used of {addr}"
+        );
+        for (m, mem) in &g.markets {
+            assert_eq!(
+                mem.locked,
+                locked.get(&(*addr, *m)).copied().unwrap_or(0),
+                "locked of {addr} in {m}"
+            );
+            let free = mem.stake.saturating_sub(mem.locked);
+            let available = g.registered
+                && mem.joined
+                && g.used < g.capacity
+                && free >= e.markets[m].market.slashing_penalty;
+            assert_eq!(available, mem.in_book, "book membership of {addr} in {m}");
+            assert_eq!(
+                e.markets[m].book.offers.contains(&mem.key(*addr)),
+                mem.in_book,
+                "offer index of {addr} in {m}"
+            );
+        }
+    }
+    // Waiting index matches the asks, and no waiting ask is compatible with an available offer.
+    for (id, a) in &e.asks {
+        let m = &e.markets[&a.ask.market];
+        let key_in = m.book.waiting.iter().any(|w| w.ask == *id);
+        assert_eq!(key_in, a.waiting, "waiting index of ask {id}");
+        let unfilled = a.phase == AskPhase::Matching && a.open_slots() > 0;
+        assert_eq!(
+            unfilled, a.waiting,
+            "ask {id} waits exactly when it has open slots"
+        );
+        if a.waiting {
+            assert_eq!(a.phase, AskPhase::Matching, "waiting ask {id} is matching");
+            assert!(a.open_slots() > 0, "waiting ask {id} has open slots");
+            if m.active {
+                for o in &m.book.offers {
+                    let compatible = o.cost <= a.ask.reward
+                        && o.proposed_time <= a.ask.proving_time
+                        && !a.holds(o.generator);
+                    assert!(
+                        !compatible,
+                        "ask {id} waits while {} could serve it",
+                        o.generator
+                    );
+                }
+            }
+        }
+    }
+}
