@@ -1,0 +1,324 @@
+//! Black-box tests of the `pcr-registry` binary over the real AWS documents and dev documents.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use nitro_attestation::FixedClock;
+use nitro_attestation::dev::{DevNsm, DevNsmConfig};
+use nitro_attestation::nsm::{AttestationRequest, Nsm};
+use serde_json::Value;
+
+/// The built binary plus a temporary directory for inputs.
+struct TestEnv {
+    dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    fn new() -> Self {
+        TestEnv {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_pcr-registry"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs with `--json` and returns (exit code, parsed stdout).
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.run(&all);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let value = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {stdout}"));
+        (out.status.code().unwrap(), value)
+    }
+}
+
+fn real(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../attestation/tests/data")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+const BLOCKY_PCR0: &str = "e72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9fe86a";
+
+#[test]
+fn real_documents_verify_at_document_time() {
+    let env = TestEnv::new();
+    for (file, module_id, ts) in [
+        (
+            "evervault_beta_valid-attestation-doc-bytes.cose",
+            "i-020b6af9246d90e92-enc0183d09086c24190",
+            1665651482136u64,
+        ),
+        (
+            "blocky_nitrite_nitro_attestation.b64",
+            "i-0a22e5c5f24d22174-enc0191cceb4289903f",
+            1725719859545,
+        ),
+        (
+            "base_nitro-validator_2026-01-03_repaired.cose",
+            "i-0368fa67e156d6d23-enc019b8596b1a9dad6",
+            1767472867402,
+        ),
+    ] {
+        let (code, v) = env.json(&[
+            "verify-attestation",
+            "--offline",
+            "--doc",
+            &real(file),
+            "--at-doc-time",
+        ]);
+        assert_eq!(code, 0, "{file}: {v}");
+        assert_eq!(v["verified"], true);
+        assert_eq!(v["module_id"], module_id);
+        assert_eq!(v["timestamp"], ts);
+        assert_eq!(v["digest"], "SHA384");
+        assert_eq!(v["pcrs"].as_object().unwrap().len(), 16);
+        for i in 0..16 {
+            assert_eq!(v["pcrs"][i.to_string()].as_str().unwrap().len(), 96);
+        }
+    }
+}
+
+#[test]
+fn blocky_fields_in_json() {
+    let env = TestEnv::new();
+    let (code, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        &real("blocky_nitrite_nitro_attestation.b64"),
+        "--at",
+        "1725719859545",
+        "--expect-pcr",
+        &format!("0={BLOCKY_PCR0}"),
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["pcrs"]["0"], BLOCKY_PCR0);
+    for field in ["public_key", "user_data", "nonce"] {
+        assert_eq!(
+            v[field].as_str().unwrap().len(),
+            2048,
+            "{field} is 1024 bytes of hex"
+        );
+    }
+}
+
+#[test]
+fn debug_document_rejected_unless_allowed() {
+    let env = TestEnv::new();
+    let doc = real("evervault_beta_debug-mode-attestation-doc-bytes.cose");
+    let (code, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        &doc,
+        "--at-doc-time",
+    ]);
+    assert_eq!((code, v["error"].as_str()), (1, Some("policy.debug_mode")));
+    let (code, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        &doc,
+        "--at-doc-time",
+        "--allow-debug",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["pcrs"]["0"], "0".repeat(96));
+    assert_eq!(v["user_data"], hex::encode("hello, world!"));
+    assert_eq!(v["nonce"], Value::Null);
+}
+
+#[test]
+fn rejections_exit_1_with_error_name() {
+    let env = TestEnv::new();
+    let doc = real("evervault_beta_valid-attestation-doc-bytes.cose");
+    // Today: the certificates have expired.
+    let (code, v) = env.json(&["verify-attestation", "--offline", "--doc", &doc]);
+    assert_eq!((code, v["error"].as_str()), (1, Some("chain.expired")));
+    // PCR mismatch.
+    let (code, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        &doc,
+        "--at-doc-time",
+        "--expect-pcr",
+        &format!("0={BLOCKY_PCR0}"),
+    ]);
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (1, Some("policy.pcr_mismatch"))
+    );
+    // Stale at a later time.
+    let (code, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        &doc,
+        "--at",
+        "1665651782137",
+    ]);
+    assert_eq!((code, v["error"].as_str()), (1, Some("policy.stale")));
+    // Garbage and a flipped byte.
+    let garbage = env.write("garbage", b"%% definitely not an attestation %%");
+    let (code, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        garbage.to_str().unwrap(),
+        "--at",
+        "1",
+    ]);
+    assert_eq!((code, v["error"].as_str()), (1, Some("malformed.base64")));
+    let mut flipped = std::fs::read(&doc).unwrap();
+    let n = flipped.len();
+    flipped[n - 10] ^= 1;
+    let flipped = env.write("flipped.cose", &flipped);
+    let (code, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        flipped.to_str().unwrap(),
+        "--at-doc-time",
+    ]);
+    assert_eq!((code, v["error"].as_str()), (1, Some("signature.invalid")));
+}
+
+#[test]
+fn human_output_and_errors() {
+    let env = TestEnv::new();
+    let out = env.run(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        &real("base_nitro-validator_2026-01-03_repaired.cose"),
+        "--at-doc-time",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("attestation verified"), "{text}");
+    assert!(text.contains("2026-01-03T20:41:07.402Z"), "{text}");
+
+    // Missing --offline, a missing file, conflicting clocks: exit 2.
+    let doc = real("base_nitro-validator_2026-01-03_repaired.cose");
+    assert_eq!(
+        env.run(&["verify-attestation", "--doc", &doc])
+            .status
+            .code(),
+        Some(2)
+    );
+    let missing = env.run(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        "/nonexistent/doc",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/doc"));
+    let both = env.run(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        &doc,
+        "--at-doc-time",
+        "--at",
+        "5",
+    ]);
+    assert_eq!(both.status.code(), Some(2));
+    let bad_pcr = env.run(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        &doc,
+        "--expect-pcr",
+        "0=abcd",
+    ]);
+    assert_eq!(bad_pcr.status.code(), Some(2));
+}
+
+#[test]
+fn dev_documents_need_the_dev_root() {
+    let env = TestEnv::new();
+    let now = 1_767_225_600_000u64;
+    let nsm = DevNsm::new(
+        DevNsmConfig::image([1; 48], [2; 48], [3; 48]).with_clock(Arc::new(FixedClock(now))),
+    )
+    .unwrap();
+    let key = hex::decode("0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8").unwrap();
+    let doc = nsm
+        .attestation(&AttestationRequest {
+            public_key: Some(key),
+            nonce: Some(b"abc".to_vec()),
+            user_data: None,
+        })
+        .unwrap();
+    let doc = env.write("dev.cose", &doc);
+    let root = env.write("dev-root.der", nsm.trusted_root().der());
+    let doc = doc.to_str().unwrap();
+    let (code, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        doc,
+        "--at",
+        &now.to_string(),
+    ]);
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (1, Some("chain.untrusted_root"))
+    );
+    let (code, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        doc,
+        "--at",
+        &now.to_string(),
+        "--danger-trust-root",
+        root.to_str().unwrap(),
+        "--require-secp256k1-key",
+        "--nonce",
+        &hex::encode("abc"),
+        "--expect-pcr",
+        &format!("2={}", "03".repeat(48)),
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        v["enclave_address"],
+        "0x7e5f4552091a69125d5dfcb7b8c2659029395bdf"
+    );
+    let (code, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        doc,
+        "--at",
+        &now.to_string(),
+        "--danger-trust-root",
+        root.to_str().unwrap(),
+        "--nonce",
+        "00",
+    ]);
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (1, Some("policy.nonce_mismatch"))
+    );
+}
