@@ -13,10 +13,11 @@ pub(crate) fn gen_addr(n: u64) -> Address {
     Address::from_low_u64(0x1000 + n)
 }
 
-pub(crate) fn block_hash(number: u64, fork: u8) -> [u8; 32] {
-    let mut h = [0u8; 32];
+pub(crate) fn block_hash(number: u64, fork: u8, parent: &[u8; 32]) -> [u8; 32] {
+    let mut h = [0u8; 41];
     h[..8].copy_from_slice(&number.to_be_bytes());
     h[8] = fork;
+    h[9..].copy_from_slice(parent);
     crate::keccak256(&h)
 }
 
@@ -142,6 +143,7 @@ impl ContractModel {
 }
 
 /// Builds blocks and applies them.
+#[derive(Clone)]
 pub(crate) struct World {
     pub(crate) engine: Engine,
     pub(crate) blocks: Vec<Block>,
@@ -150,6 +152,12 @@ pub(crate) struct World {
     pub(crate) proposals: Vec<Assignment>,
     pub(crate) number: u64,
     pub(crate) now: Timestamp,
+    pub(crate) last_hash: [u8; 32],
+    /// Assignments submitted since the last block (a relayer does not resend those).
+    pub(crate) in_flight: BTreeSet<Assignment>,
+    /// Mixed into block hashes: two worlds cloned from one and mined with different forks
+    /// build competing chains.
+    pub(crate) fork: u8,
 }
 
 impl World {
@@ -166,6 +174,9 @@ impl World {
             proposals: Vec::new(),
             number: 0,
             now: 1_000,
+            last_hash: [0; 32],
+            in_flight: BTreeSet::new(),
+            fork: 0,
         }
     }
 
@@ -187,10 +198,12 @@ impl World {
                 event,
             })
             .collect();
+        let hash = block_hash(self.number, self.fork, &self.last_hash);
+        let parent_hash = core::mem::replace(&mut self.last_hash, hash);
         Block {
             number: self.number,
-            hash: block_hash(self.number, 0),
-            parent_hash: block_hash(self.number - 1, 0),
+            hash,
+            parent_hash,
             timestamp: self.now,
             logs,
         }
@@ -199,6 +212,7 @@ impl World {
     /// Mines and applies the next block.
     pub(crate) fn mine(&mut self, dt: u64) -> BlockOutcome {
         let block = self.build(dt);
+        self.in_flight.clear();
         let out = self.engine.apply_block(&block);
         self.proposals.extend_from_slice(&out.proposals);
         self.blocks.push(block);
@@ -208,7 +222,13 @@ impl World {
     /// Submits the engine's pending assignments; what the contract accepts is emitted for the
     /// next block.
     pub(crate) fn submit_pending(&mut self) -> usize {
-        let pending = self.engine.pending_assignments();
+        let pending: Vec<Assignment> = self
+            .engine
+            .pending_assignments()
+            .into_iter()
+            .filter(|a| !self.in_flight.contains(a))
+            .collect();
+        self.in_flight.extend(pending.iter().copied());
         let accepted = self.contract.accept(&pending, self.now);
         let n = accepted.len();
         if n > 0 {
@@ -310,6 +330,152 @@ pub(crate) fn check_invariants(e: &Engine) {
                         o.generator
                     );
                 }
+            }
+        }
+    }
+}
+
+/// One step of a random scenario (see [`World::step`]).
+#[derive(Clone, Debug)]
+pub(crate) enum Op {
+    Join { n: u64, market: u64, cost: u128, time: u64 },
+    Update { n: u64, market: u64, cost: u128, time: u64 },
+    Leave { n: u64, market: u64 },
+    Stake { n: u64, market: u64, amount: u128 },
+    Capacity { n: u64, capacity: u32 },
+    Ask { market: u64, reward: u128, proving_time: u64, k: u8, ttl: u64 },
+    Cancel { pick: usize },
+    Submit,
+    Prove { pick: usize },
+    Slash { pick: usize },
+    Mine { dt: u64 },
+}
+
+pub(crate) const GENERATORS: u64 = 6;
+pub(crate) const MARKETS: u64 = 3;
+pub(crate) const PENALTY: Amount = 10;
+
+impl World {
+    /// Markets 0..MARKETS (market 2 activates 100 s in) and registered generators 0..GENERATORS.
+    pub(crate) fn scenario() -> Self {
+        let mut w = World::new();
+        for m in 0..MARKETS {
+            w.emit(Event::MarketCreated(Market {
+                id: m,
+                mode: MatchingMode::OrderBook,
+                slashing_penalty: PENALTY,
+                prover_family: None,
+                activation: if m == 2 { w.now + 100 } else { 0 },
+            }));
+        }
+        for n in 0..GENERATORS {
+            w.emit(register(n, 2));
+        }
+        w.mine(12);
+        w
+    }
+
+    fn confirmed_slots(&self) -> Vec<(AskId, u8, Address)> {
+        let mut out = Vec::new();
+        for (id, a) in &self.engine.asks {
+            for (slot, s) in a.slots.iter().enumerate() {
+                if let SlotState::Confirmed { generator, .. } = s {
+                    out.push((*id, u8::try_from(slot).expect("small"), *generator));
+                }
+            }
+        }
+        out
+    }
+
+    /// Applies one step. Steps that would emit an event the contracts forbid emit nothing.
+    pub(crate) fn step(&mut self, op: &Op) {
+        let joined = |w: &Self, n: u64, m: u64| {
+            w.engine
+                .generators
+                .get(&gen_addr(n))
+                .and_then(|g| g.markets.get(&m))
+                .is_some_and(|mem| mem.joined)
+        };
+        match *op {
+            Op::Join { n, market, cost, time } => {
+                if !joined(self, n, market) {
+                    self.emit(join(n, market, cost, time));
+                }
+            }
+            Op::Update { n, market, cost, time } => {
+                if joined(self, n, market) {
+                    self.emit(Event::GeneratorUpdated {
+                        generator: gen_addr(n),
+                        market,
+                        offer: Offer {
+                            cost,
+                            proposed_time: time,
+                        },
+                    });
+                }
+            }
+            Op::Leave { n, market } => {
+                if joined(self, n, market) {
+                    self.emit(Event::GeneratorLeft {
+                        generator: gen_addr(n),
+                        market,
+                    });
+                }
+            }
+            Op::Stake { n, market, amount } => {
+                self.emit(stake(n, market, amount));
+            }
+            Op::Capacity { n, capacity } => {
+                self.emit(Event::CapacityChanged {
+                    generator: gen_addr(n),
+                    capacity,
+                });
+            }
+            Op::Ask { market, reward, proving_time, k, ttl } => {
+                let id = self.contract.asks.len() as AskId + 1;
+                let a = ask_with(id, market, reward, proving_time, k, self.now + ttl);
+                self.emit(Event::AskCreated(a));
+            }
+            Op::Cancel { pick } => {
+                let unassigned: Vec<AskId> = self
+                    .contract
+                    .asks
+                    .keys()
+                    .copied()
+                    .filter(|id| {
+                        !self.contract.cancelled.contains(id)
+                            && !self.contract.slots.keys().any(|(a, _)| a == id)
+                    })
+                    .collect();
+                if !unassigned.is_empty() {
+                    let id = unassigned[pick % unassigned.len()];
+                    self.emit(Event::AskCancelled { ask: id });
+                }
+            }
+            Op::Submit => {
+                self.submit_pending();
+            }
+            Op::Prove { pick } | Op::Slash { pick } => {
+                let slots = self.confirmed_slots();
+                if !slots.is_empty() {
+                    let (ask, slot, generator) = slots[pick % slots.len()];
+                    // Each slot ends once: skip if an end is already queued for this block.
+                    let queued = self.next_logs.iter().any(|e| {
+                        matches!(e, Event::ProofSubmitted { ask: a, slot: s, .. }
+                            | Event::Slashed { ask: a, slot: s, .. } if *a == ask && *s == slot)
+                    });
+                    if !queued {
+                        self.emit(if matches!(op, Op::Prove { .. }) {
+                            Event::ProofSubmitted { ask, slot, generator }
+                        } else {
+                            Event::Slashed { ask, slot, generator }
+                        });
+                    }
+                }
+            }
+            Op::Mine { dt } => {
+                self.mine(dt);
+                check_invariants(&self.engine);
             }
         }
     }
