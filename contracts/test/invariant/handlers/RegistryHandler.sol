@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.25;
+
+import {Test} from "forge-std/Test.sol";
+import {Vm} from "forge-std/Vm.sol";
+
+import {EnclaveRegistry} from "../../../src/EnclaveRegistry.sol";
+import {IAttestationVerifier} from "../../../src/interfaces/IAttestationVerifier.sol";
+import {IPcrRegistry} from "../../../src/interfaces/IPcrRegistry.sol";
+import {Fixtures} from "../../utils/Fixtures.sol";
+
+/// @notice Drives the registry through random sequences of the operations real actors perform: registering
+/// and revoking images, registering keys from random (often invalid) attestations, revoking keys, and letting
+/// time pass. It records what it did (ghost state) so invariants can compare the contract against it.
+contract RegistryHandler is Test, Fixtures {
+    uint256 internal constant VERSIONS = 6;
+    uint256 internal constant KEYS = 12;
+    uint256 internal constant MAX_AGE = 300;
+
+    EnclaveRegistry public immutable registry;
+    address internal immutable registrar;
+    address internal immutable revoker;
+
+    enum Ghost {
+        None,
+        Registered,
+        Revoked
+    }
+
+    /// @dev Ghost status and family of image version v (0..VERSIONS-1).
+    mapping(uint256 version => Ghost) public ghostImage;
+    mapping(uint256 version => bytes32) public ghostFamily;
+    /// @dev Keys that ever registered successfully, and the version each is bound to.
+    address[] public registeredKeys;
+    mapping(address key => uint256 version) public ghostKeyVersion;
+    mapping(address key => bool) public ghostKeyRevoked;
+    mapping(address key => bool) internal _seen;
+    /// @dev Set if a registration ever succeeded for an image that was not live at that moment.
+    bool public registeredNonLiveImage;
+    /// @dev Counters, for the call summary.
+    uint256 public imagesRegistered;
+    uint256 public imagesRevoked;
+    uint256 public keyRegistrations;
+    uint256 public keyRegistrationsRefused;
+    /// @dev Refused registrations by error selector.
+    mapping(bytes4 selector => uint256) public refusals;
+
+    constructor(EnclaveRegistry registry_, address registrar_, address revoker_) {
+        registry = registry_;
+        registrar = registrar_;
+        revoker = revoker_;
+    }
+
+    function versionCount() external pure returns (uint256) {
+        return VERSIONS;
+    }
+
+    function registeredKeyCount() external view returns (uint256) {
+        return registeredKeys.length;
+    }
+
+    function familyOf(uint256 selector) internal pure returns (bytes32) {
+        return selector % 2 == 0 ? FAMILY : DEV_FAMILY;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                ACTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    function registerImage(uint256 versionSeed, uint256 familySeed) external {
+        uint256 v = versionSeed % VERSIONS;
+        bytes32 family = familyOf(familySeed);
+        vm.prank(registrar);
+        try registry.registerImage(family, imagePcrs(v), metadata("x")) returns (bytes32 id) {
+            assertEq(uint256(ghostImage[v]), uint256(Ghost.None), "registered an id twice or after revocation");
+            assertEq(id, idOf(imagePcrs(v)));
+            ghostImage[v] = Ghost.Registered;
+            ghostFamily[v] = family;
+            ++imagesRegistered;
+        } catch {
+            assertTrue(ghostImage[v] != Ghost.None, "refused a valid new image");
+        }
+    }
+
+    /// @dev Revokes rarely (one call in four), so that sequences keep live images to register keys against.
+    function revokeImage(uint256 versionSeed) external {
+        if (versionSeed % 4 != 0) return;
+        uint256 v = (versionSeed / 4) % VERSIONS;
+        vm.prank(revoker);
+        try registry.revokeImage(idOf(imagePcrs(v)), "x") {
+            assertEq(uint256(ghostImage[v]), uint256(Ghost.Registered), "revoked a non-live image");
+            ghostImage[v] = Ghost.Revoked;
+            ++imagesRevoked;
+        } catch {
+            assertTrue(ghostImage[v] != Ghost.Registered, "could not revoke a live image");
+        }
+    }
+
+    /// @dev Most attempts are well formed (the key's usual image, the image's family, a valid key); a few of
+    /// each choice are perturbed: another image, the other family, a malformed key or debug PCRs.
+    function registerKey(
+        uint256 keySeed,
+        uint256 versionSeed,
+        uint256 familySeed,
+        int256 offsetMs,
+        uint256 shape
+    ) external {
+        uint256 k = keySeed % KEYS;
+        uint256 v = versionSeed % 4 == 0 ? (versionSeed / 4) % VERSIONS : k % VERSIONS;
+        bytes32 family = ghostFamily[v] == bytes32(0) ? familyOf(familySeed) : ghostFamily[v];
+        if (familySeed % 8 == 0) family = family == FAMILY ? DEV_FAMILY : FAMILY;
+        Vm.Wallet memory w = vm.createWallet(1000 + k);
+        bytes memory publicKey = abi.encodePacked(bytes1(0x04), w.publicKeyX, w.publicKeyY);
+        offsetMs = bound(offsetMs, -int256(MAX_AGE + 5) * 1000, 3000);
+        uint64 ts = uint64(uint256(int256(block.timestamp * 1000) + offsetMs));
+        IAttestationVerifier.Attestation memory a = fields(imagePcrs(v), publicKey, ts);
+        shape = shape % 4 == 0 ? 1 + (shape / 4) % 3 : 0;
+        if (shape == 1) a.publicKey[0] = 0x02;
+        if (shape == 2) (a.pcrs[0], a.pcrs[1], a.pcrs[2]) = (zeroPcr(), zeroPcr(), zeroPcr());
+        if (shape == 3) a.publicKey = abi.encodePacked(bytes1(0x04), w.publicKeyX);
+
+        try registry.registerEnclaveKey(family, encode(a), 0, 0) returns (address key) {
+            if (ghostImage[v] != Ghost.Registered || ghostFamily[v] != family || shape != 0) {
+                registeredNonLiveImage = true;
+            }
+            assertEq(key, w.addr);
+            if (!_seen[key]) {
+                _seen[key] = true;
+                registeredKeys.push(key);
+                ghostKeyVersion[key] = v;
+            }
+            assertEq(ghostKeyVersion[key], v, "key moved to another image");
+            ++keyRegistrations;
+        } catch (bytes memory reason) {
+            ++keyRegistrationsRefused;
+            ++refusals[bytes4(reason)];
+        }
+    }
+
+    /// @dev Revokes rarely (one call in four), like `revokeImage`.
+    function revokeKey(uint256 keySeed) external {
+        if (registeredKeys.length == 0 || keySeed % 4 != 0) return;
+        address key = registeredKeys[(keySeed / 4) % registeredKeys.length];
+        vm.prank(revoker);
+        try registry.revokeEnclaveKey(key, "x") {
+            assertFalse(ghostKeyRevoked[key]);
+            ghostKeyRevoked[key] = true;
+        } catch {
+            assertTrue(ghostKeyRevoked[key], "could not revoke a registered key");
+        }
+    }
+
+    function warp(uint256 secondsSeed) external {
+        vm.warp(block.timestamp + bound(secondsSeed, 1, 2 days));
+    }
+}
