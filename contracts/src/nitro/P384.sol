@@ -344,8 +344,8 @@ library P384 {
                     mcopy(d, sub(d, 192), 192)
                     jadd(d, qtab, tmp)
                 }
-                mstore(add(acc, 128), 0)
-                mstore(add(acc, 160), 0)
+                // The point at infinity with reduced coordinates (scratch memory may hold anything).
+                for { let i := 0 } lt(i, 192) { i := add(i, 32) } { mstore(add(acc, i), 0) }
                 for { let i := 0 } lt(i, 96) { i := add(i, 1) } {
                     jdbl(acc, tmp)
                     jdbl(acc, tmp)

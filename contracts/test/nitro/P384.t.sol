@@ -48,6 +48,16 @@ contract P384_Test is Test {
         assertFalse(harness.verify(v));
     }
 
+    /// Scratch memory above the free pointer may hold anything (e.g. a previous SHA-384 schedule).
+    function test_VerifiesWithDirtyScratchMemory() public view {
+        uint256[12] memory v = _vector(P384Vectors.GOOD, 3);
+        assembly {
+            let m := mload(0x40)
+            for { let i := 0 } lt(i, 0x2000) { i := add(i, 32) } { mstore(add(m, i), not(0)) }
+        }
+        assertTrue(P384.verify(v));
+    }
+
     function test_gas_p384_verify() public {
         uint256[12] memory v = _vector(P384Vectors.GOOD, 0);
         uint256 g = gasleft();
