@@ -1,6 +1,6 @@
 //! The engine state and how chain events change it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::book::{Book, OfferKey};
 use crate::error::EventError;
@@ -188,8 +188,10 @@ pub struct Engine {
     pub(crate) now: Timestamp,
     pub(crate) last_pos: Option<LogPos>,
     pub(crate) markets: BTreeMap<MarketId, MarketState>,
-    pub(crate) generators: BTreeMap<Address, GeneratorState>,
-    pub(crate) asks: BTreeMap<AskId, AskState>,
+    /// Hash maps for O(1) lookups; never iterated where the order could reach an output
+    /// (iteration order is random per process).
+    pub(crate) generators: HashMap<Address, GeneratorState>,
+    pub(crate) asks: HashMap<AskId, AskState>,
     /// Markets not yet active, by activation time.
     pub(crate) activations: BTreeSet<(Timestamp, MarketId)>,
     /// Asks still taking proposals, by expiry.
@@ -199,6 +201,8 @@ pub struct Engine {
     /// Sealed-bid asks by auction close time.
     pub(crate) auctions: BTreeSet<(Timestamp, AskId)>,
     pub(crate) outbox: Vec<Assignment>,
+    /// Asks forgotten by [`Engine::retire_if_done`].
+    pub(crate) retired: u64,
 }
 
 impl core::fmt::Debug for Engine {
@@ -228,6 +232,7 @@ impl PartialEq for Engine {
             && self.closing == other.closing
             && self.dropping == other.dropping
             && self.auctions == other.auctions
+            && self.retired == other.retired
     }
 }
 
@@ -245,13 +250,14 @@ impl Engine {
             now: 0,
             last_pos: None,
             markets: BTreeMap::new(),
-            generators: BTreeMap::new(),
-            asks: BTreeMap::new(),
+            generators: HashMap::new(),
+            asks: HashMap::new(),
             activations: BTreeSet::new(),
             closing: BTreeSet::new(),
             dropping: BTreeSet::new(),
             auctions: BTreeSet::new(),
             outbox: Vec::new(),
+            retired: 0,
         }
     }
 
@@ -551,7 +557,7 @@ impl Engine {
                 self.dropping.insert((ask.expiry, ask.id));
                 self.auctions.insert((closes, ask.id));
             }
-            AskPhase::Closed | AskPhase::Cancelled => {}
+            AskPhase::Closed | AskPhase::Cancelled => self.retire_if_done(ask.id),
         }
         Ok(())
     }
@@ -567,6 +573,7 @@ impl Engine {
         self.unwait(id);
         self.drop_proposals(id);
         self.dropping.remove(&(expiry, id));
+        self.retire_if_done(id);
         Ok(())
     }
 
@@ -657,6 +664,7 @@ impl Engine {
                 let market = a.ask.market;
                 self.set_slot(id, slot, end);
                 self.release(generator, market);
+                self.retire_if_done(id);
                 Ok(())
             }
             Some(_) => Err(EventError::SlotConflict { ask: id, slot }),
@@ -724,6 +732,7 @@ impl Engine {
             }
             a.phase = AskPhase::Closed;
             self.unwait(id);
+            self.retire_if_done(id);
         }
     }
 
@@ -733,8 +742,36 @@ impl Engine {
                 break;
             }
             self.dropping.pop_first();
-            self.drop_proposals(id);
+            if self.asks.contains_key(&id) {
+                self.drop_proposals(id);
+                self.retire_if_done(id);
+            }
         }
+    }
+
+    /// Forgets an ask once nothing about it can change any more: every slot has ended
+    /// (completed or slashed), or the ask is closed or cancelled with no slot still held. Its
+    /// record stays on chain; the engine's memory stays proportional to the live asks.
+    pub(crate) fn retire_if_done(&mut self, id: AskId) {
+        let Some(a) = self.asks.get(&id) else { return };
+        let held = a
+            .slots
+            .iter()
+            .any(|s| matches!(s, SlotState::Proposed { .. } | SlotState::Confirmed { .. }));
+        let open =
+            a.open_slots() > 0 && matches!(a.phase, AskPhase::Matching | AskPhase::Bidding { .. });
+        if held || open {
+            return;
+        }
+        let (expiry, phase) = (a.ask.expiry, a.phase);
+        self.unwait(id);
+        self.closing.remove(&(expiry, id));
+        self.dropping.remove(&(expiry, id));
+        if let AskPhase::Bidding { closes } = phase {
+            self.auctions.remove(&(closes, id));
+        }
+        self.asks.remove(&id);
+        self.retired += 1;
     }
 
     fn close_auctions(&mut self) {

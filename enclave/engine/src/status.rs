@@ -51,7 +51,8 @@ impl Engine {
         self.now
     }
 
-    /// Status of an ask.
+    /// Status of a live ask. `None` for an unknown ask or one the engine retired because
+    /// nothing about it can change any more (the chain holds its final record).
     #[must_use]
     pub fn ask_status(&self, id: AskId) -> Option<AskStatus<'_>> {
         self.asks.get(&id).map(|a| AskStatus {
@@ -66,11 +67,23 @@ impl Engine {
     #[must_use]
     pub fn pending_assignments(&self) -> Vec<Assignment> {
         let mut out = Vec::new();
-        for (id, a) in &self.asks {
+        let mut ids: Vec<AskId> = self
+            .asks
+            .iter()
+            .filter(|(_, a)| {
+                a.slots
+                    .iter()
+                    .any(|s| matches!(s, SlotState::Proposed { .. }))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        for id in ids {
+            let a = &self.asks[&id];
             for (slot, s) in a.slots.iter().enumerate() {
                 if let SlotState::Proposed { generator, price } = *s {
                     out.push(Assignment {
-                        ask: *id,
+                        ask: id,
                         slot: u8::try_from(slot).expect("redundancy is at most MAX_REDUNDANCY"),
                         generator,
                         price,
@@ -79,6 +92,18 @@ impl Engine {
             }
         }
         out
+    }
+
+    /// Number of asks retired so far.
+    #[must_use]
+    pub fn retired_asks(&self) -> u64 {
+        self.retired
+    }
+
+    /// Number of live asks held in memory.
+    #[must_use]
+    pub fn live_asks(&self) -> usize {
+        self.asks.len()
     }
 
     /// Load of a generator.

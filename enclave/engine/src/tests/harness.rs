@@ -338,17 +338,51 @@ pub(crate) fn check_invariants(e: &Engine) {
 /// One step of a random scenario (see [`World::step`]).
 #[derive(Clone, Debug)]
 pub(crate) enum Op {
-    Join { n: u64, market: u64, cost: u128, time: u64 },
-    Update { n: u64, market: u64, cost: u128, time: u64 },
-    Leave { n: u64, market: u64 },
-    Stake { n: u64, market: u64, amount: u128 },
-    Capacity { n: u64, capacity: u32 },
-    Ask { market: u64, reward: u128, proving_time: u64, k: u8, ttl: u64 },
-    Cancel { pick: usize },
+    Join {
+        n: u64,
+        market: u64,
+        cost: u128,
+        time: u64,
+    },
+    Update {
+        n: u64,
+        market: u64,
+        cost: u128,
+        time: u64,
+    },
+    Leave {
+        n: u64,
+        market: u64,
+    },
+    Stake {
+        n: u64,
+        market: u64,
+        amount: u128,
+    },
+    Capacity {
+        n: u64,
+        capacity: u32,
+    },
+    Ask {
+        market: u64,
+        reward: u128,
+        proving_time: u64,
+        k: u8,
+        ttl: u64,
+    },
+    Cancel {
+        pick: usize,
+    },
     Submit,
-    Prove { pick: usize },
-    Slash { pick: usize },
-    Mine { dt: u64 },
+    Prove {
+        pick: usize,
+    },
+    Slash {
+        pick: usize,
+    },
+    Mine {
+        dt: u64,
+    },
 }
 
 pub(crate) const GENERATORS: u64 = 6;
@@ -384,6 +418,7 @@ impl World {
                 }
             }
         }
+        out.sort_unstable();
         out
     }
 
@@ -397,12 +432,22 @@ impl World {
                 .is_some_and(|mem| mem.joined)
         };
         match *op {
-            Op::Join { n, market, cost, time } => {
+            Op::Join {
+                n,
+                market,
+                cost,
+                time,
+            } => {
                 if !joined(self, n, market) {
                     self.emit(join(n, market, cost, time));
                 }
             }
-            Op::Update { n, market, cost, time } => {
+            Op::Update {
+                n,
+                market,
+                cost,
+                time,
+            } => {
                 if joined(self, n, market) {
                     self.emit(Event::GeneratorUpdated {
                         generator: gen_addr(n),
@@ -431,7 +476,13 @@ impl World {
                     capacity,
                 });
             }
-            Op::Ask { market, reward, proving_time, k, ttl } => {
+            Op::Ask {
+                market,
+                reward,
+                proving_time,
+                k,
+                ttl,
+            } => {
                 let id = self.contract.asks.len() as AskId + 1;
                 let a = ask_with(id, market, reward, proving_time, k, self.now + ttl);
                 self.emit(Event::AskCreated(a));
@@ -466,9 +517,17 @@ impl World {
                     });
                     if !queued {
                         self.emit(if matches!(op, Op::Prove { .. }) {
-                            Event::ProofSubmitted { ask, slot, generator }
+                            Event::ProofSubmitted {
+                                ask,
+                                slot,
+                                generator,
+                            }
                         } else {
-                            Event::Slashed { ask, slot, generator }
+                            Event::Slashed {
+                                ask,
+                                slot,
+                                generator,
+                            }
                         });
                     }
                 }

@@ -14,11 +14,19 @@ const DIGEST: &str = "bd3dcc5720f2df5950ccb1bd254a90591054fb3cdd278039104e7689e3
 const SIGNATURE: &str = "9c6d542f5ca4244ade0e03bb2f8d4e861126593a17d161c16b17cc66a0e76993370b6ceb4777ba2653a151068fbc7b67661872534bacba59d77914e6b41aef011c";
 
 fn addr(hex_str: &str) -> Address {
-    Address(hex::decode(hex_str).expect("hex").try_into().expect("20 bytes"))
+    Address(
+        hex::decode(hex_str)
+            .expect("hex")
+            .try_into()
+            .expect("20 bytes"),
+    )
 }
 
 fn h32(hex_str: &str) -> [u8; 32] {
-    hex::decode(hex_str).expect("hex").try_into().expect("32 bytes")
+    hex::decode(hex_str)
+        .expect("hex")
+        .try_into()
+        .expect("32 bytes")
 }
 
 fn vector() -> (Domain, AssignmentBatch) {
@@ -98,7 +106,8 @@ fn any_change_to_the_batch_or_domain_changes_the_digest() {
     list.swap(0, 1);
     let swapped = AssignmentBatch::new(list, batch.valid_until()).expect("non-empty");
     assert_ne!(swapped.digest(&domain), base, "order is signed");
-    let later = AssignmentBatch::new(batch.assignments().to_vec(), 1_700_000_001).expect("non-empty");
+    let later =
+        AssignmentBatch::new(batch.assignments().to_vec(), 1_700_000_001).expect("non-empty");
     assert_ne!(later.digest(&domain), base);
 }
 
