@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.25;
+
+import {NitroBase_Test} from "./NitroAttestationVerifier.t.sol";
+import {NitroDocuments as D} from "../fixtures/nitro/NitroDocuments.sol";
+
+/// Gas of a full verification of the 2026-01-03 document (the one base/nitro-validator publishes
+/// receipts for). Figures are per transaction: execution gas measured around the external call plus the
+/// intrinsic cost (21,000 + 16 per non-zero and 4 per zero calldata byte). Run under Osaka rules
+/// (`FOUNDRY_EVM_VERSION=osaka`, EIP-7883 MODEXP pricing) by `ci/bench.d/nitro-verify`.
+contract NitroGas_Test is NitroBase_Test {
+    function _intrinsic(bytes memory data) internal pure returns (uint256 g) {
+        g = 21_000;
+        for (uint256 i = 0; i < data.length; i++) {
+            g += data[i] == 0 ? 4 : 16;
+        }
+    }
+
+    /// Caches cabundle[1..3] in one transaction each; returns the gas of each.
+    function _cacheCas(bytes memory doc, uint256[] memory hints) internal returns (uint256[3] memory g) {
+        bytes[] memory cas = _cabundle(doc);
+        bytes32 parent = verifier.rootKey();
+        for (uint256 i = 1; i < 4; i++) {
+            uint256[2] memory h = [hints[2 * i - 2], hints[2 * i - 1]];
+            bytes memory call = abi.encodeCall(verifier.cacheCertificate, (cas[i], parent, h));
+            uint256 before = gasleft();
+            parent = verifier.cacheCertificate(cas[i], parent, h);
+            g[i - 1] = before - gasleft() + _intrinsic(call);
+            assertLt(g[i - 1], TX_GAS_CAP, "tx over the EIP-7825 cap");
+        }
+    }
+
+    /// The cabundle entries of a document, parsed with the same offsets the fixture generator uses.
+    function _cabundle(bytes memory doc) internal pure returns (bytes[] memory cas) {
+        // Locate "cabundle" (68 63 61 62 75 6e 64 6c 65) and read the definite array of 4 bstrs after it.
+        uint256 p;
+        for (p = 0; p + 9 < doc.length; p++) {
+            if (
+                doc[p] == 0x68 && doc[p + 1] == 0x63 && doc[p + 2] == 0x61 && doc[p + 3] == 0x62
+                    && doc[p + 8] == 0x65
+            ) break;
+        }
+        p += 9;
+        require(doc[p] == 0x84, "cabundle");
+        p++;
+        cas = new bytes[](4);
+        for (uint256 i = 0; i < 4; i++) {
+            require(doc[p] == 0x59, "bstr");
+            uint256 len = (uint256(uint8(doc[p + 1])) << 8) | uint8(doc[p + 2]);
+            p += 3;
+            cas[i] = new bytes(len);
+            for (uint256 j = 0; j < len; j++) {
+                cas[i][j] = doc[p + j];
+            }
+            p += len;
+        }
+    }
+
+    function _verifyGas(bytes memory doc, uint256[] memory hints) internal returns (uint256 g) {
+        bytes memory input = abi.encode(doc, hints);
+        bytes memory call = abi.encodeCall(verifier.verify, (input));
+        uint256 before = gasleft();
+        verifier.verify(input);
+        g = before - gasleft() + _intrinsic(call);
+        assertLt(g, TX_GAS_CAP, "tx over the EIP-7825 cap");
+    }
+
+    /// The leaf in its own transaction (`cacheCertificate` under the cached instance CA).
+    function _cacheLeaf(bytes memory doc, uint256[] memory hints) internal returns (uint256 g) {
+        bytes[] memory cas = _cabundle(doc);
+        bytes memory leaf = _leaf(doc);
+        bytes32 parent = keccak256(_tbs(cas[3]));
+        uint256[2] memory h = [hints[6], hints[7]];
+        bytes memory call = abi.encodeCall(verifier.cacheCertificate, (leaf, parent, h));
+        uint256 before = gasleft();
+        verifier.cacheCertificate(leaf, parent, h);
+        g = before - gasleft() + _intrinsic(call);
+        assertLt(g, TX_GAS_CAP, "tx over the EIP-7825 cap");
+    }
+
+    function _tbs(bytes memory der) internal pure returns (bytes memory t) {
+        // SEQUENCE (82 len len) { TBS SEQUENCE (82 len len) ... }
+        uint256 len = ((uint256(uint8(der[6])) << 8) | uint8(der[7])) + 4;
+        t = new bytes(len);
+        for (uint256 i = 0; i < len; i++) {
+            t[i] = der[4 + i];
+        }
+    }
+
+    function _leaf(bytes memory doc) internal pure returns (bytes memory leaf) {
+        uint256 p;
+        for (p = 0; p + 12 < doc.length; p++) {
+            if (doc[p] == 0x6b && doc[p + 1] == 0x63 && doc[p + 2] == 0x65 && doc[p + 11] == 0x65) break;
+        }
+        p += 12;
+        require(doc[p] == 0x59, "certificate");
+        uint256 len = (uint256(uint8(doc[p + 1])) << 8) | uint8(doc[p + 2]);
+        leaf = new bytes(len);
+        for (uint256 j = 0; j < len; j++) {
+            leaf[j] = doc[p + 3 + j];
+        }
+    }
+
+    /// Cold: empty cache; the three CAs, the leaf and the document, one transaction each.
+    function test_gas_verify_cold() public {
+        _atDocumentTime(D.BASE_2026_TIMESTAMP_MS);
+        uint256[] memory hints = _hints(D.BASE_2026_HINTS);
+        uint256[3] memory ca = _cacheCas(D.BASE_2026, hints);
+        uint256 leaf = _cacheLeaf(D.BASE_2026, hints);
+        uint256 last = _verifyGas(D.BASE_2026, hints);
+        uint256 total = ca[0] + ca[1] + ca[2] + leaf + last;
+        emit log_named_uint("cold tx1 (regional CA)", ca[0]);
+        emit log_named_uint("cold tx2 (zonal CA)", ca[1]);
+        emit log_named_uint("cold tx3 (instance CA)", ca[2]);
+        emit log_named_uint("cold tx4 (leaf)", leaf);
+        emit log_named_uint("cold tx5 (document)", last);
+        emit log_named_uint("cold total", total);
+        vm.snapshotValue("verify_cold_total", total);
+    }
+
+    /// Warm: CA certificates cached; a new leaf (one transaction) and the document (one transaction).
+    function test_gas_verify_warm() public {
+        _atDocumentTime(D.BASE_2026_TIMESTAMP_MS);
+        uint256[] memory hints = _hints(D.BASE_2026_HINTS);
+        _cacheCas(D.BASE_2026, hints);
+        uint256 leaf = _cacheLeaf(D.BASE_2026, hints);
+        uint256 doc = _verifyGas(D.BASE_2026, hints);
+        emit log_named_uint("warm tx1 (leaf)", leaf);
+        emit log_named_uint("warm tx2 (document)", doc);
+        emit log_named_uint("warm total", leaf + doc);
+        vm.snapshotValue("verify_warm_total", leaf + doc);
+        vm.snapshotValue("verify_document_only", doc);
+    }
+}
