@@ -76,9 +76,10 @@ impl Replica {
             self.rollback_to(block.number.saturating_sub(1))?;
         }
         if let Some((tip, tip_hash)) = self.tip() {
-            if block.number != tip + 1 {
+            let expected = tip.saturating_add(1);
+            if block.number != expected {
                 return Err(ChainError::Gap {
-                    expected: tip + 1,
+                    expected,
                     got: block.number,
                 });
             }
