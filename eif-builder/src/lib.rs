@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+pub mod cpio;
+pub mod error;
+pub mod extract;
+pub mod hash;
+pub mod header;
+mod measure;
+pub mod metadata;
+pub mod reader;
+pub mod sign;
+pub mod writer;
+
+pub use error::{Error, InvalidEif, Misuse, Result, SignError};
+pub use hash::Pcr;
+pub use metadata::{ImageIdentity, Provenance};
+pub use reader::{Description, Measurements, describe_bytes, describe_file};
+pub use sign::Signer;
+pub use writer::{BuildSpec, build};
+
+// The binary's dependencies (the library itself does not use them).
+use anyhow as _;
+use clap as _;
+use indicatif as _;
