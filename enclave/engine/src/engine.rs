@@ -348,16 +348,7 @@ impl Engine {
                 offer,
             } => self.on_updated(pos, *generator, *market, *offer),
             Event::GeneratorLeft { generator, market } => {
-                let mem = self
-                    .generators
-                    .get_mut(generator)
-                    .and_then(|g| g.markets.get_mut(market))
-                    .filter(|m| m.joined)
-                    .ok_or(EventError::NotJoined {
-                        generator: *generator,
-                        market: *market,
-                    })?;
-                mem.joined = false;
+                joined_mut(&mut self.generators, *generator, *market)?.joined = false;
                 self.refresh(*generator);
                 Ok(())
             }
@@ -488,13 +479,7 @@ impl Engine {
         market: MarketId,
         offer: Offer,
     ) -> Result<(), EventError> {
-        let not_joined = EventError::NotJoined { generator, market };
-        let mem = self
-            .generators
-            .get_mut(&generator)
-            .and_then(|g| g.markets.get_mut(&market))
-            .filter(|m| m.joined)
-            .ok_or(not_joined)?;
+        let mem = joined_mut(&mut self.generators, generator, market)?;
         let book = &mut self
             .markets
             .get_mut(&market)
@@ -783,4 +768,17 @@ impl Engine {
             self.close_auction(id);
         }
     }
+}
+
+/// The membership of a generator in a market it has joined.
+fn joined_mut(
+    generators: &mut HashMap<Address, GeneratorState>,
+    generator: Address,
+    market: MarketId,
+) -> Result<&mut Membership, EventError> {
+    generators
+        .get_mut(&generator)
+        .and_then(|g| g.markets.get_mut(&market))
+        .filter(|m| m.joined)
+        .ok_or(EventError::NotJoined { generator, market })
 }

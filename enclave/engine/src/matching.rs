@@ -155,40 +155,35 @@ impl Engine {
     }
 
     pub(crate) fn wait(&mut self, id: AskId) {
-        let a = self.asks.get_mut(&id).expect("caller holds a live ask");
-        if !a.waiting {
-            a.waiting = true;
-            let key = WaitKey {
-                reward: Reverse(a.ask.reward),
-                seq: a.created,
-                ask: id,
-            };
-            let market = a.ask.market;
-            self.markets
-                .get_mut(&market)
-                .expect("asks exist only in created markets")
-                .book
-                .waiting
-                .insert(key);
-        }
+        self.set_waiting(id, true);
     }
 
     pub(crate) fn unwait(&mut self, id: AskId) {
+        self.set_waiting(id, false);
+    }
+
+    /// Puts an ask in or takes it out of its market's waiting index.
+    fn set_waiting(&mut self, id: AskId, waiting: bool) {
         let a = self.asks.get_mut(&id).expect("caller holds a live ask");
-        if a.waiting {
-            a.waiting = false;
-            let key = WaitKey {
-                reward: Reverse(a.ask.reward),
-                seq: a.created,
-                ask: id,
-            };
-            let market = a.ask.market;
-            self.markets
-                .get_mut(&market)
-                .expect("asks exist only in created markets")
-                .book
-                .waiting
-                .remove(&key);
+        if a.waiting == waiting {
+            return;
+        }
+        a.waiting = waiting;
+        let key = WaitKey {
+            reward: Reverse(a.ask.reward),
+            seq: a.created,
+            ask: id,
+        };
+        let index = &mut self
+            .markets
+            .get_mut(&a.ask.market)
+            .expect("asks exist only in created markets")
+            .book
+            .waiting;
+        if waiting {
+            index.insert(key);
+        } else {
+            index.remove(&key);
         }
     }
 }
