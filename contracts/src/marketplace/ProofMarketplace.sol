@@ -1,0 +1,744 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.25;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+import {EnclaveAuth} from "../EnclaveAuth.sol";
+import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
+import {IProofMarketplace} from "./IProofMarketplace.sol";
+import {IStakingModule} from "./IStakingModule.sol";
+import {IVerifier} from "./IVerifier.sol";
+
+/// @title ProofMarketplace
+/// @notice Requesters escrow rewards for proofs; generators offer capacity backed by stake; the matching engine,
+/// running in an attested enclave, assigns asks to generators in EIP-712-signed batches; generators submit proofs
+/// checked by the market's verifier and are paid; a missed deadline is slashed by anyone.
+/// @dev Trust: the matching engine family's live keys (via `EnclaveAuth` and the `EnclaveRegistry`) decide WHO is
+/// assigned at WHAT price; the contract bounds every assignment (price <= reward, generator joined, capacity, stake,
+/// proving time, distinct generators per ask, ask expiry, market activation, sealed-bid window). Each market's
+/// verifier decides what a valid proof is. The payment token (ERC-20, no fee-on-transfer) and the staking module
+/// are fixed at deployment. There is no admin.
+///
+/// Storage is laid out for `assignBatch`: an ask's hot fields share one slot, and each of its slots is a storage
+/// word created (non-zero) with the ask, so an assignment rewrites warm-able words instead of creating new ones.
+contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice EIP-712 type hash of one assignment.
+    bytes32 public constant ASSIGNMENT_TYPEHASH =
+        keccak256("Assignment(uint256 askId,uint256 slot,address generator,uint256 price)");
+
+    /// @notice EIP-712 type hash of a batch (the referenced `Assignment` type appended).
+    bytes32 public constant BATCH_TYPEHASH = keccak256(
+        "AssignmentBatch(Assignment[] assignments,uint256 validUntil)Assignment(uint256 askId,uint256 slot,address generator,uint256 price)"
+    );
+
+    /// @notice EIP-712 type hash a prover enclave signs to let a generator join a private market.
+    bytes32 public constant PROVER_BINDING_TYPEHASH = keccak256("ProverBinding(address generator,uint256 marketId)");
+
+    /// @notice Largest redundancy of an ask.
+    uint8 public constant MAX_REDUNDANCY = 16;
+
+    /// @notice Largest generator capacity.
+    uint32 public constant MAX_CAPACITY = 1_000_000;
+
+    /// @notice Largest market activation delay.
+    uint32 public constant MAX_ACTIVATION_DELAY = 30 days;
+
+    uint8 private constant _CANCELLED = 1;
+    uint8 private constant _REFUNDED = 2;
+
+    /*//////////////////////////////////////////////////////////////
+                               IMMUTABLES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Family of the matching-engine enclave keys allowed to sign assignment batches.
+    bytes32 public immutable MATCHING_ENGINE_FAMILY;
+
+    /// @notice Token of rewards and payments.
+    IERC20 public immutable PAYMENT_TOKEN;
+
+    /// @notice The staking module backing generators.
+    IStakingModule public immutable STAKING;
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    struct MarketData {
+        // slot 0: read by every assignment
+        IVerifier verifier;
+        uint40 activation;
+        uint32 bidWindow;
+        MatchingMode mode;
+        // slot 1
+        uint96 slashingPenalty;
+        address creator;
+        // slot 2
+        bytes32 proverFamily;
+    }
+
+    /// @dev The fields an assignment reads and writes, in one slot (232 bits).
+    struct AskCore {
+        uint32 market;
+        uint96 reward;
+        uint40 expiry;
+        uint32 provingTime;
+        uint8 redundancy;
+        uint8 assigned;
+        uint8 flags;
+    }
+
+    struct AskInfo {
+        address requester;
+        uint40 biddingEnds;
+        address refundAddress;
+        bytes32 proverDataHash;
+    }
+
+    /// @dev One word per slot (176 bits): written with state Open when the ask is created.
+    struct SlotData {
+        uint32 generatorId;
+        uint96 price;
+        uint40 deadline;
+        SlotState state;
+    }
+
+    struct GeneratorData {
+        bool registered;
+        uint32 capacity;
+        uint32 active;
+        uint32 id;
+    }
+
+    uint256 private _marketCount;
+    uint256 private _askCount;
+    uint32 private _generatorCount;
+
+    mapping(uint256 marketId => MarketData) private _markets;
+    mapping(uint256 askId => AskCore) private _asks;
+    mapping(uint256 askId => AskInfo) private _askInfo;
+    mapping(uint256 askId => SlotData[16]) private _slots;
+    mapping(address generator => GeneratorData) private _generators;
+    mapping(uint32 id => address) private _generatorById;
+    mapping(address generator => mapping(uint256 marketId => Offer)) private _offers;
+
+    mapping(address account => uint256) private _withdrawable;
+    uint256 private _totalEscrow;
+    uint256 private _totalWithdrawable;
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param registry The enclave key registry.
+    /// @param matchingEngineFamily Family of the keys allowed to sign assignment batches.
+    /// @param paymentToken Token of rewards.
+    /// @param staking The staking module (which must bind this contract).
+    constructor(
+        IEnclaveRegistry registry,
+        bytes32 matchingEngineFamily,
+        IERC20 paymentToken,
+        IStakingModule staking
+    ) EnclaveAuth(registry, "ProofMarketplace", "1") {
+        if (
+            address(registry) == address(0) || matchingEngineFamily == bytes32(0)
+                || address(paymentToken) == address(0) || address(staking) == address(0)
+        ) revert ProofMarketplaceInvalidConfig();
+        MATCHING_ENGINE_FAMILY = matchingEngineFamily;
+        PAYMENT_TOKEN = paymentToken;
+        STAKING = staking;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                MARKETS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Creates a market. Open to anyone; parameters are final.
+    /// @param params The market parameters.
+    /// @return marketId The new market's id (from 1).
+    function createMarket(MarketParams calldata params) external returns (uint256 marketId) {
+        address verifier = address(params.verifier);
+        if (verifier.code.length == 0) revert ProofMarketplaceInvalidVerifier(verifier);
+        try params.verifier.checkSampleInputsAndProof() returns (bool ok) {
+            if (!ok) revert ProofMarketplaceInvalidVerifier(verifier);
+        } catch {
+            revert ProofMarketplaceInvalidVerifier(verifier);
+        }
+        if (
+            params.slashingPenalty == 0 || params.activationDelay > MAX_ACTIVATION_DELAY
+                || (params.mode == MatchingMode.OrderBook) != (params.bidWindow == 0)
+        ) revert ProofMarketplaceInvalidMarketParams();
+
+        marketId = ++_marketCount;
+        if (marketId > type(uint32).max) revert ProofMarketplaceInvalidMarketParams();
+        uint40 activation = uint40(block.timestamp + params.activationDelay);
+        _markets[marketId] = MarketData({
+            verifier: params.verifier,
+            activation: activation,
+            bidWindow: params.bidWindow,
+            mode: params.mode,
+            slashingPenalty: params.slashingPenalty,
+            creator: msg.sender,
+            proverFamily: params.proverFamily
+        });
+        emit MarketCreated(
+            marketId,
+            msg.sender,
+            verifier,
+            params.mode,
+            params.bidWindow,
+            params.slashingPenalty,
+            params.proverFamily,
+            activation
+        );
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               GENERATORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Registers the caller as a generator (again, after deregistering) with a total capacity.
+    /// @param capacity Assignments it runs at once across all markets (1..MAX_CAPACITY).
+    function registerGenerator(uint32 capacity) external {
+        _checkCapacity(capacity);
+        GeneratorData storage g = _generators[msg.sender];
+        if (g.registered) revert ProofMarketplaceGeneratorRegistered();
+        if (g.id == 0) {
+            uint32 id = ++_generatorCount;
+            g.id = id;
+            _generatorById[id] = msg.sender;
+        }
+        g.registered = true;
+        g.capacity = capacity;
+        emit GeneratorRegistered(msg.sender, capacity);
+    }
+
+    /// @notice Changes the caller's total capacity (running assignments above it continue).
+    /// @param capacity The new capacity (1..MAX_CAPACITY).
+    function setCapacity(uint32 capacity) external {
+        _checkCapacity(capacity);
+        GeneratorData storage g = _registered(msg.sender);
+        g.capacity = capacity;
+        emit CapacityChanged(msg.sender, capacity);
+    }
+
+    /// @notice Deregisters the caller: no new assignments; running ones continue and settle normally.
+    function deregisterGenerator() external {
+        GeneratorData storage g = _registered(msg.sender);
+        g.registered = false;
+        emit GeneratorDeregistered(msg.sender);
+    }
+
+    /// @notice Joins a market with an offer.
+    /// @param marketId The market.
+    /// @param cost Smallest price accepted.
+    /// @param proposedTime Seconds per proof (non-zero).
+    /// @param enclaveSignature Private markets: a live key of the market's prover family signs the EIP-712
+    /// `ProverBinding(address generator,uint256 marketId)`; ignored for public markets.
+    function joinMarket(uint256 marketId, uint96 cost, uint32 proposedTime, bytes calldata enclaveSignature)
+        external
+    {
+        MarketData storage m = _market(marketId);
+        _registered(msg.sender);
+        if (proposedTime == 0) revert ProofMarketplaceInvalidOffer();
+        Offer storage o = _offers[msg.sender][marketId];
+        if (o.joined) revert ProofMarketplaceAlreadyJoined(marketId);
+        bytes32 family = m.proverFamily;
+        if (family != bytes32(0)) {
+            _requireEnclaveSigner(
+                family, keccak256(abi.encode(PROVER_BINDING_TYPEHASH, msg.sender, marketId)), enclaveSignature
+            );
+        }
+        _offers[msg.sender][marketId] = Offer({joined: true, cost: cost, proposedTime: proposedTime});
+        emit GeneratorJoined(msg.sender, marketId, cost, proposedTime);
+    }
+
+    /// @notice Replaces the caller's offer in a market.
+    /// @param marketId The market.
+    /// @param cost Smallest price accepted.
+    /// @param proposedTime Seconds per proof (non-zero).
+    function updateOffer(uint256 marketId, uint96 cost, uint32 proposedTime) external {
+        if (proposedTime == 0) revert ProofMarketplaceInvalidOffer();
+        Offer storage o = _offers[msg.sender][marketId];
+        if (!o.joined) revert ProofMarketplaceNotJoined(marketId);
+        o.cost = cost;
+        o.proposedTime = proposedTime;
+        emit GeneratorUpdated(msg.sender, marketId, cost, proposedTime);
+    }
+
+    /// @notice Leaves a market (running assignments continue and settle normally).
+    /// @param marketId The market.
+    function leaveMarket(uint256 marketId) external {
+        Offer storage o = _offers[msg.sender][marketId];
+        if (!o.joined) revert ProofMarketplaceNotJoined(marketId);
+        o.joined = false;
+        emit GeneratorLeft(msg.sender, marketId);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  ASKS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Creates an ask and escrows `reward * redundancy` of the payment token from the caller.
+    /// @param params The ask parameters.
+    /// @return askId The new ask's id (from 1).
+    function createAsk(AskParams calldata params) external returns (uint256 askId) {
+        MarketData storage m = _market(params.marketId);
+        uint256 reward = params.reward;
+        uint8 k = params.redundancy;
+        if (
+            reward == 0 || reward > type(uint96).max || k == 0 || k > MAX_REDUNDANCY || params.provingTime == 0
+                || params.expiry < block.timestamp || params.expiry > type(uint40).max
+                || params.refundAddress == address(0)
+        ) revert ProofMarketplaceInvalidAskParams();
+        uint256 biddingEnds;
+        if (m.mode == MatchingMode.SealedBid) {
+            biddingEnds = block.timestamp + m.bidWindow;
+            // Nothing could be assigned before the window closes.
+            if (params.expiry < biddingEnds) revert ProofMarketplaceInvalidAskParams();
+        }
+        try m.verifier.verifyInputs(params.proverData) returns (bool ok) {
+            if (!ok) revert ProofMarketplaceInvalidProverData();
+        } catch {
+            revert ProofMarketplaceInvalidProverData();
+        }
+
+        askId = ++_askCount;
+        bytes32 dataHash = keccak256(params.proverData);
+        _asks[askId] = AskCore({
+            market: uint32(params.marketId),
+            reward: uint96(reward),
+            expiry: uint40(params.expiry),
+            provingTime: params.provingTime,
+            redundancy: k,
+            assigned: 0,
+            flags: 0
+        });
+        _askInfo[askId] = AskInfo({
+            requester: msg.sender,
+            biddingEnds: uint40(biddingEnds),
+            refundAddress: params.refundAddress,
+            proverDataHash: dataHash
+        });
+        SlotData[16] storage slots = _slots[askId];
+        for (uint256 i; i < k; ++i) {
+            slots[i].state = SlotState.Open;
+        }
+        // reward < 2^96 and k <= 16.
+        uint256 escrow = reward * k;
+        _totalEscrow += escrow;
+        _emitAskCreated(askId, params, dataHash);
+        PAYMENT_TOKEN.safeTransferFrom(msg.sender, address(this), escrow);
+    }
+
+    /// @notice Cancels an ask none of whose slots was ever assigned; its escrow is credited to the refund address.
+    /// @param askId The ask.
+    function cancelAsk(uint256 askId) external {
+        AskCore storage ask = _ask(askId);
+        AskInfo storage info = _askInfo[askId];
+        if (info.requester != msg.sender) revert ProofMarketplaceNotRequester(askId);
+        if (ask.assigned != 0 || ask.flags != 0) revert ProofMarketplaceAskNotCancellable(askId);
+        ask.flags = _CANCELLED;
+        uint256 refund = uint256(ask.reward) * ask.redundancy;
+        _release(info.refundAddress, refund);
+        emit AskCancelled(askId, refund);
+    }
+
+    /// @notice After an ask's expiry, credits the escrow of its never-assigned slots to the refund address.
+    /// Callable by anyone, once.
+    /// @param askId The ask.
+    function refundExpired(uint256 askId) external {
+        AskCore storage ask = _ask(askId);
+        uint256 open = ask.redundancy - ask.assigned;
+        if (block.timestamp <= ask.expiry || ask.flags != 0 || open == 0) {
+            revert ProofMarketplaceNothingToRefund(askId);
+        }
+        ask.flags = _REFUNDED;
+        uint256 refund = uint256(ask.reward) * open;
+        _release(_askInfo[askId].refundAddress, refund);
+        emit AskRefunded(askId, open, refund);
+    }
+
+    /// @notice Submits a sealed bid (65 bytes, encrypted to the engine's bid key) for a sealed-bid ask during its
+    /// bid window. The caller must be a registered generator that joined the ask's market.
+    /// @param askId The ask.
+    /// @param sealedBid The sealed bid.
+    function submitBid(uint256 askId, bytes calldata sealedBid) external {
+        AskCore storage ask = _ask(askId);
+        uint256 ends = _askInfo[askId].biddingEnds;
+        if (ends == 0 || block.timestamp >= ends || ask.flags != 0 || sealedBid.length != 65) {
+            revert ProofMarketplaceBidRejected(askId);
+        }
+        _registered(msg.sender);
+        if (!_offers[msg.sender][ask.market].joined) revert ProofMarketplaceNotJoined(ask.market);
+        emit BidSubmitted(askId, msg.sender, sealedBid);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                              ASSIGNMENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Applies a batch of assignments signed by a live matching-engine key. Anyone may relay it.
+    /// @dev The batch reverts as a whole only for what the engine alone controls: an empty batch, a batch past
+    /// `validUntil`, or a signature that is not from a live key of `MATCHING_ENGINE_FAMILY`. Each entry is then
+    /// applied or skipped on its own (`AssignmentAccepted` / `AssignmentSkipped` with a `SkipReason`), so that a
+    /// requester cancelling, a generator withdrawing stake or leaving, or a replayed entry cannot make the other
+    /// entries fail. Replay protection is per slot: an assigned slot is never Open again, so resubmitting a batch
+    /// (e.g. by an engine restarted mid-stream) skips every entry with `SlotNotOpen` and changes nothing.
+    /// @param assignments The assignments.
+    /// @param validUntil Last block timestamp at which the batch is accepted.
+    /// @param signature 65-byte EIP-712 signature of `AssignmentBatch(assignments, validUntil)`.
+    /// @return accepted How many entries were applied.
+    function assignBatch(Assignment[] calldata assignments, uint256 validUntil, bytes calldata signature)
+        external
+        returns (uint256 accepted)
+    {
+        if (assignments.length == 0) revert ProofMarketplaceEmptyBatch();
+        if (block.timestamp > validUntil) revert ProofMarketplaceBatchExpired(validUntil);
+        _requireEnclaveSigner(MATCHING_ENGINE_FAMILY, _batchStructHash(assignments, validUntil), signature);
+        for (uint256 i; i < assignments.length; ++i) {
+            Assignment calldata a = assignments[i];
+            (bool ok, SkipReason reason) = _assign(a.askId, a.slot, a.generator, a.price);
+            if (ok) {
+                // At most assignments.length.
+                unchecked {
+                    ++accepted;
+                }
+            } else {
+                emit AssignmentSkipped(a.askId, a.generator, a.slot, reason);
+            }
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           PROOFS AND SLASHING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Submits the proof of an assigned slot, by its generator, by the deadline. On success the generator
+    /// is credited its price, the refund address the rest of the slot's reward, and the stake lock is released.
+    /// @param askId The ask.
+    /// @param slot The slot.
+    /// @param proverData The ask's statement (must hash to the stored `proverDataHash`).
+    /// @param proof The proof, checked by the market's verifier.
+    function submitProof(uint256 askId, uint256 slot, bytes calldata proverData, bytes calldata proof) external {
+        SlotData storage s = _assignedSlot(askId, slot);
+        SlotData memory sd = s;
+        address generator = _generatorById[sd.generatorId];
+        if (generator != msg.sender) revert ProofMarketplaceNotAssignedGenerator(askId, slot);
+        if (block.timestamp > sd.deadline) revert ProofMarketplaceDeadlinePassed(uint64(sd.deadline));
+        uint256 market = _checkProof(askId, proverData, proof);
+
+        s.state = SlotState.Completed;
+        // An assigned slot counts in its generator's `active`.
+        unchecked {
+            --_generators[generator].active;
+        }
+        uint256 reward = _asks[askId].reward;
+        _release(generator, sd.price);
+        // price <= reward was checked at assignment.
+        if (reward != sd.price) _release(_askInfo[askId].refundAddress, reward - sd.price);
+        emit ProofSubmitted(askId, uint8(slot), generator, sd.price);
+        STAKING.unlock(generator, market, _markets[market].slashingPenalty);
+    }
+
+    /// @notice Slashes the generator of an assigned slot whose deadline has passed. Callable by anyone. The slot's
+    /// reward is credited back to the refund address; the staking module removes the locked penalty and credits
+    /// part of it to the refund address as compensation (the rest to its treasury).
+    /// @param askId The ask.
+    /// @param slot The slot.
+    function slash(uint256 askId, uint256 slot) external {
+        AskCore storage ask = _asks[askId];
+        SlotData storage s = _assignedSlot(askId, slot);
+        SlotData memory sd = s;
+        if (block.timestamp <= sd.deadline) revert ProofMarketplaceDeadlineNotPassed(uint64(sd.deadline));
+        s.state = SlotState.Slashed;
+        address generator = _generatorById[sd.generatorId];
+        // An assigned slot counts in its generator's `active`.
+        unchecked {
+            --_generators[generator].active;
+        }
+        address refundTo = _askInfo[askId].refundAddress;
+        _release(refundTo, ask.reward);
+        uint256 market = ask.market;
+        uint256 penalty = _markets[market].slashingPenalty;
+        emit Slashed(askId, uint8(slot), generator, penalty);
+        STAKING.slash(generator, market, penalty, refundTo);
+    }
+
+    /// @notice Transfers the caller's credited payments (rewards, refunds) to the caller.
+    function withdraw() external {
+        uint256 amount = _withdrawable[msg.sender];
+        if (amount == 0) revert ProofMarketplaceNothingToWithdraw();
+        _withdrawable[msg.sender] = 0;
+        _totalWithdrawable -= amount;
+        emit Withdrawn(msg.sender, amount);
+        PAYMENT_TOKEN.safeTransfer(msg.sender, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Number of markets created (ids run from 1).
+    /// @return The count.
+    function marketCount() external view returns (uint256) {
+        return _marketCount;
+    }
+
+    /// @notice Number of asks created (ids run from 1).
+    /// @return The count.
+    function askCount() external view returns (uint256) {
+        return _askCount;
+    }
+
+    /// @notice A market (all zero if unknown).
+    /// @param marketId The market.
+    /// @return market The market.
+    function getMarket(uint256 marketId) external view returns (Market memory market) {
+        MarketData storage m = _markets[marketId];
+        market = Market({
+            verifier: m.verifier,
+            mode: m.mode,
+            bidWindow: m.bidWindow,
+            activation: m.activation,
+            slashingPenalty: m.slashingPenalty,
+            proverFamily: m.proverFamily,
+            creator: m.creator
+        });
+    }
+
+    /// @notice An ask (all zero if unknown).
+    /// @param askId The ask.
+    /// @return ask The ask.
+    function getAsk(uint256 askId) external view returns (Ask memory ask) {
+        AskCore memory c = _asks[askId];
+        AskInfo memory info = _askInfo[askId];
+        ask = Ask({
+            marketId: c.market,
+            reward: c.reward,
+            expiry: c.expiry,
+            provingTime: c.provingTime,
+            redundancy: c.redundancy,
+            assigned: c.assigned,
+            cancelled: c.flags == _CANCELLED,
+            refunded: c.flags == _REFUNDED,
+            requester: info.requester,
+            refundAddress: info.refundAddress,
+            proverDataHash: info.proverDataHash,
+            biddingEnds: info.biddingEnds
+        });
+    }
+
+    /// @notice One slot of an ask (state None beyond its redundancy or for an unknown ask).
+    /// @param askId The ask.
+    /// @param slot The slot.
+    /// @return result The slot.
+    function getSlot(uint256 askId, uint256 slot) external view returns (Slot memory result) {
+        if (slot >= MAX_REDUNDANCY) return result;
+        SlotData memory s = _slots[askId][slot];
+        result = Slot({state: s.state, generator: _generatorById[s.generatorId], price: s.price, deadline: s.deadline});
+    }
+
+    /// @notice A generator's global state.
+    /// @param generator The generator.
+    /// @return The state.
+    function getGenerator(address generator) external view returns (Generator memory) {
+        GeneratorData memory g = _generators[generator];
+        return Generator({registered: g.registered, capacity: g.capacity, active: g.active, id: g.id});
+    }
+
+    /// @notice A generator's offer in a market.
+    /// @param generator The generator.
+    /// @param marketId The market.
+    /// @return The offer.
+    function getOffer(address generator, uint256 marketId) external view returns (Offer memory) {
+        return _offers[generator][marketId];
+    }
+
+    /// @notice Payments credited to `account` and not yet withdrawn.
+    /// @param account The account.
+    /// @return The amount.
+    function withdrawableOf(address account) external view returns (uint256) {
+        return _withdrawable[account];
+    }
+
+    /// @notice Rewards escrowed for slots not yet settled or refunded.
+    /// @return The total.
+    function totalEscrow() external view returns (uint256) {
+        return _totalEscrow;
+    }
+
+    /// @notice Payments credited and not yet withdrawn. `totalEscrow + totalWithdrawable` equals this contract's
+    /// payment-token balance (absent direct transfers to it).
+    /// @return The total.
+    function totalWithdrawable() external view returns (uint256) {
+        return _totalWithdrawable;
+    }
+
+    /// @notice The EIP-712 digest the matching engine signs for a batch.
+    /// @param assignments The assignments.
+    /// @param validUntil Last valid timestamp.
+    /// @return The digest.
+    function batchDigest(Assignment[] calldata assignments, uint256 validUntil) external view returns (bytes32) {
+        return _hashTypedDataV4(_batchStructHash(assignments, validUntil));
+    }
+
+    /// @notice The EIP-712 digest a prover enclave signs to let `generator` join a private market.
+    /// @param generator The generator.
+    /// @param marketId The market.
+    /// @return The digest.
+    function proverBindingDigest(address generator, uint256 marketId) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(PROVER_BINDING_TYPEHASH, generator, marketId)));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           INTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Applies one assignment, or returns why it is skipped (changing nothing).
+    function _assign(uint256 askId, uint256 slot, address generator, uint256 price)
+        private
+        returns (bool, SkipReason)
+    {
+        if (askId == 0 || askId > _askCount) return (false, SkipReason.AskNotAssignable);
+        AskCore memory ask = _asks[askId];
+        if (ask.flags != 0 || block.timestamp > ask.expiry) return (false, SkipReason.AskNotAssignable);
+        if (slot >= ask.redundancy) return (false, SkipReason.SlotNotOpen);
+        SlotData[16] storage slots = _slots[askId];
+        if (slots[slot].state != SlotState.Open) return (false, SkipReason.SlotNotOpen);
+        SkipReason reason = _checkMarket(askId, ask, price);
+        if (reason != SkipReason.None) return (false, reason);
+        uint32 id;
+        (reason, id) = _checkGenerator(generator, ask, price);
+        if (reason != SkipReason.None) return (false, reason);
+        // Ids start at 1 and open slots hold id 0; a settled slot keeps its generator's id.
+        for (uint256 j; j < ask.redundancy; ++j) {
+            if (j != slot && slots[j].generatorId == id) return (false, SkipReason.GeneratorAlreadyOnAsk);
+        }
+        if (!STAKING.lock(generator, ask.market, _markets[ask.market].slashingPenalty)) {
+            return (false, SkipReason.InsufficientStake);
+        }
+        // provingTime < 2^32: no uint40 overflow before the year 36 812.
+        uint40 deadline = uint40(block.timestamp + ask.provingTime);
+        slots[slot] = SlotData({generatorId: id, price: uint96(price), deadline: deadline, state: SlotState.Assigned});
+        // assigned < redundancy <= 16 (the slot was open); active < capacity (checked).
+        unchecked {
+            _asks[askId].assigned = ask.assigned + 1;
+            ++_generators[generator].active;
+        }
+        emit AssignmentAccepted(askId, generator, uint8(slot), price, deadline);
+        return (true, SkipReason.None);
+    }
+
+    /// @dev Market-side bounds of an assignment: activation, sealed-bid window, price within the reward.
+    function _checkMarket(uint256 askId, AskCore memory ask, uint256 price) private view returns (SkipReason) {
+        MarketData storage m = _markets[ask.market];
+        if (block.timestamp < m.activation) return SkipReason.MarketInactive;
+        if (m.mode == MatchingMode.SealedBid && block.timestamp < _askInfo[askId].biddingEnds) {
+            return SkipReason.BiddingOpen;
+        }
+        if (price > ask.reward) return SkipReason.PriceAboveReward;
+        return SkipReason.None;
+    }
+
+    /// @dev Generator-side bounds: registered, spare capacity, joined, fast enough, paid at least its cost
+    /// (order-book markets; a sealed-bid price is the auction's).
+    function _checkGenerator(address generator, AskCore memory ask, uint256 price)
+        private
+        view
+        returns (SkipReason, uint32 id)
+    {
+        GeneratorData memory g = _generators[generator];
+        if (!g.registered) return (SkipReason.GeneratorNotRegistered, 0);
+        if (g.active >= g.capacity) return (SkipReason.NoCapacity, 0);
+        Offer memory o = _offers[generator][ask.market];
+        if (!o.joined) return (SkipReason.GeneratorNotJoined, 0);
+        if (o.proposedTime > ask.provingTime) return (SkipReason.ProvingTimeTooShort, 0);
+        if (_markets[ask.market].mode == MatchingMode.OrderBook && price < o.cost) {
+            return (SkipReason.PriceBelowCost, 0);
+        }
+        return (SkipReason.None, g.id);
+    }
+
+    /// @dev hashStruct(AssignmentBatch): the array member is keccak256 of the concatenated element hashes.
+    function _batchStructHash(Assignment[] calldata assignments, uint256 validUntil) private pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](assignments.length);
+        for (uint256 i; i < assignments.length; ++i) {
+            Assignment calldata a = assignments[i];
+            hashes[i] = keccak256(abi.encode(ASSIGNMENT_TYPEHASH, a.askId, a.slot, a.generator, a.price));
+        }
+        return keccak256(abi.encode(BATCH_TYPEHASH, keccak256(abi.encodePacked(hashes)), validUntil));
+    }
+
+    /// @dev Separate frame: the event has more fields than `createAsk` has stack for.
+    function _emitAskCreated(uint256 askId, AskParams calldata params, bytes32 dataHash) private {
+        emit AskCreated(
+            askId,
+            params.marketId,
+            msg.sender,
+            uint96(params.reward),
+            params.expiry,
+            params.provingTime,
+            params.redundancy,
+            params.refundAddress,
+            dataHash,
+            params.proverData
+        );
+    }
+
+    /// @dev Reverts unless `proverData` is the ask's statement and the market's verifier accepts `proof`.
+    /// @return market The ask's market.
+    function _checkProof(uint256 askId, bytes calldata proverData, bytes calldata proof)
+        private
+        view
+        returns (uint256 market)
+    {
+        if (keccak256(proverData) != _askInfo[askId].proverDataHash) revert ProofMarketplaceProverDataMismatch();
+        market = _asks[askId].market;
+        bool valid;
+        try _markets[market].verifier.verify(proverData, proof) returns (bool ok) {
+            valid = ok;
+        } catch {}
+        if (!valid) revert ProofMarketplaceInvalidProof();
+    }
+
+    /// @dev Moves `amount` from escrow to `to`'s withdrawable balance.
+    function _release(address to, uint256 amount) private {
+        _totalEscrow -= amount;
+        _totalWithdrawable += amount;
+        _withdrawable[to] += amount;
+    }
+
+    function _market(uint256 marketId) private view returns (MarketData storage m) {
+        if (marketId == 0 || marketId > _marketCount) revert ProofMarketplaceUnknownMarket(marketId);
+        return _markets[marketId];
+    }
+
+    function _ask(uint256 askId) private view returns (AskCore storage) {
+        if (askId == 0 || askId > _askCount) revert ProofMarketplaceUnknownAsk(askId);
+        return _asks[askId];
+    }
+
+    /// @dev The slot, which must be Assigned (an unknown ask's slots are all None).
+    function _assignedSlot(uint256 askId, uint256 slot) private view returns (SlotData storage s) {
+        if (slot >= MAX_REDUNDANCY) revert ProofMarketplaceWrongSlotState(askId, slot, SlotState.None);
+        s = _slots[askId][slot];
+        SlotState state = s.state;
+        if (state != SlotState.Assigned) revert ProofMarketplaceWrongSlotState(askId, slot, state);
+    }
+
+    function _registered(address generator) private view returns (GeneratorData storage g) {
+        g = _generators[generator];
+        if (!g.registered) revert ProofMarketplaceGeneratorNotRegistered();
+    }
+
+    function _checkCapacity(uint32 capacity) private pure {
+        if (capacity == 0 || capacity > MAX_CAPACITY) revert ProofMarketplaceInvalidCapacity();
+    }
+}
