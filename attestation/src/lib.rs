@@ -28,3 +28,16 @@ pub use key::{EnclaveKey, SECP256K1_UNCOMPRESSED_LEN};
 pub use payload::{MAX_CABUNDLE, MAX_FIELD_LEN, MAX_PCRS, PCR_LEN};
 pub use policy::{DEFAULT_MAX_AGE_MS, MIN_TIMESTAMP_MS, Policy};
 pub use verifier::{DEFAULT_CACHE_CAPACITY, Verifier, peek_timestamp};
+
+/// Entry points for fuzz targets only; not part of the API.
+#[doc(hidden)]
+pub mod internal {
+    /// Parses `data` as an attestation payload (the CBOR map inside COSE_Sign1).
+    pub fn fuzz_payload(data: &[u8]) {
+        if let Ok(p) = crate::payload::parse(data) {
+            // Anything the parser accepts converts to a document without panicking.
+            let doc = crate::document::AttestationDocument::from_payload(&p);
+            let _ = doc.is_debug_mode();
+        }
+    }
+}

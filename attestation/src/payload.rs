@@ -290,3 +290,309 @@ fn parse_cabundle<'a>(c: &mut Cbor<'a>) -> Result<Vec<&'a [u8]>, Malformed> {
 pub(crate) fn peek_timestamp(bytes: &[u8]) -> Result<u64, Malformed> {
     parse(bytes).map(|p| p.timestamp)
 }
+
+#[cfg(test)]
+mod tests {
+    use minicbor::Encoder;
+
+    use super::*;
+
+    /// How to write one field.
+    #[derive(Clone, Copy)]
+    enum V<'a> {
+        Text(&'a str),
+        Uint(u64),
+        Bytes(&'a [u8]),
+        Null,
+        Pcrs {
+            indefinite: bool,
+            count: u64,
+            len: usize,
+        },
+        Cabundle {
+            indefinite: bool,
+            count: u64,
+        },
+    }
+
+    fn encode(fields: &[(&str, V<'_>)], indefinite: bool) -> Vec<u8> {
+        let mut e = Encoder::new(Vec::new());
+        if indefinite {
+            e.begin_map().unwrap();
+        } else {
+            e.map(fields.len() as u64).unwrap();
+        }
+        for (k, v) in fields {
+            e.str(k).unwrap();
+            match *v {
+                V::Text(s) => e.str(s).unwrap(),
+                V::Uint(n) => e.u64(n).unwrap(),
+                V::Bytes(b) => e.bytes(b).unwrap(),
+                V::Null => e.null().unwrap(),
+                V::Pcrs {
+                    indefinite,
+                    count,
+                    len,
+                } => {
+                    if indefinite {
+                        e.begin_map().unwrap();
+                    } else {
+                        e.map(count).unwrap();
+                    }
+                    for i in 0..count {
+                        e.u64(i).unwrap().bytes(&vec![i as u8; len]).unwrap();
+                    }
+                    if indefinite {
+                        e.end().unwrap();
+                    }
+                    &mut e
+                }
+                V::Cabundle { indefinite, count } => {
+                    if indefinite {
+                        e.begin_array().unwrap();
+                    } else {
+                        e.array(count).unwrap();
+                    }
+                    for _ in 0..count {
+                        e.bytes(&[0x30; 10]).unwrap();
+                    }
+                    if indefinite {
+                        e.end().unwrap();
+                    }
+                    &mut e
+                }
+            };
+        }
+        if indefinite {
+            e.end().unwrap();
+        }
+        e.into_writer()
+    }
+
+    fn good<'a>() -> Vec<(&'static str, V<'a>)> {
+        vec![
+            ("module_id", V::Text("i-1-enc2")),
+            ("digest", V::Text("SHA384")),
+            ("timestamp", V::Uint(1_700_000_000_000)),
+            (
+                "pcrs",
+                V::Pcrs {
+                    indefinite: false,
+                    count: 16,
+                    len: 48,
+                },
+            ),
+            ("certificate", V::Bytes(&[0x30; 20])),
+            (
+                "cabundle",
+                V::Cabundle {
+                    indefinite: false,
+                    count: 4,
+                },
+            ),
+            ("public_key", V::Null),
+            ("user_data", V::Null),
+            ("nonce", V::Null),
+        ]
+    }
+
+    fn with<'a>(key: &str, v: V<'a>) -> Vec<(&'static str, V<'a>)> {
+        let mut f = good();
+        for field in f.iter_mut() {
+            if field.0 == key {
+                field.1 = v;
+            }
+        }
+        f
+    }
+
+    #[test]
+    fn accepts_every_container_form() {
+        for outer in [false, true] {
+            for inner in [false, true] {
+                let mut f = with(
+                    "pcrs",
+                    V::Pcrs {
+                        indefinite: inner,
+                        count: 16,
+                        len: 48,
+                    },
+                );
+                f[5].1 = V::Cabundle {
+                    indefinite: inner,
+                    count: 4,
+                };
+                let bytes = encode(&f, outer);
+                let p = parse(&bytes).unwrap();
+                assert_eq!((p.pcrs.len(), p.cabundle.len()), (16, 4));
+                assert_eq!(p.timestamp, 1_700_000_000_000);
+                assert_eq!(p.nonce, None);
+            }
+        }
+    }
+
+    #[test]
+    fn accepts_any_key_order_and_absent_optionals() {
+        let mut f = good();
+        f.reverse();
+        assert!(parse(&encode(&f, false)).is_ok());
+        let f: Vec<_> = good().into_iter().take(6).collect();
+        let bytes = encode(&f, false);
+        let p = parse(&bytes).unwrap();
+        assert_eq!((p.public_key, p.user_data, p.nonce), (None, None, None));
+    }
+
+    #[test]
+    fn size_limits() {
+        let k1024 = [4u8; 1024];
+        let k1025 = [4u8; 1025];
+        for field in ["public_key", "user_data", "nonce"] {
+            assert!(
+                parse(&encode(&with(field, V::Bytes(&k1024)), false)).is_ok(),
+                "{field}"
+            );
+            assert!(matches!(
+                parse(&encode(&with(field, V::Bytes(&k1025)), false)),
+                Err(Malformed::FieldSize { .. })
+            ));
+        }
+        assert!(parse(&encode(&with("user_data", V::Bytes(&[])), false)).is_ok());
+        assert!(matches!(
+            parse(&encode(&with("public_key", V::Bytes(&[])), false)),
+            Err(Malformed::FieldSize {
+                field: "public_key",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse(&encode(
+                &with(
+                    "cabundle",
+                    V::Cabundle {
+                        indefinite: true,
+                        count: 17
+                    }
+                ),
+                false
+            )),
+            Err(Malformed::FieldSize {
+                field: "cabundle",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse(&encode(
+                &with(
+                    "pcrs",
+                    V::Pcrs {
+                        indefinite: false,
+                        count: 0,
+                        len: 48
+                    }
+                ),
+                false
+            )),
+            Err(Malformed::FieldSize { field: "pcrs", .. })
+        ));
+    }
+
+    #[test]
+    fn named_rejections() {
+        let cases: Vec<(Vec<(&str, V<'_>)>, Malformed)> = vec![
+            (
+                with("timestamp", V::Text("now")),
+                Malformed::WrongType("timestamp"),
+            ),
+            (
+                with("module_id", V::Null),
+                Malformed::NullField("module_id"),
+            ),
+            (
+                with("certificate", V::Null),
+                Malformed::NullField("certificate"),
+            ),
+            (
+                with("digest", V::Text("SHA512")),
+                Malformed::UnsupportedDigest("SHA512".into()),
+            ),
+            (
+                with(
+                    "pcrs",
+                    V::Pcrs {
+                        indefinite: false,
+                        count: 16,
+                        len: 32,
+                    },
+                ),
+                Malformed::PcrLength { index: 0, len: 32 },
+            ),
+            (
+                with(
+                    "pcrs",
+                    V::Pcrs {
+                        indefinite: true,
+                        count: 33,
+                        len: 48,
+                    },
+                ),
+                Malformed::PcrIndex(32),
+            ),
+            (
+                good().into_iter().skip(1).collect(),
+                Malformed::MissingField("module_id"),
+            ),
+            (
+                good().into_iter().filter(|f| f.0 != "digest").collect(),
+                Malformed::MissingField("digest"),
+            ),
+        ];
+        for (fields, expected) in cases {
+            assert_eq!(parse(&encode(&fields, false)).unwrap_err(), expected);
+        }
+        let mut dup = good();
+        dup.push(("nonce", V::Null));
+        assert_eq!(
+            parse(&encode(&dup, false)).unwrap_err(),
+            Malformed::DuplicateKey("payload")
+        );
+        let mut unknown = good();
+        unknown.push(("extra", V::Null));
+        assert_eq!(
+            parse(&encode(&unknown, false)).unwrap_err(),
+            Malformed::UnknownField("extra".into())
+        );
+    }
+
+    #[test]
+    fn truncation_and_trailing_bytes() {
+        for indefinite in [false, true] {
+            let bytes = encode(&good(), indefinite);
+            for cut in 0..bytes.len() {
+                assert!(
+                    parse(&bytes[..cut]).is_err(),
+                    "prefix of {cut} bytes accepted"
+                );
+            }
+            let mut trailing = bytes.clone();
+            trailing.push(0);
+            assert_eq!(
+                parse(&trailing).unwrap_err(),
+                Malformed::TrailingBytes("payload")
+            );
+        }
+        assert_eq!(parse(&[0xa9]).unwrap_err(), Malformed::Truncated("payload"));
+        assert_eq!(parse(&[0x80]).unwrap_err(), Malformed::WrongType("payload"));
+    }
+
+    #[test]
+    fn indefinite_strings_are_named() {
+        // {"module_id": (_ "i-1")} as an indefinite text string.
+        let mut bytes = vec![0xa1, 0x69];
+        bytes.extend_from_slice(b"module_id");
+        bytes.extend_from_slice(&[0x7f, 0x63, b'i', b'-', b'1', 0xff]);
+        assert_eq!(
+            parse(&bytes).unwrap_err(),
+            Malformed::IndefiniteString("module_id")
+        );
+    }
+}
