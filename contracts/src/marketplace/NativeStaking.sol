@@ -94,13 +94,13 @@ contract NativeStaking is IStakingModule {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Binds the marketplace allowed to lock, unlock and slash. Once, by the deployer.
-    /// @param marketplace The marketplace.
-    function bindMarketplace(address marketplace) external {
-        if (msg.sender != _DEPLOYER || _marketplace != address(0) || marketplace == address(0)) {
+    /// @param marketplace_ The marketplace.
+    function bindMarketplace(address marketplace_) external {
+        if (msg.sender != _DEPLOYER || _marketplace != address(0) || marketplace_ == address(0)) {
             revert NativeStakingBindForbidden();
         }
-        _marketplace = marketplace;
-        emit MarketplaceBound(marketplace);
+        _marketplace = marketplace_;
+        emit MarketplaceBound(marketplace_);
     }
 
     /// @notice Deposits stake for `market` (pulled from the caller).
