@@ -257,3 +257,43 @@ fn pinned_root_is_cabundle_zero() {
         assert_eq!(d.as_ref(), AWS_ROOT_G1_SHA256);
     }
 }
+
+#[test]
+fn injected_clock_is_used() {
+    use nitro_attestation::FixedClock;
+    use std::sync::Arc;
+    let bytes = load(BASE.file);
+    let at_doc_time =
+        Verifier::aws(Policy::default()).with_clock(Arc::new(FixedClock(BASE.timestamp_ms)));
+    at_doc_time.verify(&bytes).expect("valid at its own time");
+    at_doc_time
+        .authenticate(&bytes)
+        .expect("valid at its own time");
+    // One millisecond before the document: from the future.
+    let before =
+        Verifier::aws(Policy::default()).with_clock(Arc::new(FixedClock(BASE.timestamp_ms - 1)));
+    assert!(matches!(
+        before.verify(&bytes),
+        Err(Error::Policy(PolicyError::FromFuture { .. }))
+    ));
+    // A tolerated skew accepts it.
+    Verifier::aws(Policy::default().max_future_skew_ms(1))
+        .verify_at(&bytes, BASE.timestamp_ms - 1)
+        .expect("within skew");
+}
+
+#[test]
+fn verifier_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Verifier>();
+    let verifier = std::sync::Arc::new(Verifier::aws(Policy::default()));
+    let bytes = std::sync::Arc::new(load(BLOCKY.file));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (v, b) = (verifier.clone(), bytes.clone());
+            std::thread::spawn(move || v.verify_at(&b, BLOCKY.timestamp_ms).is_ok())
+        })
+        .collect();
+    assert!(handles.into_iter().all(|h| h.join().unwrap()));
+    assert_eq!(verifier.cache().unwrap().len(), 3);
+}
