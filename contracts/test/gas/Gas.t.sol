@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.25;
 
+import {EnclaveRegistry} from "../../src/EnclaveRegistry.sol";
 import {IAttestationVerifier} from "../../src/interfaces/IAttestationVerifier.sol";
 import {Base_Test} from "../Base.t.sol";
 
@@ -68,6 +69,18 @@ contract Gas_Test is Base_Test {
     function test_Gas_GateAcceptOnce() external {
         gate.accept(FAMILY, JOB, OUT, sig);
         vm.snapshotGasLastCall("EnclaveAuth", "accept with replay guard (cold)");
+    }
+
+    /// @dev Bytecode size (EIP-170 limit 24,576) and initcode hash: any change to the deployed code shows up
+    /// as a snapshot diff.
+    function test_BytecodeSizeAndInitcodeHash() external {
+        vm.snapshotValue("Bytecode", "EnclaveRegistry runtime size", address(registry).code.length);
+        vm.snapshotValue(
+            "Bytecode",
+            "EnclaveRegistry initcode hash",
+            uint256(keccak256(type(EnclaveRegistry).creationCode))
+        );
+        assertLt(address(registry).code.length, 24_576);
     }
 
     /// @dev Keeps an unused import honest: the struct the verifier returns is part of the measured path.

@@ -37,7 +37,9 @@ contract Invariant_Test is StdInvariant, Base_Test {
         for (uint256 v; v < handler.versionCount(); ++v) {
             bytes32 id = idOf(imagePcrs(v));
             assertEq(uint256(registry.imageStatus(id)), uint256(handler.ghostImage(v)));
-            if (handler.ghostImage(v) == RegistryHandler.Ghost.Revoked) assertFalse(registry.isImageLive(id));
+            if (handler.ghostImage(v) == RegistryHandler.Ghost.Revoked) {
+                assertFalse(registry.isImageLive(id));
+            }
         }
     }
 
@@ -55,12 +57,14 @@ contract Invariant_Test is StdInvariant, Base_Test {
             IEnclaveRegistry.EnclaveKey memory info = registry.getEnclaveKey(key);
             assertEq(info.imageId, idOf(imagePcrs(v)), "key bound to its first image for ever");
             assertEq(info.revoked, handler.ghostKeyRevoked(key));
-            bool shouldLive = handler.ghostImage(v) == RegistryHandler.Ghost.Registered && !handler.ghostKeyRevoked(key)
-                && info.expiresAt > block.timestamp;
+            bool shouldLive = handler.ghostImage(v) == RegistryHandler.Ghost.Registered
+                && !handler.ghostKeyRevoked(key) && info.expiresAt > block.timestamp;
             bytes32 family = handler.ghostFamily(v);
             assertEq(registry.isLiveKey(key, family), shouldLive);
             assertEq(info.live, shouldLive);
-            assertFalse(registry.isLiveKey(key, family == FAMILY ? DEV_FAMILY : FAMILY), "live in another family");
+            assertFalse(
+                registry.isLiveKey(key, family == FAMILY ? DEV_FAMILY : FAMILY), "live in another family"
+            );
             assertFalse(registry.isLiveKey(key, bytes32(0)));
         }
     }

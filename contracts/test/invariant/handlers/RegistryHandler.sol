@@ -72,7 +72,9 @@ contract RegistryHandler is Test, Fixtures {
         bytes32 family = familyOf(familySeed);
         vm.prank(registrar);
         try registry.registerImage(family, imagePcrs(v), metadata("x")) returns (bytes32 id) {
-            assertEq(uint256(ghostImage[v]), uint256(Ghost.None), "registered an id twice or after revocation");
+            assertEq(
+                uint256(ghostImage[v]), uint256(Ghost.None), "registered an id twice or after revocation"
+            );
             assertEq(id, idOf(imagePcrs(v)));
             ghostImage[v] = Ghost.Registered;
             ghostFamily[v] = family;
