@@ -603,12 +603,21 @@ impl Engine {
         if !self.generators.contains_key(&generator) {
             return Err(EventError::UnknownGenerator(generator));
         }
+        // The contract gives an ask distinct generators: a generator already confirmed on
+        // another slot of this ask cannot take this one.
+        let twice = a.slots.iter().enumerate().any(|(i, s)| {
+            i != usize::from(slot)
+                && s.generator() == Some(generator)
+                && !matches!(s, SlotState::Proposed { .. })
+        });
+        if twice {
+            return Err(EventError::SlotConflict { ask: id, slot });
+        }
         // The chain decided differently from this engine's proposals (for example a batch
         // signed before a restart under other inputs): the chain wins.
         // Settle every slot first, then move capacity, so that a generator freed here cannot
         // be matched into a slot this function is still rewriting.
         let mut displaced = Vec::new();
-        let mut reopened = false;
         for (i, s) in self.asks[&id].slots.clone().into_iter().enumerate() {
             let i = u8::try_from(i).expect("redundancy is at most MAX_REDUNDANCY");
             match s {
@@ -616,7 +625,6 @@ impl Engine {
                 SlotState::Proposed { generator: g, .. } if g == generator => {
                     displaced.push(g);
                     self.set_slot(id, i, SlotState::Open);
-                    reopened = true;
                 }
                 _ => {}
             }
@@ -626,10 +634,11 @@ impl Engine {
         for g in displaced {
             self.release(g, market);
         }
-        let a = &self.asks[&id];
-        if a.open_slots() == 0 {
+        // A displaced generator no longer holds the ask, and a reopened slot needs a
+        // generator: either may create a match the indexes have not seen, so re-match the ask.
+        if self.asks[&id].open_slots() == 0 {
             self.unwait(id);
-        } else if reopened && a.phase == AskPhase::Matching {
+        } else {
             self.match_ask(id);
         }
         Ok(())

@@ -35,7 +35,10 @@ impl Engine {
         for (generator, price) in picks {
             self.assign(id, generator, price);
         }
-        if !filled {
+        if filled {
+            // A re-matched ask may already be in the waiting index.
+            self.unwait(id);
+        } else {
             self.wait(id);
         }
     }

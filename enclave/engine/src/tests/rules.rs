@@ -427,3 +427,61 @@ fn inconsistent_events_are_rejected_without_changing_state() {
         assert_eq!(after, before, "state changed on {expected}");
     }
 }
+
+fn accepted(ask: u64, slot: u8, n: u64, price: u128) -> Event {
+    Event::AssignmentsAccepted {
+        assignments: vec![crate::AcceptedAssignment {
+            assignment: Assignment {
+                ask,
+                slot,
+                generator: gen_addr(n),
+                price,
+            },
+            deadline: 10_000,
+        }],
+    }
+}
+
+#[test]
+fn a_generator_confirmed_twice_on_one_ask_is_rejected() {
+    let mut w = world(&[(1, 10, 10), (2, 20, 10)], 4);
+    w.emit(ask(1, 1, 100, 60, 2));
+    w.mine(12);
+    w.emit(accepted(1, 0, 1, 10));
+    w.mine(12);
+    w.emit(accepted(1, 1, 1, 10));
+    let out = w.mine(12);
+    assert_eq!(
+        out.rejected[0].1,
+        EventError::SlotConflict { ask: 1, slot: 1 }
+    );
+    assert_eq!(w.slots(1)[1], proposed(gen_addr(2), 20));
+    check_invariants(&w.engine);
+}
+
+#[test]
+fn a_generator_displaced_by_the_chain_fills_the_asks_open_slot() {
+    // Generator 0 has no capacity; 1 and 2 take slots 0 and 1 of a three-slot ask and slot 2
+    // waits. The chain then confirms generator 0 on slot 0: generator 1 no longer holds the
+    // ask and takes slot 2, and the ask leaves the waiting index.
+    let mut w = world(&[(0, 5, 10), (1, 10, 10), (2, 20, 10)], 4);
+    w.emit(Event::CapacityChanged {
+        generator: gen_addr(0),
+        capacity: 0,
+    });
+    w.emit(ask(1, 1, 100, 60, 3));
+    w.mine(12);
+    assert_eq!(w.slots(1)[2], SlotState::Open);
+    w.emit(accepted(1, 0, 0, 5));
+    let out = w.mine(12);
+    assert_eq!(
+        out.proposals,
+        vec![Assignment {
+            ask: 1,
+            slot: 2,
+            generator: gen_addr(1),
+            price: 10
+        }]
+    );
+    check_invariants(&w.engine);
+}
