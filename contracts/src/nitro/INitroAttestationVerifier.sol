@@ -34,6 +34,8 @@ interface INitroAttestationVerifier is IAttestationVerifier {
     error NitroBadSignature(uint256 index);
     /// @notice Thrown when the hint list does not have one entry per signature.
     error NitroHintCount();
+    /// @notice Thrown when the hint for signature `index` is not s⁻¹ mod n (says nothing about the document).
+    error NitroBadHint(uint256 index);
 
     /// @notice Emitted when a certificate is verified and cached.
     /// @param key keccak256 of its TBSCertificate.

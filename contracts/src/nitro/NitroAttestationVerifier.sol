@@ -7,6 +7,7 @@ import {INitroAttestationVerifier} from "./INitroAttestationVerifier.sol";
 import {P384} from "./P384.sol";
 import {Sha384} from "./Sha384.sol";
 import {X509} from "./X509.sol";
+import {NitroDocument} from "./NitroDocument.sol";
 
 /// @title NitroAttestationVerifier
 /// @notice Verifies AWS Nitro Enclaves attestation documents fully on-chain: COSE_Sign1 (tagged or
@@ -28,8 +29,6 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     /// AWS_NitroEnclaves_Root-G1.zip (zip SHA-256 8cf60e2b…ff7c, DER SHA-256 641a0321…bb5b).
     bytes internal constant AWS_ROOT_G1_DER = hex"3082021130820196a003020102021100f93175681b90afe11d46ccb4e4e7f856300a06082a8648ce3d0403033049310b3009060355040613025553310f300d060355040a0c06416d617a6f6e310c300a060355040b0c03415753311b301906035504030c126177732e6e6974726f2d656e636c61766573301e170d3139313032383133323830355a170d3439313032383134323830355a3049310b3009060355040613025553310f300d060355040a0c06416d617a6f6e310c300a060355040b0c03415753311b301906035504030c126177732e6e6974726f2d656e636c617665733076301006072a8648ce3d020106052b8104002203620004fc0254eba608c1f36870e29ada90be46383292736e894bfff672d989444b5051e534a4b1f6dbe3c0bc581a32b7b176070ede12d69a3fea211b66e752cf7dd1dd095f6f1370f4170843d9dc100121e4cf63012809664487c9796284304dc53ff4a3423040300f0603551d130101ff040530030101ff301d0603551d0e041604149025b50dd90547e796c396fa729dcf99a9df4b96300e0603551d0f0101ff040403020186300a06082a8648ce3d0403030369003066023100a37f2f91a1c9bd5ee7b8627c1698d255038e1f0343f95b63a9628c3d39809545a11ebcbf2e3b55d8aeee71b4c3d6adf3023100a2f39b1605b27028a5dd4ba069b5016e65b4fbde8fe0061d6a53197f9cdaf5d943bc61fc2beb03cb6fee8d2302f3dff6";
 
-    uint256 private constant MAX_FIELD = 1024;
-    uint256 private constant MAX_CABUNDLE = 16;
     uint8 private constant KIND_CA = 1;
     uint8 private constant KIND_LEAF = 2;
 
@@ -109,46 +108,28 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         return false;
     }
 
-    struct Doc {
-        uint256 payloadOff;
-        uint256 payloadLen;
-        uint256 sigOff;
-        uint256 moduleOff;
-        uint256 moduleLen;
-        uint64 timestamp;
-        uint256 certOff;
-        uint256 certLen;
-        uint256[] caOff;
-        uint256[] caLen;
-        uint256[32] pcrOff;
-        uint256 pcrCount;
-        uint256 pcrMax; // highest index + 1
-        int256[3] optOff; // public_key, user_data, nonce: -1 = null
-        uint256[3] optLen;
-        uint256 seen;
-    }
 
     /// @inheritdoc IAttestationVerifier
     function verify(bytes calldata attestation) external returns (Attestation memory result) {
         (bytes memory d, uint256[] memory hints) = abi.decode(attestation, (bytes, uint256[]));
-        Doc memory doc = _parseCose(d);
-        _parsePayload(d, doc);
+        NitroDocument.Doc memory doc = NitroDocument.parseCose(d);
+        NitroDocument.parsePayload(d, doc);
         uint256 n = doc.caOff.length;
         if (hints.length != 2 * n + 2) revert NitroHintCount();
 
         Entry storage leaf = _cache[_walkChain(d, doc, hints)];
 
         // The document signature, over Sig_structure = ["Signature1", h'a1013822', h'', payload].
-        (uint256 h1, uint256 h0) = _sigStructureHash(d, doc.payloadOff, doc.payloadLen);
-        if (!_p384(h1, h0, d, doc.sigOff, leaf, hints[2 * n], hints[2 * n + 1])) revert NitroBadSignature(n + 1);
+        (uint256 h1, uint256 h0) = NitroDocument.sigStructureHash(d, doc.payloadOff, doc.payloadLen);
+        _checkOutcome(_p384(h1, h0, d, doc.sigOff, leaf, hints[2 * n], hints[2 * n + 1]), n + 1);
 
-        result = _result(d, doc);
+        result = NitroDocument.result(d, doc);
     }
 
     // ------------------------------------------------------------------ internals: chain
 
     /// @dev The pinned root, then cabundle[1..], then the leaf, each bound to its predecessor; returns the leaf key.
-    function _walkChain(bytes memory d, Doc memory doc, uint256[] memory hints) private returns (bytes32 parent) {
+    function _walkChain(bytes memory d, NitroDocument.Doc memory doc, uint256[] memory hints) private returns (bytes32 parent) {
         uint256 n = doc.caOff.length;
         if (_hashRange(d, doc.caOff[0], doc.caLen[0]) != AWS_ROOT_DER_HASH) revert NitroUntrustedRoot();
         parent = rootKey;
@@ -161,7 +142,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     }
 
     /// @dev Certificate `i` of the chain (cabundle[i], or the leaf when i == cabundle.length) under `parent`.
-    function _link(bytes memory d, Doc memory doc, uint256[] memory hints, bytes32 parent, uint256 i)
+    function _link(bytes memory d, NitroDocument.Doc memory doc, uint256[] memory hints, bytes32 parent, uint256 i)
         private
         returns (bytes32 key)
     {
@@ -222,7 +203,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         (v[6], v[7]) = (w1, w0);
         (v[8], v[10]) = (pe.key0 >> 128, uint128(pe.key0));
         (v[9], v[11]) = (pe.key1, pe.key2);
-        if (!P384.verify(v)) revert NitroBadSignature(index);
+        _checkOutcome(P384.check(v), index);
         _store(c, parent, kind, below);
         return c.tbsHash;
     }
@@ -246,7 +227,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     function _p384(uint256 h1, uint256 h0, bytes memory d, uint256 sigOff, Entry storage k, uint256 w1, uint256 w0)
         private
         view
-        returns (bool)
+        returns (uint256)
     {
         uint256[12] memory v;
         v[0] = h1;
@@ -261,7 +242,12 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         (v[6], v[7]) = (w1, w0);
         (v[8], v[10]) = (k.key0 >> 128, uint128(k.key0));
         (v[9], v[11]) = (k.key1, k.key2);
-        return P384.verify(v);
+        return P384.check(v);
+    }
+
+    function _checkOutcome(uint256 outcome, uint256 index) private pure {
+        if (outcome == P384.BAD_HINT) revert NitroBadHint(index);
+        if (outcome != P384.VALID) revert NitroBadSignature(index);
     }
 
     function _tbsHash(bytes memory d, uint256 off, uint256 len) private pure returns (bytes32) {
@@ -270,244 +256,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         return _hashRange(d, s, ts + tl - s);
     }
 
-    function _hashRange(bytes memory b, uint256 off, uint256 len) private pure returns (bytes32 h) {
-        if (off + len > b.length) revert NitroMalformed(off);
-        assembly ("memory-safe") {
-            h := keccak256(add(add(b, 32), off), len)
-        }
-    }
-
-    function _sigStructureHash(bytes memory d, uint256 off, uint256 len) private pure returns (uint256, uint256) {
-        // 84 6a "Signature1" 44 a1013822 40, then the payload as a definite byte string.
-        bytes memory head = len < 24
-            ? abi.encodePacked(hex"846a5369676e61747572653144a101382240", uint8(0x40 + len))
-            : len < 256
-                ? abi.encodePacked(hex"846a5369676e61747572653144a10138224058", uint8(len))
-                : len < 65536
-                    ? abi.encodePacked(hex"846a5369676e61747572653144a10138224059", uint16(len))
-                    : abi.encodePacked(hex"846a5369676e61747572653144a1013822405a", uint32(len));
-        bytes memory m = new bytes(head.length + len);
-        assembly ("memory-safe") {
-            mcopy(add(m, 32), add(head, 32), mload(head))
-            mcopy(add(add(m, 32), mload(head)), add(add(d, 32), off), len)
-        }
-        return Sha384.hash(m, 0, m.length);
-    }
-
-    // ------------------------------------------------------------------ internals: CBOR
-
-    /// @dev CBOR item head at `p`: major type, argument, indefinite flag, next offset.
-    function _head(bytes memory b, uint256 p) private pure returns (uint8 major, uint256 arg, bool indef, uint256 next) {
-        if (p >= b.length) revert NitroMalformed(p);
-        uint8 ib = uint8(b[p]);
-        major = ib >> 5;
-        uint8 ai = ib & 31;
-        next = p + 1;
-        if (ai < 24) {
-            arg = ai;
-        } else if (ai < 28) {
-            uint256 n = 1 << (ai - 24);
-            if (next + n > b.length) revert NitroMalformed(p);
-            for (uint256 i = 0; i < n; i++) {
-                arg = (arg << 8) | uint8(b[next + i]);
-            }
-            next += n;
-        } else if (ai == 31 && major >= 2 && major <= 5) {
-            indef = true;
-        } else {
-            revert NitroMalformed(p);
-        }
-    }
-
-    /// @dev A definite byte (major 2) or text (major 3) string; returns contents offset and length.
-    function _string(bytes memory b, uint256 p, uint8 wantMajor) private pure returns (uint256 s, uint256 len) {
-        (uint8 major, uint256 arg, bool indef, uint256 next) = _head(b, p);
-        if (major != wantMajor || indef) revert NitroMalformed(p);
-        if (next + arg > b.length) revert NitroMalformed(p);
-        return (next, arg);
-    }
-
-    function _isBreak(bytes memory b, uint256 p) private pure returns (bool) {
-        if (p >= b.length) revert NitroMalformed(p);
-        return uint8(b[p]) == 0xff;
-    }
-
-    function _parseCose(bytes memory d) private pure returns (Doc memory doc) {
-        uint256 p = d.length > 0 && uint8(d[0]) == 0xd2 ? 1 : 0; // optional tag 18
-        (uint8 major, uint256 arg, bool indef, uint256 next) = _head(d, p);
-        if (major != 4 || (!indef && arg != 4)) revert NitroMalformed(p);
-        p = next;
-        // protected = bstr {1: -35}, unprotected = {}
-        if (p + 6 > d.length) revert NitroMalformed(p);
-        if (uint48(bytes6(_word(d, p))) != 0x44a1013822a0) revert NitroUnsupportedAlgorithm();
-        p += 6;
-        (doc.payloadOff, doc.payloadLen) = _string(d, p, 2);
-        p = doc.payloadOff + doc.payloadLen;
-        (uint256 s, uint256 sl) = _string(d, p, 2);
-        if (sl != 96) revert NitroMalformed(p);
-        doc.sigOff = s;
-        p = s + sl;
-        if (indef) {
-            if (!_isBreak(d, p)) revert NitroMalformed(p);
-            p++;
-        }
-        if (p != d.length) revert NitroTrailingBytes();
-    }
-
-    bytes32 private constant K_MODULE_ID = keccak256("module_id");
-    bytes32 private constant K_DIGEST = keccak256("digest");
-    bytes32 private constant K_TIMESTAMP = keccak256("timestamp");
-    bytes32 private constant K_PCRS = keccak256("pcrs");
-    bytes32 private constant K_CERTIFICATE = keccak256("certificate");
-    bytes32 private constant K_CABUNDLE = keccak256("cabundle");
-    bytes32 private constant K_PUBLIC_KEY = keccak256("public_key");
-    bytes32 private constant K_USER_DATA = keccak256("user_data");
-    bytes32 private constant K_NONCE = keccak256("nonce");
-
-    function _parsePayload(bytes memory d, Doc memory doc) private pure {
-        uint256 end = doc.payloadOff + doc.payloadLen;
-        (uint8 major, uint256 count, bool indef, uint256 p) = _head(d, doc.payloadOff);
-        if (major != 5) revert NitroMalformed(doc.payloadOff);
-        doc.optOff = [int256(-1), int256(-1), int256(-1)];
-        for (uint256 i = 0; indef || i < count; i++) {
-            if (indef && _isBreak(d, p)) {
-                p++;
-                break;
-            }
-            (uint256 ks, uint256 kl) = _string(d, p, 3);
-            bytes32 k = _hashRange(d, ks, kl);
-            uint256 slot = k == K_MODULE_ID ? 0 : k == K_DIGEST ? 1 : k == K_TIMESTAMP ? 2 : k == K_PCRS
-                ? 3
-                : k == K_CERTIFICATE ? 4 : k == K_CABUNDLE ? 5 : k == K_PUBLIC_KEY ? 6 : k == K_USER_DATA
-                    ? 7
-                    : k == K_NONCE ? 8 : 9;
-            if (slot == 9 || doc.seen & (1 << slot) != 0) revert NitroBadField(p);
-            doc.seen |= 1 << slot;
-            p = ks + kl;
-            p = _parseValue(d, p, doc, slot);
-        }
-        if (p != end) revert NitroTrailingBytes();
-        if (doc.seen & 0x3f != 0x3f) revert NitroBadField(end);
-    }
-
-    function _parseValue(bytes memory d, uint256 p, Doc memory doc, uint256 slot) private pure returns (uint256) {
-        if (slot == 0) {
-            (doc.moduleOff, doc.moduleLen) = _string(d, p, 3);
-            if (doc.moduleLen == 0 || doc.moduleLen > MAX_FIELD) revert NitroFieldSize(p);
-            p = doc.moduleOff + doc.moduleLen;
-        } else if (slot == 1) {
-            (uint256 s, uint256 l) = _string(d, p, 3);
-            if (l != 6 || bytes6(_word(d, s)) != "SHA384") revert NitroUnsupportedDigest();
-            p = s + l;
-        } else if (slot == 2) {
-            (uint8 tm, uint256 ts, bool ti, uint256 next) = _head(d, p);
-            if (tm != 0 || ti) revert NitroMalformed(p);
-            doc.timestamp = uint64(ts);
-            p = next;
-        } else if (slot == 3) {
-            p = _parsePcrs(d, p, doc);
-        } else if (slot == 4) {
-            (doc.certOff, doc.certLen) = _string(d, p, 2);
-            if (doc.certLen == 0 || doc.certLen > MAX_FIELD) revert NitroFieldSize(p);
-            p = doc.certOff + doc.certLen;
-        } else if (slot == 5) {
-            p = _parseCabundle(d, p, doc);
-        } else {
-            p = _parseOptional(d, p, doc, slot - 6);
-        }
-        return p;
-    }
-
-    function _parsePcrs(bytes memory d, uint256 p, Doc memory doc) private pure returns (uint256) {
-        (uint8 major, uint256 count, bool indef, uint256 q) = _head(d, p);
-        if (major != 5) revert NitroMalformed(p);
-        uint256 seen;
-        for (uint256 i = 0; indef || i < count; i++) {
-            if (indef && _isBreak(d, q)) {
-                q++;
-                break;
-            }
-            (q, seen) = _pcrEntry(d, q, doc, seen);
-        }
-        if (doc.pcrCount == 0) revert NitroFieldSize(p);
-        return q;
-    }
-
-    /// @dev One `index => bstr(48)` entry of the PCR map; `seen` is the bitmap of indices so far.
-    function _pcrEntry(bytes memory d, uint256 q, Doc memory doc, uint256 seen) private pure returns (uint256, uint256) {
-        (uint8 km, uint256 idx, bool ki, uint256 next) = _head(d, q);
-        if (km != 0 || ki) revert NitroMalformed(q);
-        if (idx >= 32 || seen & (1 << idx) != 0) revert NitroBadField(q);
-        (uint256 s, uint256 l) = _string(d, next, 2);
-        if (l != 48) revert NitroFieldSize(next);
-        doc.pcrOff[idx] = s;
-        doc.pcrCount++;
-        if (idx + 1 > doc.pcrMax) doc.pcrMax = idx + 1;
-        return (s + l, seen | (1 << idx));
-    }
-
-    function _parseCabundle(bytes memory d, uint256 p, Doc memory doc) private pure returns (uint256) {
-        (uint8 major, uint256 count, bool indef, uint256 q) = _head(d, p);
-        if (major != 4 || (!indef && (count == 0 || count > MAX_CABUNDLE))) revert NitroFieldSize(p);
-        uint256[] memory offs = new uint256[](MAX_CABUNDLE);
-        uint256[] memory lens = new uint256[](MAX_CABUNDLE);
-        uint256 n;
-        for (uint256 i = 0; indef || i < count; i++) {
-            if (indef && _isBreak(d, q)) {
-                q++;
-                break;
-            }
-            if (n == MAX_CABUNDLE) revert NitroFieldSize(p);
-            (uint256 s, uint256 l) = _string(d, q, 2);
-            if (l == 0 || l > MAX_FIELD) revert NitroFieldSize(q);
-            offs[n] = s;
-            lens[n] = l;
-            n++;
-            q = s + l;
-        }
-        if (n == 0) revert NitroFieldSize(p);
-        assembly ("memory-safe") {
-            mstore(offs, n)
-            mstore(lens, n)
-        }
-        doc.caOff = offs;
-        doc.caLen = lens;
-        return q;
-    }
-
-    function _parseOptional(bytes memory d, uint256 p, Doc memory doc, uint256 which) private pure returns (uint256) {
-        if (p >= d.length) revert NitroMalformed(p);
-        if (uint8(d[p]) == 0xf6) return p + 1; // null
-        (uint256 s, uint256 l) = _string(d, p, 2);
-        // public_key is 1..1024 bytes; user_data and nonce 0..1024.
-        if (l > MAX_FIELD || (which == 0 && l == 0)) revert NitroFieldSize(p);
-        doc.optOff[which] = int256(s);
-        doc.optLen[which] = l;
-        return s + l;
-    }
-
-    function _word(bytes memory b, uint256 off) private pure returns (bytes32 w) {
-        assembly ("memory-safe") {
-            w := mload(add(add(b, 32), off))
-        }
-    }
-
-    function _slice(bytes memory d, uint256 off, uint256 len) private pure returns (bytes memory out) {
-        out = new bytes(len);
-        assembly ("memory-safe") {
-            mcopy(add(out, 32), add(add(d, 32), off), len)
-        }
-    }
-
-    function _result(bytes memory d, Doc memory doc) private pure returns (Attestation memory r) {
-        r.moduleId = string(_slice(d, doc.moduleOff, doc.moduleLen));
-        r.timestampMs = doc.timestamp;
-        r.pcrs = new bytes[](doc.pcrMax);
-        for (uint256 i = 0; i < doc.pcrMax; i++) {
-            if (doc.pcrOff[i] != 0) r.pcrs[i] = _slice(d, doc.pcrOff[i], 48);
-        }
-        if (doc.optOff[0] >= 0) r.publicKey = _slice(d, uint256(doc.optOff[0]), doc.optLen[0]);
-        if (doc.optOff[1] >= 0) r.userData = _slice(d, uint256(doc.optOff[1]), doc.optLen[1]);
-        if (doc.optOff[2] >= 0) r.nonce = _slice(d, uint256(doc.optOff[2]), doc.optLen[2]);
+    function _hashRange(bytes memory b, uint256 off, uint256 len) private pure returns (bytes32) {
+        return NitroDocument.hashRange(b, off, len);
     }
 }

@@ -19,6 +19,19 @@ library P384 {
     /// public key; every value split into its high 128 and low 256 bits.
     /// @return ok True iff the signature is valid; false for any malformed input (never reverts on it).
     function verify(uint256[12] memory v) internal view returns (bool ok) {
+        return check(v) == VALID;
+    }
+
+    /// @notice Outcome of `check`: the signature is valid.
+    uint256 internal constant VALID = 0;
+    /// @notice Outcome of `check`: the signature (or key) is invalid whatever the hint.
+    uint256 internal constant INVALID = 1;
+    /// @notice Outcome of `check`: the hint is not s⁻¹ mod n (the signature was not judged).
+    uint256 internal constant BAD_HINT = 2;
+
+    /// @notice Like `verify`, but tells a wrong hint apart from an invalid signature.
+    /// @return outcome VALID, INVALID or BAD_HINT.
+    function check(uint256[12] memory v) internal view returns (uint256 outcome) {
         assembly ("memory-safe") {
             // ---------------------------------------------------------------- field mod p
             // 768-bit product w2·2^512 + w1·2^256 + w0 of two values below 2^384.
@@ -301,6 +314,7 @@ library P384 {
 
             // Memory (scratch above the free pointer, never allocated): G table (15 affine points),
             // Q table (15 Jacobian points), accumulator, 7 temporaries, MODEXP buffer, u1 and u2.
+            // 1 = inputs valid, 0 = invalid signature or key, 2 = bad hint.
             function inputsValid(vp, tmp, buf) -> good {
                 let r1 := mload(add(vp, 64))
                 let r0 := mload(add(vp, 96))
@@ -311,9 +325,17 @@ library P384 {
                 if or(iszero(or(r1, r0)), iszero(or(s1, s0))) { leave }
                 let w1 := mload(add(vp, 192))
                 let w0 := mload(add(vp, 224))
-                if iszero(ltN(w1, w0)) { leave }
-                let c1, c0 := mulModN(s1, s0, w1, w0, buf)
-                if iszero(and(iszero(c1), eq(c0, 1))) { leave }
+                {
+                    if iszero(ltN(w1, w0)) {
+                        good := 2
+                        leave
+                    }
+                    let c1, c0 := mulModN(s1, s0, w1, w0, buf)
+                    if iszero(and(iszero(c1), eq(c0, 1))) {
+                        good := 2
+                        leave
+                    }
+                }
                 // The key is a curve point: coordinates < p and y² = x³ − 3x + b.
                 let x := add(vp, 256)
                 let y := add(vp, 320)
@@ -381,21 +403,28 @@ library P384 {
                 }
             }
 
-            let m := mload(0x40)
-            let buf := add(m, 0x1600)
-            let u := add(m, 0x1700)
-            if inputsValid(v, add(m, 0x1380), buf) {
-                let w1 := mload(add(v, 192))
-                let w0 := mload(add(v, 224))
-                let a1, a0 := mulModN(mload(v), mload(add(v, 32)), w1, w0, buf)
-                mstore(u, a1)
-                mstore(add(u, 32), a0)
-                a1, a0 := mulModN(mload(add(v, 64)), mload(add(v, 96)), w1, w0, buf)
-                mstore(add(u, 64), a1)
-                mstore(add(u, 96), a0)
-                shamir(v, m, u)
-                ok := xMatches(add(m, 0x12c0), mload(add(v, 64)), mload(add(v, 96)), add(m, 0x1380))
+            function run(vp, m) -> res {
+                let buf := add(m, 0x1600)
+                let u := add(m, 0x1700)
+                res := 1
+                let valid := inputsValid(vp, add(m, 0x1380), buf)
+                if eq(valid, 2) { res := 2 }
+                if eq(valid, 1) {
+                    let w1 := mload(add(vp, 192))
+                    let w0 := mload(add(vp, 224))
+                    let a1, a0 := mulModN(mload(vp), mload(add(vp, 32)), w1, w0, buf)
+                    mstore(u, a1)
+                    mstore(add(u, 32), a0)
+                    a1, a0 := mulModN(mload(add(vp, 64)), mload(add(vp, 96)), w1, w0, buf)
+                    mstore(add(u, 64), a1)
+                    mstore(add(u, 96), a0)
+                    shamir(vp, m, u)
+                    if xMatches(add(m, 0x12c0), mload(add(vp, 64)), mload(add(vp, 96)), add(m, 0x1380)) {
+                        res := 0
+                    }
+                }
             }
+            outcome := run(v, mload(0x40))
         }
     }
 }

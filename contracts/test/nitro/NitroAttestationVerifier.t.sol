@@ -7,17 +7,87 @@ import {INitroAttestationVerifier} from "../../src/nitro/INitroAttestationVerifi
 import {NitroAttestationVerifier} from "../../src/nitro/NitroAttestationVerifier.sol";
 import {NitroDocuments as D} from "../fixtures/nitro/NitroDocuments.sol";
 
+/// The real documents behind one external getter, so their bytes live in one contract's code only.
+contract NitroFixtures {
+    struct Fixture {
+        bytes doc;
+        bytes hints;
+        uint64 timestampMs;
+        bytes pcrs;
+        bytes publicKey;
+        bytes userData;
+        bytes nonce;
+        string moduleId;
+    }
+
+    uint256 public constant COUNT = 4;
+    uint256 public constant EVERVAULT_DEBUG = 0;
+    uint256 public constant EVERVAULT_VALID = 1;
+    uint256 public constant BLOCKY = 2;
+    uint256 public constant BASE_2026 = 3;
+
+    function get(uint256 i) external pure returns (Fixture memory f) {
+        if (i == EVERVAULT_DEBUG) {
+            f = Fixture(
+                D.EVERVAULT_DEBUG,
+                D.EVERVAULT_DEBUG_HINTS,
+                D.EVERVAULT_DEBUG_TIMESTAMP_MS,
+                D.EVERVAULT_DEBUG_PCRS,
+                D.EVERVAULT_DEBUG_PUBLIC_KEY,
+                D.EVERVAULT_DEBUG_USER_DATA,
+                D.EVERVAULT_DEBUG_NONCE,
+                D.EVERVAULT_DEBUG_MODULE_ID
+            );
+        } else if (i == EVERVAULT_VALID) {
+            f = Fixture(
+                D.EVERVAULT_VALID,
+                D.EVERVAULT_VALID_HINTS,
+                D.EVERVAULT_VALID_TIMESTAMP_MS,
+                D.EVERVAULT_VALID_PCRS,
+                D.EVERVAULT_VALID_PUBLIC_KEY,
+                D.EVERVAULT_VALID_USER_DATA,
+                D.EVERVAULT_VALID_NONCE,
+                D.EVERVAULT_VALID_MODULE_ID
+            );
+        } else if (i == BLOCKY) {
+            f = Fixture(
+                D.BLOCKY,
+                D.BLOCKY_HINTS,
+                D.BLOCKY_TIMESTAMP_MS,
+                D.BLOCKY_PCRS,
+                D.BLOCKY_PUBLIC_KEY,
+                D.BLOCKY_USER_DATA,
+                D.BLOCKY_NONCE,
+                D.BLOCKY_MODULE_ID
+            );
+        } else {
+            f = Fixture(
+                D.BASE_2026,
+                D.BASE_2026_HINTS,
+                D.BASE_2026_TIMESTAMP_MS,
+                D.BASE_2026_PCRS,
+                D.BASE_2026_PUBLIC_KEY,
+                D.BASE_2026_USER_DATA,
+                D.BASE_2026_NONCE,
+                D.BASE_2026_MODULE_ID
+            );
+        }
+    }
+}
+
 /// Shared fixture: a verifier, the real documents and their hints.
 abstract contract NitroBase_Test is Test {
     /// The EIP-7825 per-transaction gas cap (Osaka).
     uint256 internal constant TX_GAS_CAP = 16_777_216;
 
     NitroAttestationVerifier internal verifier;
+    NitroFixtures internal fixtures;
     address internal admin = makeAddr("admin");
     address internal revoker = makeAddr("revoker");
 
     function setUp() public virtual {
         verifier = new NitroAttestationVerifier(admin);
+        fixtures = new NitroFixtures();
         bytes32 role = verifier.REVOKER_ROLE();
         vm.prank(admin);
         verifier.grantRole(role, revoker);
@@ -44,82 +114,42 @@ abstract contract NitroBase_Test is Test {
 }
 
 contract NitroAttestationVerifier_Test is NitroBase_Test {
-    function _checkDocument(
-        bytes memory doc,
-        bytes memory hints,
-        uint64 ts,
-        bytes memory pcrs,
-        bytes memory pk,
-        bytes memory ud,
-        bytes memory nonce,
-        string memory moduleId
-    ) internal {
-        _atDocumentTime(ts);
-        IAttestationVerifier.Attestation memory a = verifier.verify(_input(doc, hints));
-        assertEq(a.timestampMs, ts, "timestamp");
-        assertEq(a.moduleId, moduleId, "module id");
+    /// Every real document verifies at its own timestamp with the fields the off-chain parser reads.
+    function _checkDocument(uint256 i) internal {
+        NitroFixtures.Fixture memory f = fixtures.get(i);
+        _atDocumentTime(f.timestampMs);
+        IAttestationVerifier.Attestation memory a = verifier.verify(_input(f.doc, f.hints));
+        assertEq(a.timestampMs, f.timestampMs, "timestamp");
+        assertEq(a.moduleId, f.moduleId, "module id");
         assertEq(a.pcrs.length, 16, "pcr count");
-        for (uint256 i = 0; i < 16; i++) {
-            bytes memory want = new bytes(48);
-            for (uint256 j = 0; j < 48; j++) {
-                want[j] = pcrs[i * 48 + j];
-            }
-            assertEq(a.pcrs[i], want, "pcr");
+        for (uint256 j = 0; j < 16; j++) {
+            assertEq(keccak256(a.pcrs[j]), keccak256(_slice(f.pcrs, j * 48, 48)), "pcr");
         }
-        assertEq(a.publicKey, pk, "public_key");
-        assertEq(a.userData, ud, "user_data");
-        assertEq(a.nonce, nonce, "nonce");
+        assertEq(a.publicKey, f.publicKey, "public_key");
+        assertEq(a.userData, f.userData, "user_data");
+        assertEq(a.nonce, f.nonce, "nonce");
+    }
+
+    function _slice(bytes memory b, uint256 off, uint256 len) internal pure returns (bytes memory out) {
+        out = new bytes(len);
+        for (uint256 j = 0; j < len; j++) {
+            out[j] = b[off + j];
+        }
     }
 
     function test_VerifiesEvervaultDebug() public {
-        _checkDocument(
-            D.EVERVAULT_DEBUG,
-            D.EVERVAULT_DEBUG_HINTS,
-            D.EVERVAULT_DEBUG_TIMESTAMP_MS,
-            D.EVERVAULT_DEBUG_PCRS,
-            D.EVERVAULT_DEBUG_PUBLIC_KEY,
-            D.EVERVAULT_DEBUG_USER_DATA,
-            D.EVERVAULT_DEBUG_NONCE,
-            D.EVERVAULT_DEBUG_MODULE_ID
-        );
+        _checkDocument(0);
     }
 
     function test_VerifiesEvervaultValid() public {
-        _checkDocument(
-            D.EVERVAULT_VALID,
-            D.EVERVAULT_VALID_HINTS,
-            D.EVERVAULT_VALID_TIMESTAMP_MS,
-            D.EVERVAULT_VALID_PCRS,
-            D.EVERVAULT_VALID_PUBLIC_KEY,
-            D.EVERVAULT_VALID_USER_DATA,
-            D.EVERVAULT_VALID_NONCE,
-            D.EVERVAULT_VALID_MODULE_ID
-        );
+        _checkDocument(1);
     }
 
     function test_VerifiesBlocky() public {
-        _checkDocument(
-            D.BLOCKY,
-            D.BLOCKY_HINTS,
-            D.BLOCKY_TIMESTAMP_MS,
-            D.BLOCKY_PCRS,
-            D.BLOCKY_PUBLIC_KEY,
-            D.BLOCKY_USER_DATA,
-            D.BLOCKY_NONCE,
-            D.BLOCKY_MODULE_ID
-        );
+        _checkDocument(2);
     }
 
     function test_VerifiesBase2026IndefiniteMap() public {
-        _checkDocument(
-            D.BASE_2026,
-            D.BASE_2026_HINTS,
-            D.BASE_2026_TIMESTAMP_MS,
-            D.BASE_2026_PCRS,
-            D.BASE_2026_PUBLIC_KEY,
-            D.BASE_2026_USER_DATA,
-            D.BASE_2026_NONCE,
-            D.BASE_2026_MODULE_ID
-        );
+        _checkDocument(3);
     }
 }

@@ -2,13 +2,24 @@
 pragma solidity 0.8.25;
 
 import {NitroBase_Test} from "./NitroAttestationVerifier.t.sol";
-import {NitroDocuments as D} from "../fixtures/nitro/NitroDocuments.sol";
+import {NitroFixtures} from "./NitroAttestationVerifier.t.sol";
 
 /// Gas of a full verification of the 2026-01-03 document (the one base/nitro-validator publishes
 /// receipts for). Figures are per transaction: execution gas measured around the external call plus the
 /// intrinsic cost (21,000 + 16 per non-zero and 4 per zero calldata byte). Run under Osaka rules
 /// (`FOUNDRY_EVM_VERSION=osaka`, EIP-7883 MODEXP pricing) by `ci/bench.d/nitro-verify`.
 contract NitroGas_Test is NitroBase_Test {
+    bytes internal base2026;
+    uint256[] internal base2026Hints;
+
+    function setUp() public override {
+        super.setUp();
+        NitroFixtures.Fixture memory f = fixtures.get(3); // BASE_2026
+        base2026 = f.doc;
+        base2026Hints = _hints(f.hints);
+        _atDocumentTime(f.timestampMs);
+    }
+
     function _intrinsic(bytes memory data) internal pure returns (uint256 g) {
         g = 21_000;
         for (uint256 i = 0; i < data.length; i++) {
@@ -103,11 +114,9 @@ contract NitroGas_Test is NitroBase_Test {
 
     /// Cold: empty cache; the three CAs, the leaf and the document, one transaction each.
     function test_gas_verify_cold() public {
-        _atDocumentTime(D.BASE_2026_TIMESTAMP_MS);
-        uint256[] memory hints = _hints(D.BASE_2026_HINTS);
-        uint256[3] memory ca = _cacheCas(D.BASE_2026, hints);
-        uint256 leaf = _cacheLeaf(D.BASE_2026, hints);
-        uint256 last = _verifyGas(D.BASE_2026, hints);
+        uint256[3] memory ca = _cacheCas(base2026, base2026Hints);
+        uint256 leaf = _cacheLeaf(base2026, base2026Hints);
+        uint256 last = _verifyGas(base2026, base2026Hints);
         uint256 total = ca[0] + ca[1] + ca[2] + leaf + last;
         emit log_named_uint("cold tx1 (regional CA)", ca[0]);
         emit log_named_uint("cold tx2 (zonal CA)", ca[1]);
@@ -120,11 +129,9 @@ contract NitroGas_Test is NitroBase_Test {
 
     /// Warm: CA certificates cached; a new leaf (one transaction) and the document (one transaction).
     function test_gas_verify_warm() public {
-        _atDocumentTime(D.BASE_2026_TIMESTAMP_MS);
-        uint256[] memory hints = _hints(D.BASE_2026_HINTS);
-        _cacheCas(D.BASE_2026, hints);
-        uint256 leaf = _cacheLeaf(D.BASE_2026, hints);
-        uint256 doc = _verifyGas(D.BASE_2026, hints);
+        _cacheCas(base2026, base2026Hints);
+        uint256 leaf = _cacheLeaf(base2026, base2026Hints);
+        uint256 doc = _verifyGas(base2026, base2026Hints);
         emit log_named_uint("warm tx1 (leaf)", leaf);
         emit log_named_uint("warm tx2 (document)", doc);
         emit log_named_uint("warm total", leaf + doc);
