@@ -10,7 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::{AskPhase, Engine};
+use crate::engine::Engine;
+use crate::state::AskPhase;
 use crate::types::{Address, Amount, AskId, LogPos};
 
 impl Engine {

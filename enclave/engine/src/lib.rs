@@ -14,6 +14,7 @@ pub mod naive;
 mod replica;
 mod seal;
 mod signer;
+mod state;
 mod status;
 mod types;
 
@@ -24,7 +25,7 @@ pub use eip712::{
     ASSIGNMENT_TYPE, AssignmentBatch, BATCH_TYPE, DOMAIN_NAME, DOMAIN_TYPE, DOMAIN_VERSION, Domain,
     hash_assignment, keccak256,
 };
-pub use engine::{Applied, AskPhase, BlockOutcome, Config, Engine, SlotState};
+pub use engine::{Applied, BlockOutcome, Config, Engine};
 pub use error::{BatchError, ChainError, Error, EventError, SealError, SignError};
 pub use event::{AcceptedAssignment, Block, Event, Log};
 /// The secp256k1 key types used by [`BidOpener`] and [`seal_bid`].
@@ -32,6 +33,7 @@ pub use k256::{PublicKey, SecretKey};
 pub use replica::Replica;
 pub use seal::{BID_INFO, BidContext, BidOpener, SEALED_BID_LEN, seal_bid};
 pub use signer::{LocalSigner, Signature, SignedBatch, Signer, address_of, recover};
+pub use state::{AskPhase, SlotState};
 pub use status::{AskStatus, GeneratorLoad, MarketSummary};
 pub use types::{
     Address, Amount, Ask, AskId, Assignment, LogPos, MAX_REDUNDANCY, Market, MarketId,

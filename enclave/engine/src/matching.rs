@@ -4,7 +4,8 @@
 use core::cmp::Reverse;
 
 use crate::book::WaitKey;
-use crate::engine::{AskPhase, Engine, SlotState};
+use crate::engine::Engine;
+use crate::state::{AskPhase, SlotState};
 use crate::types::{Address, Amount, AskId, Assignment, MarketId};
 
 impl Engine {

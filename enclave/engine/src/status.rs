@@ -1,6 +1,7 @@
 //! Read-only views of the engine state (for the HTTP API and for tests).
 
-use crate::engine::{AskPhase, Engine, SlotState};
+use crate::engine::Engine;
+use crate::state::{AskPhase, SlotState};
 use crate::types::{Address, Ask, AskId, Assignment, Market, Timestamp};
 
 /// Status of one ask.

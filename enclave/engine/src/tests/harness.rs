@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::engine::{AskPhase, Engine, SlotState};
+use crate::engine::Engine;
+use crate::state::{AskPhase, SlotState};
 use crate::{
     AcceptedAssignment, Address, Amount, Ask, AskId, Assignment, Block, BlockOutcome, Config,
     Event, Log, Market, MarketId, MatchingMode, Offer, Timestamp,

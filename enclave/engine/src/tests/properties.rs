@@ -3,8 +3,8 @@
 use proptest::prelude::*;
 
 use super::harness::{GENERATORS, MARKETS, Op, World, check_invariants, gen_addr};
-use crate::engine::SlotState;
 use crate::naive::{NaiveGenerator, NaiveMatcher};
+use crate::state::SlotState;
 use crate::{Config, Engine, Event, LogPos, Offer, Replica};
 
 fn op() -> impl Strategy<Value = Op> {

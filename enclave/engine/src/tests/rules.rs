@@ -3,7 +3,7 @@
 use super::harness::{
     World, ask, ask_with, check_invariants, gen_addr, join, market, register, stake,
 };
-use crate::engine::{AskPhase, SlotState};
+use crate::state::{AskPhase, SlotState};
 use crate::{Address, Applied, Assignment, Event, EventError, LogPos, Market, MatchingMode, Offer};
 
 /// Market 1 (penalty 10) with generators `n` joined at the given costs, capacity `cap`, stake

@@ -3,7 +3,7 @@
 use rand_core::OsRng;
 
 use super::harness::{World, check_invariants, gen_addr, join, register, stake};
-use crate::engine::{AskPhase, SlotState};
+use crate::state::{AskPhase, SlotState};
 use crate::{
     Address, AskId, BidContext, BidOpener, Config, Engine, Event, Market, MatchingMode, SealError,
     SecretKey, seal_bid,
