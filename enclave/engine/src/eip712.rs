@@ -109,6 +109,19 @@ impl AssignmentBatch {
         })
     }
 
+    /// Splits assignments into batches of at most `max_len` (at least 1), in order, all valid
+    /// until `valid_until`.
+    #[must_use]
+    pub fn split(assignments: &[Assignment], max_len: usize, valid_until: Timestamp) -> Vec<Self> {
+        assignments
+            .chunks(max_len.max(1))
+            .map(|chunk| Self {
+                assignments: chunk.to_vec(),
+                valid_until,
+            })
+            .collect()
+    }
+
     /// The assignments.
     #[must_use]
     pub fn assignments(&self) -> &[Assignment] {

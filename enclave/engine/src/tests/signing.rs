@@ -140,3 +140,29 @@ fn recover_rejects_malleable_and_malformed_signatures() {
 fn empty_batches_are_refused() {
     assert_eq!(AssignmentBatch::new(Vec::new(), 0), Err(BatchError::Empty));
 }
+
+#[test]
+fn split_keeps_order_and_bounds_batch_size() {
+    let (_, batch) = vector();
+    let many: Vec<Assignment> = (0..7)
+        .map(|i| Assignment {
+            ask: i,
+            ..batch.assignments()[0]
+        })
+        .collect();
+    let batches = AssignmentBatch::split(&many, 3, 99);
+    let sizes: Vec<usize> = batches.iter().map(|b| b.assignments().len()).collect();
+    assert_eq!(sizes, vec![3, 3, 1]);
+    let flat: Vec<Assignment> = batches
+        .iter()
+        .flat_map(|b| b.assignments().to_vec())
+        .collect();
+    assert_eq!(flat, many);
+    assert!(batches.iter().all(|b| b.valid_until() == 99));
+    assert!(AssignmentBatch::split(&[], 3, 99).is_empty());
+    assert_eq!(
+        AssignmentBatch::split(&many, 0, 99).len(),
+        7,
+        "a zero bound means one per batch"
+    );
+}
