@@ -187,9 +187,12 @@ abstract contract Marketplace_Test is Base_Test {
         return abi.encode(rx, ry, s);
     }
 
+    /// @dev The assigned generator `g` proves the default statement (arguments built before the prank).
     function submit(address g, uint256 askId, uint256 slot) internal {
+        bytes memory data = statement(WITNESS);
+        bytes memory proof = prove(WITNESS, uint256(keccak256(abi.encode(g, askId))));
         vm.prank(g);
-        mp.submitProof(askId, slot, statement(WITNESS), prove(WITNESS, uint256(keccak256(abi.encode(g, askId)))));
+        mp.submitProof(askId, slot, data, proof);
     }
 
     /// @dev Payment-token conservation: the marketplace holds exactly escrow plus credited payments.
