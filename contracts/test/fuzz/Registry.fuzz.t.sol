@@ -215,4 +215,32 @@ contract Registry_Fuzz_Test is Base_Test {
         vm.expectRevert(abi.encodeWithSelector(IEnclaveAuth.EnclaveAuthDigestUsed.selector, digest));
         gate.accept(FAMILY, job, out, sig);
     }
+
+    /// @dev The debug check looks at all 48 bytes: a PCR with a single non-zero byte anywhere is not a debug PCR,
+    /// in the image registry (calldata) and in the key registry (memory) alike.
+    function testFuzz_DebugCheckCoversAllBytes(uint8 position, uint8 value, uint8 slot) external {
+        position = uint8(bound(position, 0, 47));
+        value = uint8(bound(value, 1, 255));
+        slot = uint8(bound(slot, 0, 2));
+        bytes memory almostZero = new bytes(48);
+        almostZero[position] = bytes1(value);
+
+        IPcrRegistry.ImagePcrs memory p = imagePcrs(1);
+        if (slot == 0) p.pcr0 = almostZero;
+        if (slot == 1) p.pcr1 = almostZero;
+        if (slot == 2) p.pcr2 = almostZero;
+        vm.prank(registrar);
+        bytes32 id = registry.registerImage(FAMILY, p, metadata("x"));
+        assertTrue(registry.isImageLive(id));
+
+        // Unregistered PCRs with one non-zero byte reach the image lookup, not the debug refusal.
+        IPcrRegistry.ImagePcrs memory q = imagePcrs(2);
+        q.pcr0 = almostZero;
+        q.pcr1 = almostZero;
+        q.pcr2 = almostZero;
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnclaveRegistry.EnclaveRegistryImageNotLive.selector, idOf(q))
+        );
+        registry.registerEnclaveKey(FAMILY, encode(fields(q, enclave("k").publicKey, nowMs())), 0, 0);
+    }
 }
