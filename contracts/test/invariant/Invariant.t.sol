@@ -17,7 +17,7 @@ contract Invariant_Test is StdInvariant, Base_Test {
 
     function setUp() public override {
         super.setUp();
-        handler = new RegistryHandler(registry, registrar, revoker);
+        handler = new RegistryHandler(registry, registrar, revoker, module);
         targetContract(address(handler));
         excludeSender(address(registry));
     }

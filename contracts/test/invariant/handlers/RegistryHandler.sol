@@ -20,6 +20,7 @@ contract RegistryHandler is Test, Fixtures {
     EnclaveRegistry public immutable registry;
     address internal immutable registrar;
     address internal immutable revoker;
+    address internal immutable module;
 
     enum Ghost {
         None,
@@ -45,10 +46,11 @@ contract RegistryHandler is Test, Fixtures {
     /// @dev Refused registrations by error selector.
     mapping(bytes4 selector => uint256) public refusals;
 
-    constructor(EnclaveRegistry registry_, address registrar_, address revoker_) {
+    constructor(EnclaveRegistry registry_, address registrar_, address revoker_, address module_) {
         registry = registry_;
         registrar = registrar_;
         revoker = revoker_;
+        module = module_;
     }
 
     function versionCount() external pure returns (uint256) {
@@ -100,42 +102,72 @@ contract RegistryHandler is Test, Fixtures {
 
     /// @dev Most attempts are well formed (the key's usual image, the image's family, a valid key); a few of
     /// each choice are perturbed: another image, the other family, a malformed key or debug PCRs.
+    /// `viaModule` selects the module path, with the claim received now or a second ago.
     function registerKey(
         uint256 keySeed,
         uint256 versionSeed,
         uint256 familySeed,
         int256 offsetMs,
-        uint256 shape
+        uint256 shape,
+        bool viaModule
     ) external {
         uint256 k = keySeed % KEYS;
         uint256 v = versionSeed % 4 == 0 ? (versionSeed / 4) % VERSIONS : k % VERSIONS;
         bytes32 family = ghostFamily[v] == bytes32(0) ? familyOf(familySeed) : ghostFamily[v];
         if (familySeed % 8 == 0) family = family == FAMILY ? DEV_FAMILY : FAMILY;
         Vm.Wallet memory w = vm.createWallet(1000 + k);
+        IAttestationVerifier.Attestation memory a = _attestation(w, v, offsetMs, shape);
+        uint64 receivedAt = uint64(block.timestamp - (uint256(offsetMs) % 2));
+
+        address key;
+        bool ok;
+        bytes memory reason;
+        if (viaModule) {
+            vm.prank(module);
+            try registry.registerEnclaveKeyFromModule(family, a, receivedAt, 0, 0) returns (address k_) {
+                (key, ok) = (k_, true);
+            } catch (bytes memory r) {
+                reason = r;
+            }
+        } else {
+            try registry.registerEnclaveKey(family, encode(a), 0, 0) returns (address k_) {
+                (key, ok) = (k_, true);
+            } catch (bytes memory r) {
+                reason = r;
+            }
+        }
+        if (!ok) {
+            ++keyRegistrationsRefused;
+            ++refusals[bytes4(reason)];
+            return;
+        }
+        if (ghostImage[v] != Ghost.Registered || ghostFamily[v] != family || shape % 4 == 0) {
+            registeredNonLiveImage = true;
+        }
+        assertEq(key, w.addr);
+        if (!_seen[key]) {
+            _seen[key] = true;
+            registeredKeys.push(key);
+            ghostKeyVersion[key] = v;
+        }
+        assertEq(ghostKeyVersion[key], v, "key moved to another image");
+        ++keyRegistrations;
+    }
+
+    function _attestation(Vm.Wallet memory w, uint256 v, int256 offsetMs, uint256 shape)
+        internal
+        view
+        returns (IAttestationVerifier.Attestation memory a)
+    {
         bytes memory publicKey = abi.encodePacked(bytes1(0x04), w.publicKeyX, w.publicKeyY);
         offsetMs = bound(offsetMs, -int256(MAX_AGE + 5) * 1000, 3000);
         uint64 ts = uint64(uint256(int256(block.timestamp * 1000) + offsetMs));
-        IAttestationVerifier.Attestation memory a = fields(imagePcrs(v), publicKey, ts);
-        shape = shape % 4 == 0 ? 1 + (shape / 4) % 3 : 0;
-        if (shape == 1) a.publicKey[0] = 0x02;
-        if (shape == 2) (a.pcrs[0], a.pcrs[1], a.pcrs[2]) = (zeroPcr(), zeroPcr(), zeroPcr());
-        if (shape == 3) a.publicKey = abi.encodePacked(bytes1(0x04), w.publicKeyX);
-
-        try registry.registerEnclaveKey(family, encode(a), 0, 0) returns (address key) {
-            if (ghostImage[v] != Ghost.Registered || ghostFamily[v] != family || shape != 0) {
-                registeredNonLiveImage = true;
-            }
-            assertEq(key, w.addr);
-            if (!_seen[key]) {
-                _seen[key] = true;
-                registeredKeys.push(key);
-                ghostKeyVersion[key] = v;
-            }
-            assertEq(ghostKeyVersion[key], v, "key moved to another image");
-            ++keyRegistrations;
-        } catch (bytes memory reason) {
-            ++keyRegistrationsRefused;
-            ++refusals[bytes4(reason)];
+        a = fields(imagePcrs(v), publicKey, ts);
+        if (shape % 4 == 0) {
+            uint256 bad = (shape / 4) % 3;
+            if (bad == 0) a.publicKey[0] = 0x02;
+            if (bad == 1) (a.pcrs[0], a.pcrs[1], a.pcrs[2]) = (zeroPcr(), zeroPcr(), zeroPcr());
+            if (bad == 2) a.publicKey = abi.encodePacked(bytes1(0x04), w.publicKeyX);
         }
     }
 
