@@ -315,14 +315,18 @@ interface IProofMarketplace {
     /// @param marketId The market.
     /// @param cost Smallest price accepted.
     /// @param proposedTime Seconds per proof.
-    event GeneratorJoined(address indexed generator, uint256 indexed marketId, uint96 cost, uint32 proposedTime);
+    event GeneratorJoined(
+        address indexed generator, uint256 indexed marketId, uint96 cost, uint32 proposedTime
+    );
 
     /// @notice Emitted when a generator replaces its offer in a market.
     /// @param generator The generator.
     /// @param marketId The market.
     /// @param cost Smallest price accepted.
     /// @param proposedTime Seconds per proof.
-    event GeneratorUpdated(address indexed generator, uint256 indexed marketId, uint96 cost, uint32 proposedTime);
+    event GeneratorUpdated(
+        address indexed generator, uint256 indexed marketId, uint96 cost, uint32 proposedTime
+    );
 
     /// @notice Emitted when a generator leaves a market (its running assignments continue).
     /// @param generator The generator.
@@ -385,7 +389,9 @@ interface IProofMarketplace {
     /// @param generator The generator.
     /// @param slot The slot (as signed).
     /// @param reason Why.
-    event AssignmentSkipped(uint256 indexed askId, address indexed generator, uint256 slot, SkipReason reason);
+    event AssignmentSkipped(
+        uint256 indexed askId, address indexed generator, uint256 slot, SkipReason reason
+    );
 
     /// @notice Emitted when a generator's proof is accepted and it is paid.
     /// @param askId The ask.

@@ -167,7 +167,9 @@ contract NativeStaking is IStakingModule {
     }
 
     /// @inheritdoc IStakingModule
-    function slash(address generator, uint256 market, uint256 amount, address compensationRecipient) external {
+    function slash(address generator, uint256 market, uint256 amount, address compensationRecipient)
+        external
+    {
         _onlyMarketplace();
         Position storage p = _positions[generator][market];
         (uint128 stake, uint128 locked) = (p.stake, p.locked);

@@ -39,7 +39,8 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     );
 
     /// @notice EIP-712 type hash a prover enclave signs to let a generator join a private market.
-    bytes32 public constant PROVER_BINDING_TYPEHASH = keccak256("ProverBinding(address generator,uint256 marketId)");
+    bytes32 public constant PROVER_BINDING_TYPEHASH =
+        keccak256("ProverBinding(address generator,uint256 marketId)");
 
     /// @notice Largest redundancy of an ask.
     uint8 public constant MAX_REDUNDANCY = 16;
@@ -293,9 +294,9 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         uint256 reward = params.reward;
         uint8 k = params.redundancy;
         if (
-            reward == 0 || reward > type(uint96).max || k == 0 || k > MAX_REDUNDANCY || params.provingTime == 0
-                || params.expiry < block.timestamp || params.expiry > type(uint40).max
-                || params.refundAddress == address(0)
+            reward == 0 || reward > type(uint96).max || k == 0 || k > MAX_REDUNDANCY
+                || params.provingTime == 0 || params.expiry < block.timestamp
+                || params.expiry > type(uint40).max || params.refundAddress == address(0)
         ) revert ProofMarketplaceInvalidAskParams();
         uint256 biddingEnds;
         if (m.mode == MatchingMode.SealedBid) {
@@ -426,7 +427,9 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     /// @param slot The slot.
     /// @param proverData The ask's statement (must hash to the stored `proverDataHash`).
     /// @param proof The proof, checked by the market's verifier.
-    function submitProof(uint256 askId, uint256 slot, bytes calldata proverData, bytes calldata proof) external {
+    function submitProof(uint256 askId, uint256 slot, bytes calldata proverData, bytes calldata proof)
+        external
+    {
         SlotData storage s = _assignedSlot(askId, slot);
         SlotData memory sd = s;
         address generator = _generatorById[sd.generatorId];
@@ -542,7 +545,9 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     function getSlot(uint256 askId, uint256 slot) external view returns (Slot memory result) {
         if (slot >= MAX_REDUNDANCY) return result;
         SlotData memory s = _slots[askId][slot];
-        result = Slot({state: s.state, generator: _generatorById[s.generatorId], price: s.price, deadline: s.deadline});
+        result = Slot({
+            state: s.state, generator: _generatorById[s.generatorId], price: s.price, deadline: s.deadline
+        });
     }
 
     /// @notice A generator's global state.
@@ -585,7 +590,11 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     /// @param assignments The assignments.
     /// @param validUntil Last valid timestamp.
     /// @return The digest.
-    function batchDigest(Assignment[] calldata assignments, uint256 validUntil) external view returns (bytes32) {
+    function batchDigest(Assignment[] calldata assignments, uint256 validUntil)
+        external
+        view
+        returns (bytes32)
+    {
         return _hashTypedDataV4(_batchStructHash(assignments, validUntil));
     }
 
@@ -626,7 +635,8 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         }
         // provingTime < 2^32: no uint40 overflow before the year 36 812.
         uint40 deadline = uint40(block.timestamp + ask.provingTime);
-        slots[slot] = SlotData({generatorId: id, price: uint96(price), deadline: deadline, state: SlotState.Assigned});
+        slots[slot] =
+            SlotData({generatorId: id, price: uint96(price), deadline: deadline, state: SlotState.Assigned});
         // assigned < redundancy <= 16 (the slot was open); active < capacity (checked).
         unchecked {
             _asks[askId].assigned = ask.assigned + 1;
@@ -637,7 +647,11 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     }
 
     /// @dev Market-side bounds of an assignment: activation, sealed-bid window, price within the reward.
-    function _checkMarket(uint256 askId, AskCore memory ask, uint256 price) private view returns (SkipReason) {
+    function _checkMarket(uint256 askId, AskCore memory ask, uint256 price)
+        private
+        view
+        returns (SkipReason)
+    {
         MarketData storage m = _markets[ask.market];
         if (block.timestamp < m.activation) return SkipReason.MarketInactive;
         if (m.mode == MatchingMode.SealedBid && block.timestamp < _askInfo[askId].biddingEnds) {
@@ -667,7 +681,11 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     }
 
     /// @dev hashStruct(AssignmentBatch): the array member is keccak256 of the concatenated element hashes.
-    function _batchStructHash(Assignment[] calldata assignments, uint256 validUntil) private pure returns (bytes32) {
+    function _batchStructHash(Assignment[] calldata assignments, uint256 validUntil)
+        private
+        pure
+        returns (bytes32)
+    {
         bytes32[] memory hashes = new bytes32[](assignments.length);
         for (uint256 i; i < assignments.length; ++i) {
             Assignment calldata a = assignments[i];
@@ -699,7 +717,9 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         view
         returns (uint256 market)
     {
-        if (keccak256(proverData) != _askInfo[askId].proverDataHash) revert ProofMarketplaceProverDataMismatch();
+        if (keccak256(proverData) != _askInfo[askId].proverDataHash) {
+            revert ProofMarketplaceProverDataMismatch();
+        }
         market = _asks[askId].market;
         bool valid;
         try _markets[market].verifier.verify(proverData, proof) returns (bool ok) {

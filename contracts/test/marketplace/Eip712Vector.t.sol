@@ -20,7 +20,8 @@ contract Eip712Vector_Test is Marketplace_Test {
     address internal constant GEN_B = 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC;
     uint256 internal constant VALID_UNTIL = 1_700_000_000;
 
-    bytes32 internal constant DOMAIN_SEPARATOR = 0xd3d68319dc54aa7b3461d1a5b292d667c9c9d35b241deef9652710c1de724d00;
+    bytes32 internal constant DOMAIN_SEPARATOR =
+        0xd3d68319dc54aa7b3461d1a5b292d667c9c9d35b241deef9652710c1de724d00;
     bytes32 internal constant FIRST_ASSIGNMENT_HASH =
         0x5053ebae4f71341031ca5b9ef5d3d29d8511b10cbdb98dc1310213fc36834c60;
     bytes32 internal constant DIGEST = 0xbd3dcc5720f2df5950ccb1bd254a90591054fb3cdd278039104e7689e330eede;
@@ -50,20 +51,25 @@ contract Eip712Vector_Test is Marketplace_Test {
     }
 
     function test_TypeHashesMatchTheEngine() external view {
-        assertEq(vmp.ASSIGNMENT_TYPEHASH(), 0xd901ba3559b4c33c7e11daeda76b092903efa7b5f5ed327c674f745c2548ad53);
+        assertEq(
+            vmp.ASSIGNMENT_TYPEHASH(), 0xd901ba3559b4c33c7e11daeda76b092903efa7b5f5ed327c674f745c2548ad53
+        );
         assertEq(vmp.BATCH_TYPEHASH(), 0x300ff8cb02f60b954160c7e493f0645853af931931aa98f9f883ef700397a8d4);
     }
 
     function test_DigestMatchesTheEngineVector() external view {
         assertEq(address(vmp), VERIFYING_CONTRACT);
-        (, string memory name, string memory version, uint256 chainId, address verifying,,) = vmp.eip712Domain();
+        (, string memory name, string memory version, uint256 chainId, address verifying,,) =
+            vmp.eip712Domain();
         assertEq(name, "ProofMarketplace");
         assertEq(version, "1");
         assertEq(chainId, 31_337);
         assertEq(verifying, VERIFYING_CONTRACT);
         IProofMarketplace.Assignment[] memory a = vectorBatch();
         assertEq(
-            keccak256(abi.encode(vmp.ASSIGNMENT_TYPEHASH(), a[0].askId, a[0].slot, a[0].generator, a[0].price)),
+            keccak256(
+                abi.encode(vmp.ASSIGNMENT_TYPEHASH(), a[0].askId, a[0].slot, a[0].generator, a[0].price)
+            ),
             FIRST_ASSIGNMENT_HASH
         );
         assertEq(_domainSeparatorOf(vmp), DOMAIN_SEPARATOR, "domain separator");
@@ -126,10 +132,13 @@ contract Eip712Vector_Test is Marketplace_Test {
     }
 
     function _domainSeparatorOf(ProofMarketplace target) internal view returns (bytes32) {
-        (, string memory name, string memory version, uint256 chainId, address verifying,,) = target.eip712Domain();
+        (, string memory name, string memory version, uint256 chainId, address verifying,,) =
+            target.eip712Domain();
         return keccak256(
             abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(
+                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                ),
                 keccak256(bytes(name)),
                 keccak256(bytes(version)),
                 chainId,

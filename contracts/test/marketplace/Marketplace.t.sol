@@ -13,7 +13,8 @@ import {TestToken} from "./mocks/TestToken.sol";
 /// batches and proofs.
 abstract contract Marketplace_Test is Base_Test {
     /// @dev BN254 group order.
-    uint256 internal constant N = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant N =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint96 internal constant PENALTY = 10e18;
     uint96 internal constant REWARD = 5e18;
     uint32 internal constant PROVING_TIME = 1 hours;
@@ -111,7 +112,11 @@ abstract contract Marketplace_Test is Base_Test {
                                   ASKS
     //////////////////////////////////////////////////////////////*/
 
-    function askParams(uint256 marketId, uint8 redundancy) internal view returns (IProofMarketplace.AskParams memory) {
+    function askParams(uint256 marketId, uint8 redundancy)
+        internal
+        view
+        returns (IProofMarketplace.AskParams memory)
+    {
         return IProofMarketplace.AskParams({
             marketId: marketId,
             reward: REWARD,
@@ -197,7 +202,9 @@ abstract contract Marketplace_Test is Base_Test {
 
     /// @dev Payment-token conservation: the marketplace holds exactly escrow plus credited payments.
     function assertConserved() internal view {
-        assertEq(token.balanceOf(address(mp)), mp.totalEscrow() + mp.totalWithdrawable(), "payment conservation");
+        assertEq(
+            token.balanceOf(address(mp)), mp.totalEscrow() + mp.totalWithdrawable(), "payment conservation"
+        );
         assertEq(
             stakeToken.balanceOf(address(staking)),
             staking.totalStaked() + staking.totalClaimable(),

@@ -17,7 +17,9 @@ contract AssignBatch_Test is Marketplace_Test {
         g3 = addGenerator("g3", market, 1e18, 4, 4 * PENALTY);
     }
 
-    function expectSkip(IProofMarketplace.Assignment[] memory a, IProofMarketplace.SkipReason reason) internal {
+    function expectSkip(IProofMarketplace.Assignment[] memory a, IProofMarketplace.SkipReason reason)
+        internal
+    {
         vm.expectEmit(address(mp));
         emit IProofMarketplace.AssignmentSkipped(a[0].askId, a[0].generator, a[0].slot, reason);
         assertEq(assign(a), 0);
@@ -59,7 +61,9 @@ contract AssignBatch_Test is Marketplace_Test {
         Enclave memory devEngine = enclave("dev-engine");
         registerKey(DEV_FAMILY, 2, devEngine);
         sig = signBatch(devEngine, a, validUntil);
-        vm.expectRevert(abi.encodeWithSelector(IEnclaveAuth.EnclaveAuthKeyNotLive.selector, devEngine.addr, FAMILY));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnclaveAuth.EnclaveAuthKeyNotLive.selector, devEngine.addr, FAMILY)
+        );
         mp.assignBatch(a, validUntil, sig);
 
         vm.expectRevert(IEnclaveAuth.EnclaveAuthInvalidSignature.selector);
@@ -72,7 +76,9 @@ contract AssignBatch_Test is Marketplace_Test {
         bytes memory sig = signBatch(engine, a, block.timestamp);
         vm.prank(revoker);
         registry.revokeImage(idOf(imagePcrs(1)), "CVE");
-        vm.expectRevert(abi.encodeWithSelector(IEnclaveAuth.EnclaveAuthKeyNotLive.selector, engine.addr, FAMILY));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnclaveAuth.EnclaveAuthKeyNotLive.selector, engine.addr, FAMILY)
+        );
         mp.assignBatch(a, block.timestamp, sig);
     }
 
@@ -146,9 +152,12 @@ contract AssignBatch_Test is Marketplace_Test {
 
     function test_WhenGeneratorUnfit() external {
         uint256 askId = createAsk(market, 1);
-        expectSkip(one(askId, 0, makeAddr("nobody"), 1e18), IProofMarketplace.SkipReason.GeneratorNotRegistered);
+        expectSkip(
+            one(askId, 0, makeAddr("nobody"), 1e18), IProofMarketplace.SkipReason.GeneratorNotRegistered
+        );
 
-        address outsider = addGenerator("outsider", createMarket(IProofMarketplace.MatchingMode.OrderBook, 0), 0, 1, 0);
+        address outsider =
+            addGenerator("outsider", createMarket(IProofMarketplace.MatchingMode.OrderBook, 0), 0, 1, 0);
         expectSkip(one(askId, 0, outsider, 1e18), IProofMarketplace.SkipReason.GeneratorNotJoined);
 
         address broke = addGenerator("broke", market, 0, 4, PENALTY - 1);
@@ -174,7 +183,9 @@ contract AssignBatch_Test is Marketplace_Test {
         a[0] = IProofMarketplace.Assignment(fresh, 0, g2, 1e18);
         a[1] = IProofMarketplace.Assignment(fresh, 1, g2, 1e18);
         vm.expectEmit(address(mp));
-        emit IProofMarketplace.AssignmentSkipped(fresh, g2, 1, IProofMarketplace.SkipReason.GeneratorAlreadyOnAsk);
+        emit IProofMarketplace.AssignmentSkipped(
+            fresh, g2, 1, IProofMarketplace.SkipReason.GeneratorAlreadyOnAsk
+        );
         assertEq(assign(a), 1);
     }
 
@@ -199,7 +210,9 @@ contract AssignBatch_Test is Marketplace_Test {
         uint64 deadline = uint64(block.timestamp + PROVING_TIME);
         for (uint256 i; i < 3; ++i) {
             vm.expectEmit(address(mp));
-            emit IProofMarketplace.AssignmentAccepted(askId, a[i].generator, uint8(a[i].slot), a[i].price, deadline);
+            emit IProofMarketplace.AssignmentAccepted(
+                askId, a[i].generator, uint8(a[i].slot), a[i].price, deadline
+            );
         }
         assertEq(assign(a), 3);
         for (uint256 i; i < 3; ++i) {

@@ -12,7 +12,9 @@ contract CancelAsk_Test is Marketplace_Test {
 
     function test_RevertWhen_NotRequester() external {
         uint256 askId = createAsk(market, 1);
-        vm.expectRevert(abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceNotRequester.selector, askId));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceNotRequester.selector, askId)
+        );
         vm.prank(refundTo);
         mp.cancelAsk(askId);
     }
@@ -21,7 +23,9 @@ contract CancelAsk_Test is Marketplace_Test {
         address g = addGenerator("g", market, 0, 2, PENALTY);
         uint256 askId = createAsk(market, 2);
         assign(one(askId, 1, g, REWARD));
-        vm.expectRevert(abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceAskNotCancellable.selector, askId));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceAskNotCancellable.selector, askId)
+        );
         vm.prank(requester);
         mp.cancelAsk(askId);
     }
@@ -31,11 +35,15 @@ contract CancelAsk_Test is Marketplace_Test {
         uint256 a2 = createAsk(market, 1);
         vm.startPrank(requester);
         mp.cancelAsk(a1);
-        vm.expectRevert(abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceAskNotCancellable.selector, a1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceAskNotCancellable.selector, a1)
+        );
         mp.cancelAsk(a1);
         vm.warp(block.timestamp + EXPIRY_IN + 1);
         mp.refundExpired(a2);
-        vm.expectRevert(abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceAskNotCancellable.selector, a2));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceAskNotCancellable.selector, a2)
+        );
         mp.cancelAsk(a2);
         vm.stopPrank();
     }

@@ -104,7 +104,8 @@ contract CreateAsk_Test is Marketplace_Test {
         assertEq(a.proverDataHash, keccak256(p.proverData));
         assertEq(a.biddingEnds, 0);
         for (uint256 i; i < 16; ++i) {
-            IProofMarketplace.SlotState want = i < 3 ? IProofMarketplace.SlotState.Open : IProofMarketplace.SlotState.None;
+            IProofMarketplace.SlotState want =
+                i < 3 ? IProofMarketplace.SlotState.Open : IProofMarketplace.SlotState.None;
             assertEq(uint256(mp.getSlot(1, i).state), uint256(want));
         }
         assertConserved();

@@ -11,7 +11,9 @@ contract CreateMarket_Test is Marketplace_Test {
         IProofMarketplace.MarketParams memory p = marketParams(IProofMarketplace.MatchingMode.OrderBook, 0);
         p.verifier = IVerifier(makeAddr("eoa"));
         vm.expectRevert(
-            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceInvalidVerifier.selector, address(p.verifier))
+            abi.encodeWithSelector(
+                IProofMarketplace.ProofMarketplaceInvalidVerifier.selector, address(p.verifier)
+            )
         );
         mp.createMarket(p);
     }
@@ -20,12 +22,16 @@ contract CreateMarket_Test is Marketplace_Test {
         IProofMarketplace.MarketParams memory p = marketParams(IProofMarketplace.MatchingMode.OrderBook, 0);
         p.verifier = new RejectingVerifier(RejectingVerifier.Mode.False);
         vm.expectRevert(
-            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceInvalidVerifier.selector, address(p.verifier))
+            abi.encodeWithSelector(
+                IProofMarketplace.ProofMarketplaceInvalidVerifier.selector, address(p.verifier)
+            )
         );
         mp.createMarket(p);
         p.verifier = new RejectingVerifier(RejectingVerifier.Mode.Revert);
         vm.expectRevert(
-            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceInvalidVerifier.selector, address(p.verifier))
+            abi.encodeWithSelector(
+                IProofMarketplace.ProofMarketplaceInvalidVerifier.selector, address(p.verifier)
+            )
         );
         mp.createMarket(p);
     }

@@ -23,7 +23,9 @@ contract DeregisterGenerator_Test is Marketplace_Test {
         assertFalse(mp.getGenerator(g).registered);
 
         vm.expectEmit(address(mp));
-        emit IProofMarketplace.AssignmentSkipped(a2, g, 0, IProofMarketplace.SkipReason.GeneratorNotRegistered);
+        emit IProofMarketplace.AssignmentSkipped(
+            a2, g, 0, IProofMarketplace.SkipReason.GeneratorNotRegistered
+        );
         assertEq(assign(one(a2, 0, g, REWARD)), 0);
 
         submit(g, a1, 0);

@@ -35,7 +35,9 @@ contract JoinMarket_Test is Marketplace_Test {
     function test_RevertGiven_AlreadyJoined() external {
         vm.startPrank(g);
         mp.joinMarket(market, 1, 60, "");
-        vm.expectRevert(abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceAlreadyJoined.selector, market));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceAlreadyJoined.selector, market)
+        );
         mp.joinMarket(market, 1, 60, "");
         vm.stopPrank();
     }
@@ -61,7 +63,9 @@ contract JoinMarket_Test is Marketplace_Test {
 
         // The matching-engine key is live, but in another family.
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(engine.privateKey, mp.proverBindingDigest(g, priv));
-        vm.expectRevert(abi.encodeWithSelector(IEnclaveAuth.EnclaveAuthKeyNotLive.selector, engine.addr, DEV_FAMILY));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnclaveAuth.EnclaveAuthKeyNotLive.selector, engine.addr, DEV_FAMILY)
+        );
         vm.prank(g);
         mp.joinMarket(priv, 1, 60, abi.encodePacked(r, s, v));
 

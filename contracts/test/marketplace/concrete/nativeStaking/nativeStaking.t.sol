@@ -60,7 +60,9 @@ contract NativeStaking_Test is Marketplace_Test {
         vm.expectRevert(NativeStaking.NativeStakingInvalidAmount.selector);
         staking.withdraw(market, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(NativeStaking.NativeStakingInsufficientFreeStake.selector, PENALTY, PENALTY + 1)
+            abi.encodeWithSelector(
+                NativeStaking.NativeStakingInsufficientFreeStake.selector, PENALTY, PENALTY + 1
+            )
         );
         staking.withdraw(market, PENALTY + 1);
         vm.expectEmit(address(staking));
@@ -109,9 +111,13 @@ contract NativeStaking_Test is Marketplace_Test {
         assertTrue(staking.lock(g, market, 6));
         assertFalse(staking.lock(g, market, 5), "only 4 free");
         assertEq(staking.lockedOf(g, market), 6);
-        vm.expectRevert(abi.encodeWithSelector(IStakingModule.StakingInsufficientLocked.selector, g, market, 6, 7));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakingModule.StakingInsufficientLocked.selector, g, market, 6, 7)
+        );
         staking.unlock(g, market, 7);
-        vm.expectRevert(abi.encodeWithSelector(IStakingModule.StakingInsufficientLocked.selector, g, market, 6, 7));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakingModule.StakingInsufficientLocked.selector, g, market, 6, 7)
+        );
         staking.slash(g, market, 7, g);
         staking.unlock(g, market, 6);
         vm.stopPrank();

@@ -6,7 +6,9 @@ import {Marketplace_Test} from "../../Marketplace.t.sol";
 
 contract RefundExpired_Test is Marketplace_Test {
     function expectNothing(uint256 askId) internal {
-        vm.expectRevert(abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceNothingToRefund.selector, askId));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceNothingToRefund.selector, askId)
+        );
         mp.refundExpired(askId);
     }
 

@@ -21,7 +21,10 @@ contract Slash_Test is Marketplace_Test {
     function test_RevertWhen_SlotNotAssigned() external {
         vm.expectRevert(
             abi.encodeWithSelector(
-                IProofMarketplace.ProofMarketplaceWrongSlotState.selector, askId, 1, IProofMarketplace.SlotState.Open
+                IProofMarketplace.ProofMarketplaceWrongSlotState.selector,
+                askId,
+                1,
+                IProofMarketplace.SlotState.Open
             )
         );
         mp.slash(askId, 1);
@@ -40,7 +43,9 @@ contract Slash_Test is Marketplace_Test {
 
     function test_RevertWhen_DeadlineNotPassed() external {
         vm.warp(deadline);
-        vm.expectRevert(abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceDeadlineNotPassed.selector, deadline));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceDeadlineNotPassed.selector, deadline)
+        );
         mp.slash(askId, 0);
     }
 
@@ -67,7 +72,10 @@ contract Slash_Test is Marketplace_Test {
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                IProofMarketplace.ProofMarketplaceWrongSlotState.selector, askId, 0, IProofMarketplace.SlotState.Slashed
+                IProofMarketplace.ProofMarketplaceWrongSlotState.selector,
+                askId,
+                0,
+                IProofMarketplace.SlotState.Slashed
             )
         );
         mp.slash(askId, 0);
@@ -75,7 +83,10 @@ contract Slash_Test is Marketplace_Test {
         bytes memory proof = prove(WITNESS, 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IProofMarketplace.ProofMarketplaceWrongSlotState.selector, askId, 0, IProofMarketplace.SlotState.Slashed
+                IProofMarketplace.ProofMarketplaceWrongSlotState.selector,
+                askId,
+                0,
+                IProofMarketplace.SlotState.Slashed
             )
         );
         vm.prank(g);

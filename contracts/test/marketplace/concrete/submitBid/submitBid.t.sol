@@ -57,7 +57,9 @@ contract SubmitBid_Test is Marketplace_Test {
         vm.prank(makeAddr("nobody"));
         mp.submitBid(askId, bid);
         address outsider = addGenerator("outsider", market, 0, 2, 0);
-        vm.expectRevert(abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceNotJoined.selector, sealedMarket));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceNotJoined.selector, sealedMarket)
+        );
         vm.prank(outsider);
         mp.submitBid(askId, bid);
     }

@@ -59,7 +59,9 @@ contract SubmitProof_Test is Marketplace_Test {
         bytes memory proof = prove(WITNESS, 5);
         uint64 deadline = mp.getSlot(askId, 0).deadline;
         vm.warp(deadline + 1);
-        vm.expectRevert(abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceDeadlinePassed.selector, deadline));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProofMarketplace.ProofMarketplaceDeadlinePassed.selector, deadline)
+        );
         vm.prank(g1);
         mp.submitProof(askId, 0, data, proof);
     }

@@ -30,7 +30,9 @@ contract UpdateOffer_Test is Marketplace_Test {
 
         uint256 askId = createAsk(market, 1);
         vm.expectEmit(address(mp));
-        emit IProofMarketplace.AssignmentSkipped(askId, g, 0, IProofMarketplace.SkipReason.ProvingTimeTooShort);
+        emit IProofMarketplace.AssignmentSkipped(
+            askId, g, 0, IProofMarketplace.SkipReason.ProvingTimeTooShort
+        );
         assertEq(assign(one(askId, 0, g, REWARD)), 0);
 
         vm.prank(g);

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.25;
+
+import {CommonBase} from "forge-std/Base.sol";
+import {StdUtils} from "forge-std/StdUtils.sol";
+
+import {IProofMarketplace} from "../../../../src/marketplace/IProofMarketplace.sol";
+import {NativeStaking} from "../../../../src/marketplace/NativeStaking.sol";
+import {ProofMarketplace} from "../../../../src/marketplace/ProofMarketplace.sol";
+import {SchnorrBn254Verifier} from "../../../../src/marketplace/verifiers/SchnorrBn254Verifier.sol";
+import {TestToken} from "../../mocks/TestToken.sol";
+
+/// @notice Drives the marketplace through random but well-formed sequences: asks, signed batches (with replays and
+/// conflicting entries), proofs, slashes, cancellations, refunds, withdrawals and time. Every call it makes is one
+/// the contract must accept, so any revert is a failure (`fail_on_revert`).
+contract MarketplaceHandler is CommonBase, StdUtils {
+    uint256 internal constant N =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant WITNESS = 0xbeef;
+    uint32 internal constant PROVING_TIME = 1 hours;
+
+    ProofMarketplace public immutable mp;
+    NativeStaking public immutable staking;
+    TestToken public immutable token;
+    SchnorrBn254Verifier public immutable schnorr;
+    uint256 public immutable market;
+    uint256 internal immutable _ENGINE_KEY;
+    address public immutable requester;
+    address public immutable refundTo;
+
+    address[] public generators;
+    /// @dev Ask ids created so far.
+    uint256[] public asks;
+    /// @dev Everyone who may hold credited payments.
+    address[] public payees;
+
+    /// @dev Ghost: tokens that left the marketplace through `withdraw`, and that entered through `createAsk`.
+    uint256 public ghostWithdrawn;
+    uint256 public ghostEscrowed;
+
+    constructor(
+        ProofMarketplace mp_,
+        NativeStaking staking_,
+        TestToken token_,
+        SchnorrBn254Verifier schnorr_,
+        uint256 market_,
+        uint256 engineKey,
+        address[] memory generators_,
+        address requester_,
+        address refundTo_
+    ) {
+        mp = mp_;
+        staking = staking_;
+        token = token_;
+        schnorr = schnorr_;
+        market = market_;
+        _ENGINE_KEY = engineKey;
+        generators = generators_;
+        requester = requester_;
+        refundTo = refundTo_;
+        payees = generators_;
+        payees.push(refundTo_);
+    }
+
+    function askCount() external view returns (uint256) {
+        return asks.length;
+    }
+
+    function generatorCount() external view returns (uint256) {
+        return generators.length;
+    }
+
+    function payeeCount() external view returns (uint256) {
+        return payees.length;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ACTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    function createAsk(uint256 reward, uint8 redundancy, uint32 expiresIn) external {
+        if (asks.length >= 40) return;
+        IProofMarketplace.AskParams memory p = IProofMarketplace.AskParams({
+            marketId: market,
+            reward: bound(reward, 1, 100e18),
+            expiry: uint64(block.timestamp + bound(expiresIn, 0, 2 days)),
+            provingTime: PROVING_TIME,
+            redundancy: uint8(bound(redundancy, 1, 16)),
+            refundAddress: refundTo,
+            proverData: _statement()
+        });
+        vm.prank(requester);
+        asks.push(mp.createAsk(p));
+        ghostEscrowed += p.reward * p.redundancy;
+    }
+
+    /// @dev A signed batch of up to 8 entries over random asks, slots, generators and prices, some of them invalid
+    /// or already applied: the contract must apply the valid ones and skip the rest, never revert.
+    function assignBatch(uint256 seed, uint8 size) external {
+        if (asks.length == 0) return;
+        uint256 n = bound(size, 1, 8);
+        IProofMarketplace.Assignment[] memory a = new IProofMarketplace.Assignment[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            uint256 askId = asks[r % asks.length];
+            a[i] = IProofMarketplace.Assignment({
+                askId: askId,
+                slot: (r >> 8) % 18,
+                generator: generators[(r >> 16) % generators.length],
+                price: ((r >> 24) % 120) * 1e18
+            });
+        }
+        uint256 validUntil = block.timestamp;
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(_ENGINE_KEY, mp.batchDigest(a, validUntil));
+        mp.assignBatch(a, validUntil, abi.encodePacked(rr, s, v));
+    }
+
+    function submitProof(uint256 askSeed, uint256 slotSeed) external {
+        (bool found, uint256 askId, uint256 slot) =
+            _find(askSeed, slotSeed, IProofMarketplace.SlotState.Assigned);
+        if (!found) return;
+        IProofMarketplace.Slot memory s = mp.getSlot(askId, slot);
+        if (block.timestamp > s.deadline) return;
+        bytes memory data = _statement();
+        bytes memory proof = _prove(askSeed);
+        vm.prank(s.generator);
+        mp.submitProof(askId, slot, data, proof);
+    }
+
+    function slash(uint256 askSeed, uint256 slotSeed) external {
+        (bool found, uint256 askId, uint256 slot) =
+            _find(askSeed, slotSeed, IProofMarketplace.SlotState.Assigned);
+        if (!found) return;
+        IProofMarketplace.Slot memory s = mp.getSlot(askId, slot);
+        if (block.timestamp <= s.deadline) vm.warp(s.deadline + 1);
+        mp.slash(askId, slot);
+    }
+
+    function cancel(uint256 askSeed) external {
+        if (asks.length == 0) return;
+        uint256 askId = asks[askSeed % asks.length];
+        IProofMarketplace.Ask memory a = mp.getAsk(askId);
+        if (a.assigned != 0 || a.cancelled || a.refunded) return;
+        vm.prank(requester);
+        mp.cancelAsk(askId);
+    }
+
+    function refundExpired(uint256 askSeed) external {
+        if (asks.length == 0) return;
+        uint256 askId = asks[askSeed % asks.length];
+        IProofMarketplace.Ask memory a = mp.getAsk(askId);
+        if (block.timestamp <= a.expiry || a.cancelled || a.refunded || a.assigned == a.redundancy) return;
+        mp.refundExpired(askId);
+    }
+
+    function withdraw(uint256 who) external {
+        address account = payees[who % payees.length];
+        uint256 amount = mp.withdrawableOf(account);
+        if (amount == 0) return;
+        vm.prank(account);
+        mp.withdraw();
+        ghostWithdrawn += amount;
+    }
+
+    function warp(uint32 secs) external {
+        vm.warp(block.timestamp + bound(secs, 1, 3 hours));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    function _find(uint256 askSeed, uint256 slotSeed, IProofMarketplace.SlotState want)
+        internal
+        view
+        returns (bool, uint256, uint256)
+    {
+        uint256 n = asks.length;
+        for (uint256 i; i < n; ++i) {
+            uint256 askId = asks[(askSeed % n + i) % n];
+            for (uint256 j; j < 16; ++j) {
+                uint256 slot = (slotSeed % 16 + j) % 16;
+                if (mp.getSlot(askId, slot).state == want) return (true, askId, slot);
+            }
+        }
+        return (false, 0, 0);
+    }
+
+    function _ecMul(uint256 x, uint256 y, uint256 k) internal view returns (uint256, uint256) {
+        (bool ok, bytes memory out) = address(0x07).staticcall(abi.encode(x, y, k));
+        require(ok, "ecMul");
+        return abi.decode(out, (uint256, uint256));
+    }
+
+    function _statement() internal view returns (bytes memory) {
+        (uint256 px, uint256 py) = _ecMul(1, 2, WITNESS);
+        return abi.encode(px, py);
+    }
+
+    function _prove(uint256 nonceSeed) internal view returns (bytes memory) {
+        uint256 nonce = bound(nonceSeed, 1, N - 1);
+        (uint256 px, uint256 py) = _ecMul(1, 2, WITNESS);
+        (uint256 rx, uint256 ry) = _ecMul(1, 2, nonce);
+        uint256 c = schnorr.challenge(px, py, rx, ry);
+        return abi.encode(rx, ry, addmod(nonce, mulmod(c, WITNESS, N), N));
+    }
+}
