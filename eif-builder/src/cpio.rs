@@ -462,6 +462,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::print_stderr)]
     fn matches_gnu_cpio_listing_when_available() {
         let Ok(out) = std::process::Command::new("cpio").arg("--version").output() else {
             eprintln!("SKIPPED: cpio not installed");

@@ -377,6 +377,22 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn openssl_ecparam_genkey_format_is_accepted() {
+        // `openssl ecparam -name secp384r1 -genkey` (nitro-cli's documented recipe) writes an
+        // EC PARAMETERS block before the key.
+        let (cert, key) = test_identity("params");
+        let with_params = [
+            &b"-----BEGIN EC PARAMETERS-----\nBgUrgQQAIg==\n-----END EC PARAMETERS-----\n"[..],
+            &key,
+        ]
+        .concat();
+        let a = Signer::from_pem(&cert, &with_params).unwrap();
+        let b = Signer::from_pem(&cert, &key).unwrap();
+        let pcr0 = Pcr::of(b"x");
+        assert_eq!(a.signature_section(&pcr0), b.signature_section(&pcr0));
+    }
+
+    #[test]
     fn mismatched_key_and_wrong_curve_are_named_errors() {
         let (cert, _) = test_identity("a");
         let (_, key2) = test_identity("b");

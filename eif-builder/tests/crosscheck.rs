@@ -80,6 +80,53 @@ fn chunk_boundaries_and_many_ramdisks() {
     check(9, 3, &[2; 27], true);
 }
 
+/// PCRs computed independently (Python hashlib); pins the exact bytes of a fixed image: any change to the layout, metadata or CRC shows here.
+/// (The metadata records the crate version: update the pin when bumping it.)
+#[test]
+fn golden_image_bytes_and_pcrs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let w = |name: &str, bytes: Vec<u8>| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        p
+    };
+    let kernel = w("k", b"kernel".repeat(1000));
+    let rd0 = w("r0", b"boot".repeat(300));
+    let rd1 = w("r1", (0..=255u8).cycle().take(100_000).collect());
+    let spec = eif_builder::BuildSpec {
+        kernel,
+        cmdline: "console=ttyS0".into(),
+        ramdisks: vec![rd0, rd1],
+        signer: None,
+        identity: eif_builder::ImageIdentity {
+            name: "golden".into(),
+            version: "1".into(),
+        },
+        provenance: eif_builder::Provenance {
+            source_date_epoch: Some(1_700_000_000),
+            ..Default::default()
+        },
+        flags: 0,
+    };
+    let out = dir.path().join("golden.eif");
+    let d = eif_builder::build(&spec, &out, None).expect("build");
+    let pcrs = (
+        d.measurements.pcr0.to_hex(),
+        d.measurements.pcr1.to_hex(),
+        d.measurements.pcr2.to_hex(),
+    );
+    assert_eq!(
+        pcrs,
+        (GOLDEN_PCR0.into(), GOLDEN_PCR1.into(), GOLDEN_PCR2.into())
+    );
+    assert_eq!(common::sha256_file(&out), GOLDEN_SHA256);
+}
+
+const GOLDEN_PCR0: &str = "f73c9e6aebc081ddb20b2969c2f76f72803b9af5da1ac9b8c56be66c37c9e467d5db055d7d5ca411b9497296460ae232";
+const GOLDEN_PCR1: &str = "b1b8d01b6a689aba019a82f26b97eb8cca3590476e2d984e2b794991a6cb877d45273ac76ce175abeb0f025c2a1bbd2c";
+const GOLDEN_PCR2: &str = "535bc78e01de474935f25d5fe1e988783f59ccf8351951fc053941861768391aee6be69da035d7acb7555fa3b58bb913";
+const GOLDEN_SHA256: &str = "4f3cd1843ad85abb02974bdc6ea6a4aeeb06d103e95eb6871278be914291d953";
+
 /// 100+ MiB ramdisks; run with `cargo test --release -- --ignored`.
 #[test]
 #[ignore = "100+ MiB inputs: run in release mode"]
