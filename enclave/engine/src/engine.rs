@@ -268,6 +268,11 @@ impl Engine {
                 }
                 first_error.map_or(Ok(()), Err)
             }
+            Event::AssignmentSkipped {
+                ask,
+                slot,
+                generator,
+            } => self.on_skipped(*ask, *slot, *generator),
             Event::ProofSubmitted {
                 ask,
                 slot,
@@ -403,6 +408,7 @@ impl Engine {
                 slots: vec![SlotState::Open; usize::from(ask.redundancy)],
                 waiting: false,
                 bids: Vec::new(),
+                barred: Vec::new(),
             },
         );
         match phase {
@@ -515,6 +521,25 @@ impl Engine {
         } else {
             self.match_ask(id);
         }
+        Ok(())
+    }
+
+    fn on_skipped(&mut self, id: AskId, slot: u8, generator: Address) -> Result<(), EventError> {
+        let a = self.asks.get_mut(&id).ok_or(EventError::UnknownAsk(id))?;
+        let state = *a
+            .slots
+            .get(usize::from(slot))
+            .ok_or(EventError::SlotOutOfRange { ask: id, slot })?;
+        if !matches!(state, SlotState::Proposed { generator: g, .. } if g == generator) {
+            return Ok(());
+        }
+        // Bar first: releasing the generator must not hand it this ask again.
+        a.barred.push(generator);
+        let market = a.ask.market;
+        self.set_slot(id, slot, SlotState::Open);
+        self.release(generator, market);
+        self.match_ask(id);
+        self.retire_if_done(id);
         Ok(())
     }
 

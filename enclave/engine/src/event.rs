@@ -88,6 +88,19 @@ pub enum Event {
         /// The accepted assignments, each with its deadline.
         assignments: Vec<AcceptedAssignment>,
     },
+    /// The contract skipped one entry of a signed batch (its view differed, for example an
+    /// offer changed between proposal and inclusion). The engine drops its proposal if it
+    /// still holds it, bars that generator from the ask (so matching cannot loop on it), and
+    /// matches the slot again. Skips of entries it no longer holds (a resubmitted batch that
+    /// already landed) change nothing.
+    AssignmentSkipped {
+        /// The ask.
+        ask: AskId,
+        /// The slot as signed.
+        slot: u8,
+        /// The generator.
+        generator: Address,
+    },
     /// A generator submitted a valid proof and was paid.
     ProofSubmitted {
         /// The ask.

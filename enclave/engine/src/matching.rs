@@ -27,7 +27,7 @@ impl Engine {
                 if offer.cost > a.ask.reward || picks.len() == needed {
                     break;
                 }
-                if offer.proposed_time <= a.ask.proving_time && !a.holds(offer.generator) {
+                if offer.proposed_time <= a.ask.proving_time && !a.bars(offer.generator) {
                     picks.push((offer.generator, offer.cost));
                 }
             }
@@ -68,7 +68,7 @@ impl Engine {
                 .take_while(|w| w.reward.0 >= mem.offer.cost)
                 .find(|w| {
                     let a = &self.asks[&w.ask];
-                    a.ask.proving_time >= mem.offer.proposed_time && !a.holds(generator)
+                    a.ask.proving_time >= mem.offer.proposed_time && !a.bars(generator)
                 })
                 .map(|w| w.ask);
             let Some(id) = found else { return };

@@ -83,11 +83,16 @@ pub(crate) struct AskState {
     pub(crate) slots: Vec<SlotState>,
     pub(crate) waiting: bool,
     pub(crate) bids: Vec<SealedBid>,
+    /// Generators whose assignment to this ask the contract skipped.
+    pub(crate) barred: Vec<Address>,
 }
 
 impl AskState {
-    pub(crate) fn holds(&self, generator: Address) -> bool {
+    /// Whether `generator` may not take a slot of this ask: it holds or held one, or the
+    /// contract skipped its assignment to it.
+    pub(crate) fn bars(&self, generator: Address) -> bool {
         self.slots.iter().any(|s| s.generator() == Some(generator))
+            || self.barred.contains(&generator)
     }
 
     pub(crate) fn open_slots(&self) -> usize {

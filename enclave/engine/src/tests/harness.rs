@@ -324,7 +324,7 @@ pub(crate) fn check_invariants(e: &Engine) {
                 for o in &m.book.offers {
                     let compatible = o.cost <= a.ask.reward
                         && o.proposed_time <= a.ask.proving_time
-                        && !a.holds(o.generator);
+                        && !a.bars(o.generator);
                     assert!(
                         !compatible,
                         "ask {id} waits while {} could serve it",
@@ -375,6 +375,10 @@ pub(crate) enum Op {
         pick: usize,
     },
     Submit,
+    /// The contract skips one pending assignment instead of accepting it.
+    Skip {
+        pick: usize,
+    },
     Prove {
         pick: usize,
     },
@@ -506,6 +510,23 @@ impl World {
             }
             Op::Submit => {
                 self.submit_pending();
+            }
+            Op::Skip { pick } => {
+                let pending: Vec<Assignment> = self
+                    .engine
+                    .pending_assignments()
+                    .into_iter()
+                    .filter(|a| !self.in_flight.contains(a))
+                    .collect();
+                if !pending.is_empty() {
+                    let a = pending[pick % pending.len()];
+                    self.in_flight.insert(a);
+                    self.emit(Event::AssignmentSkipped {
+                        ask: a.ask,
+                        slot: a.slot,
+                        generator: a.generator,
+                    });
+                }
             }
             Op::Prove { pick } | Op::Slash { pick } => {
                 let slots = self.confirmed_slots();

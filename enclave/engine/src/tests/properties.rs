@@ -24,6 +24,7 @@ fn op() -> impl Strategy<Value = Op> {
         ),
         1 => any::<usize>().prop_map(|pick| Op::Cancel { pick }),
         3 => Just(Op::Submit),
+        1 => any::<usize>().prop_map(|pick| Op::Skip { pick }),
         2 => any::<usize>().prop_map(|pick| Op::Prove { pick }),
         1 => any::<usize>().prop_map(|pick| Op::Slash { pick }),
         4 => (1..40u64).prop_map(|dt| Op::Mine { dt }),
@@ -267,6 +268,11 @@ fn arbitrary_event() -> impl Strategy<Value = Event> {
                     })
                     .collect(),
             }
+        }),
+        (0..6u64, 0..5u8, g.clone()).prop_map(|(ask, slot, generator)| Event::AssignmentSkipped {
+            ask,
+            slot,
+            generator
         }),
         (0..6u64, 0..5u8, g.clone()).prop_map(|(ask, slot, generator)| Event::ProofSubmitted {
             ask,

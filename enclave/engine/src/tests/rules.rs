@@ -485,3 +485,63 @@ fn a_generator_displaced_by_the_chain_fills_the_asks_open_slot() {
     );
     check_invariants(&w.engine);
 }
+
+fn skipped(ask: u64, slot: u8, n: u64) -> Event {
+    Event::AssignmentSkipped {
+        ask,
+        slot,
+        generator: gen_addr(n),
+    }
+}
+
+#[test]
+fn a_skipped_proposal_bars_that_generator_and_the_next_best_is_proposed() {
+    let mut w = world(&[(1, 10, 10), (2, 20, 10), (3, 30, 10)], 4);
+    w.emit(ask(1, 1, 100, 60, 1)).emit(ask(2, 1, 100, 60, 1));
+    w.mine(12);
+    assert_eq!(w.holders(1), vec![Some(gen_addr(1))]);
+    // The contract skipped generator 1 on ask 1 (say its offer changed meanwhile).
+    w.emit(skipped(1, 0, 1));
+    let out = w.mine(12);
+    assert_eq!(
+        out.proposals,
+        vec![Assignment {
+            ask: 1,
+            slot: 0,
+            generator: gen_addr(2),
+            price: 20
+        }]
+    );
+    // Generator 1 stays eligible elsewhere: ask 3 still goes to it.
+    w.emit(ask(3, 1, 100, 60, 1));
+    w.mine(12);
+    assert_eq!(w.holders(3), vec![Some(gen_addr(1))]);
+    // Skipped again: generator 3 is next; after that nobody is left and the ask waits.
+    w.emit(skipped(1, 0, 2));
+    w.mine(12);
+    assert_eq!(w.holders(1), vec![Some(gen_addr(3))]);
+    w.emit(skipped(1, 0, 3));
+    w.mine(12);
+    assert_eq!(w.slots(1), vec![SlotState::Open]);
+    check_invariants(&w.engine);
+}
+
+#[test]
+fn a_skip_of_an_entry_already_confirmed_changes_nothing() {
+    let mut w = world(&[(1, 10, 10)], 4);
+    w.emit(ask(1, 1, 100, 60, 1));
+    w.mine(12);
+    w.submit_pending();
+    w.mine(12);
+    let before = w.engine.clone();
+    // A resubmitted batch: the contract skips the entry as SlotNotOpen.
+    w.emit(skipped(1, 0, 1));
+    let out = w.mine(1);
+    assert!(out.rejected.is_empty() && out.proposals.is_empty());
+    assert!(matches!(w.slots(1)[0], SlotState::Confirmed { .. }));
+    let mut after = w.engine.clone();
+    after.block = before.block;
+    after.now = before.now;
+    after.last_pos = before.last_pos;
+    assert_eq!(after, before);
+}
