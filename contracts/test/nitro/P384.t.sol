@@ -9,6 +9,25 @@ contract P384Harness {
     function verify(uint256[12] memory v) external view returns (bool) {
         return P384.verify(v);
     }
+
+    function check(uint256[12] memory v) external view returns (uint256) {
+        return P384.check(v);
+    }
+
+    /// Verifies with the memory above the free pointer filled with ones first.
+    function verifyDirty(uint256[12] memory v) external view returns (bool) {
+        assembly {
+            let m := mload(0x40)
+            for { let i := 0 } lt(i, 0x2000) { i := add(i, 32) } { mstore(add(m, i), not(0)) }
+        }
+        return P384.verify(v);
+    }
+
+    function gasOfVerify(uint256[12] memory v) external view returns (uint256 g, bool ok) {
+        g = gasleft();
+        ok = P384.verify(v);
+        g -= gasleft();
+    }
 }
 
 contract P384_Test is Test {
@@ -50,19 +69,19 @@ contract P384_Test is Test {
 
     /// Scratch memory above the free pointer may hold anything (e.g. a previous SHA-384 schedule).
     function test_VerifiesWithDirtyScratchMemory() public view {
-        uint256[12] memory v = _vector(P384Vectors.GOOD, 3);
-        assembly {
-            let m := mload(0x40)
-            for { let i := 0 } lt(i, 0x2000) { i := add(i, 32) } { mstore(add(m, i), not(0)) }
-        }
-        assertTrue(P384.verify(v));
+        assertTrue(harness.verifyDirty(_vector(P384Vectors.GOOD, 3)));
+    }
+
+    /// A wrong or unreduced hint is reported as such, not as an invalid signature.
+    function test_WrongHintIsNotAnInvalidSignature() public view {
+        assertEq(harness.check(_vector(P384Vectors.BAD, 3)), P384.BAD_HINT);
+        assertEq(harness.check(_vector(P384Vectors.BAD, 4)), P384.BAD_HINT);
+        assertEq(harness.check(_vector(P384Vectors.BAD, 0)), P384.INVALID);
+        assertEq(harness.check(_vector(P384Vectors.GOOD, 0)), P384.VALID);
     }
 
     function test_gas_p384_verify() public {
-        uint256[12] memory v = _vector(P384Vectors.GOOD, 0);
-        uint256 g = gasleft();
-        bool ok = P384.verify(v);
-        g -= gasleft();
+        (uint256 g, bool ok) = harness.gasOfVerify(_vector(P384Vectors.GOOD, 0));
         assertTrue(ok);
         vm.snapshotValue("p384_verify_one_signature", g);
     }
