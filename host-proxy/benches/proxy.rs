@@ -1,1 +1,373 @@
-fn main(){}
+//! `ci/bench proxy`: throughput and added round-trip latency through host-proxy,
+//! through `socat -b 131072`, and directly, all on 127.0.0.1 in the same run.
+//! Prints ONE JSON line on stdout; progress goes to stderr.
+//!
+//! Usage: proxy --proxy-bin PATH [--socat PATH] [--bytes N] [--pings N] [--idle N] [--rounds N]
+//!        [--proxy-threads N (1 = single-threaded runtime)] [--buffer-size BYTES]
+#![allow(missing_docs, clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+struct Args {
+    proxy_bin: String,
+    socat: String,
+    bytes: u64,
+    pings: usize,
+    idle: usize,
+    rounds: usize,
+    proxy_threads: usize,
+    buffer_size: usize,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        proxy_bin: String::new(),
+        socat: "socat".into(),
+        bytes: 4 << 30,
+        pings: 20_000,
+        idle: 1000,
+        rounds: 3,
+        proxy_threads: 1,
+        buffer_size: 256 << 10,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let mut v = || {
+            it.next()
+                .unwrap_or_else(|| fail(&format!("{k} needs a value")))
+        };
+        match k.as_str() {
+            "--proxy-bin" => a.proxy_bin = v(),
+            "--socat" => a.socat = v(),
+            "--bytes" => a.bytes = v().parse().unwrap_or_else(|_| fail("--bytes")),
+            "--pings" => a.pings = v().parse().unwrap_or_else(|_| fail("--pings")),
+            "--idle" => a.idle = v().parse().unwrap_or_else(|_| fail("--idle")),
+            "--rounds" => a.rounds = v().parse().unwrap_or_else(|_| fail("--rounds")),
+            "--proxy-threads" => {
+                a.proxy_threads = v().parse().unwrap_or_else(|_| fail("--proxy-threads"))
+            }
+            "--buffer-size" => {
+                a.buffer_size = v().parse().unwrap_or_else(|_| fail("--buffer-size"))
+            }
+            "--bench" => {}
+            other => fail(&format!("unknown argument {other}")),
+        }
+    }
+    if a.proxy_bin.is_empty() {
+        fail("--proxy-bin is required");
+    }
+    a
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("bench proxy: {msg}");
+    std::process::exit(2)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| fail(&e.to_string()))
+}
+
+/// Accepts forever; each connection is read to EOF and the byte count sent back.
+fn sink_server() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            thread::spawn(move || {
+                let mut s = s;
+                let mut buf = vec![0u8; 1 << 20];
+                let mut n = 0u64;
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => n += k as u64,
+                    }
+                }
+                let _ = s.write_all(&n.to_le_bytes());
+            });
+        }
+    });
+    port
+}
+
+/// An echo server on a single-threaded tokio runtime (it holds the idle connections too).
+fn echo_server() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    l.set_nonblocking(true).unwrap();
+    thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(l).unwrap();
+            while let Ok((s, _)) = l.accept().await {
+                let _ = s.set_nodelay(true);
+                tokio::spawn(async move {
+                    let (mut r, mut w) = s.into_split();
+                    let _ = tokio::io::copy(&mut r, &mut w).await;
+                });
+            }
+        });
+    });
+    port
+}
+
+fn wait_listening(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            fail(&format!("nothing listens on {port}"));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Bytes per second of one large stream to `port` (the sink counts them).
+fn throughput(port: u16, bytes: u64) -> f64 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let buf = vec![0x5au8; 1 << 20];
+    let t = Instant::now();
+    let mut left = bytes;
+    while left > 0 {
+        let n = buf.len().min(left as usize);
+        s.write_all(&buf[..n]).unwrap();
+        left -= n as u64;
+    }
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut got = [0u8; 8];
+    s.read_exact(&mut got).unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(u64::from_le_bytes(got), bytes, "sink received every byte");
+    bytes as f64 / secs
+}
+
+/// Round-trip times (ns) of `n` 64-byte pings over one connection to `port`.
+fn rtts(port: u16, n: usize) -> Vec<u64> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_nodelay(true).unwrap();
+    let msg = [7u8; 64];
+    let mut back = [0u8; 64];
+    for _ in 0..1000 {
+        s.write_all(&msg).unwrap();
+        s.read_exact(&mut back).unwrap();
+    }
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        s.write_all(&msg).unwrap();
+        s.read_exact(&mut back).unwrap();
+        out.push(t.elapsed().as_nanos() as u64);
+    }
+    out.sort_unstable();
+    out
+}
+
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn main() {
+    let a = parse_args();
+    let sink = sink_server();
+    let echo = echo_server();
+    let (p_zc, p_buf, p_echo, p_echo_buf, s_sink, s_echo) = (
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+    );
+
+    let dir = std::env::temp_dir().join(format!("host-proxy-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("bench.toml");
+    let route = |name: &str, listen: u16, up: u16, extra: &str| {
+        format!(
+            "[[route]]\nname = \"{name}\"\nlisten = \"tcp:127.0.0.1:{listen}\"\nconnect = \"tcp:127.0.0.1:{up}\"\nallow = [\"127.0.0.0/8\"]\nmax_connections = {}\nbuffer_size = {}\n{extra}\n",
+            a.idle + 100,
+            a.buffer_size
+        )
+    };
+    std::fs::write(
+        &cfg,
+        format!(
+            "{}{}{}{}",
+            route("stream", p_zc, sink, ""),
+            route("stream-buffered", p_buf, sink, "zero_copy = false"),
+            route("echo", p_echo, echo, ""),
+            route("echo-buffered", p_echo_buf, echo, "zero_copy = false")
+        ),
+    )
+    .unwrap();
+    let proxy = Killed(
+        Command::new(&a.proxy_bin)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--worker-threads")
+            .arg(a.proxy_threads.to_string())
+            .arg("--log-format")
+            .arg("text")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| fail(&format!("{}: {e}", a.proxy_bin))),
+    );
+    let socat = |listen: u16, up: u16| {
+        Killed(
+            Command::new(&a.socat)
+                .args([
+                    "-b",
+                    "131072",
+                    &format!("TCP-LISTEN:{listen},bind=127.0.0.1,reuseaddr,fork,nodelay"),
+                    &format!("TCP:127.0.0.1:{up},nodelay"),
+                ])
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| fail(&format!("{}: {e}", a.socat))),
+        )
+    };
+    let socat_sink = socat(s_sink, sink);
+    let socat_echo = socat(s_echo, echo);
+    for p in [p_zc, p_buf, p_echo, p_echo_buf, s_sink, s_echo] {
+        wait_listening(p);
+    }
+    let pid = proxy.0.id();
+
+    // Throughput: best of `rounds`, paths interleaved so background load hits all alike.
+    eprintln!(
+        "throughput: {} rounds of {} MiB per path",
+        a.rounds,
+        a.bytes >> 20
+    );
+    let (mut direct, mut ours, mut ours_buf, mut theirs) = (0f64, 0f64, 0f64, 0f64);
+    for r in 0..a.rounds {
+        direct = direct.max(throughput(sink, a.bytes));
+        ours = ours.max(throughput(p_zc, a.bytes));
+        ours_buf = ours_buf.max(throughput(p_buf, a.bytes));
+        theirs = theirs.max(throughput(s_sink, a.bytes));
+        eprintln!(
+            "  round {r}: direct {:.2} GB/s, host-proxy {:.2}, host-proxy buffered {:.2}, socat {:.2}",
+            direct / 1e9,
+            ours / 1e9,
+            ours_buf / 1e9,
+            theirs / 1e9
+        );
+    }
+
+    // Latency with `idle` connections held open through the proxy.
+    eprintln!(
+        "latency: holding {} idle connections through host-proxy",
+        a.idle
+    );
+    let mut held = Vec::with_capacity(a.idle);
+    for _ in 0..a.idle {
+        let mut s = TcpStream::connect(("127.0.0.1", p_echo)).unwrap();
+        s.write_all(b"x").unwrap();
+        let mut b = [0u8; 1];
+        s.read_exact(&mut b).unwrap();
+        held.push(s);
+    }
+    let direct_rtt = rtts(echo, a.pings);
+    let ours_rtt = rtts(p_echo, a.pings);
+    let ours_buf_rtt = rtts(p_echo_buf, a.pings);
+    let socat_rtt = rtts(s_echo, a.pings);
+    let direct_rtt2 = rtts(echo, a.pings);
+    // The direct baseline: the better of the two runs bracketing the others.
+    let direct_rtt = if pct(&direct_rtt2, 0.5) < pct(&direct_rtt, 0.5) {
+        direct_rtt2
+    } else {
+        direct_rtt
+    };
+    let rss = peak_rss_kib(pid);
+    drop(held);
+    drop((socat_sink, socat_echo, proxy));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let added = |v: &[u64], p: f64| (pct(v, p) - pct(&direct_rtt, p)).max(0.0);
+    let ratio = ours / theirs;
+    let p99_added = added(&ours_rtt, 0.99);
+    let pass = ratio >= 1.2 && p99_added <= 100.0;
+    println!(
+        concat!(
+            "{{\"bench\":\"proxy\",",
+            "\"throughput_gbyte_s\":{{\"host_proxy\":{:.3},\"host_proxy_buffered\":{:.3},\"socat\":{:.3},\"direct\":{:.3}}},",
+            "\"ratio_vs_socat\":{:.2},\"buffered_ratio_vs_socat\":{:.2},\"fraction_of_direct\":{:.2},",
+            "\"rtt_us\":{{\"direct\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy_buffered\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"socat\":{{\"p50\":{:.1},\"p99\":{:.1}}}}},",
+            "\"added_latency_us\":{{\"host_proxy\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy_buffered\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"socat\":{{\"p50\":{:.1},\"p99\":{:.1}}}}},",
+            "\"proxy_worker_threads\":{},\"proxy_buffer_size\":{},\"idle_connections_held_through_proxy\":{},\"pings\":{},\"stream_bytes\":{},\"rounds\":{},",
+            "\"proxy_peak_rss_kib\":{},",
+            "\"targets\":{{\"ratio_vs_socat_min\":1.2,\"p99_added_latency_us_max\":100}},\"pass\":{}}}"
+        ),
+        ours / 1e9,
+        ours_buf / 1e9,
+        theirs / 1e9,
+        direct / 1e9,
+        ratio,
+        ours_buf / theirs,
+        ours / direct,
+        pct(&direct_rtt, 0.5),
+        pct(&direct_rtt, 0.99),
+        pct(&ours_rtt, 0.5),
+        pct(&ours_rtt, 0.99),
+        pct(&ours_buf_rtt, 0.5),
+        pct(&ours_buf_rtt, 0.99),
+        pct(&socat_rtt, 0.5),
+        pct(&socat_rtt, 0.99),
+        added(&ours_rtt, 0.5),
+        p99_added,
+        added(&ours_buf_rtt, 0.5),
+        added(&ours_buf_rtt, 0.99),
+        added(&socat_rtt, 0.5),
+        added(&socat_rtt, 0.99),
+        a.proxy_threads,
+        a.buffer_size,
+        a.idle,
+        a.pings,
+        a.bytes,
+        a.rounds,
+        rss,
+        pass
+    );
+}

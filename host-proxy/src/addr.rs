@@ -146,11 +146,35 @@ mod tests {
     #[test]
     fn parses_each_scheme_and_round_trips() {
         for (text, want) in [
-            ("vsock:88:5000", Endpoint::Vsock { cid: 88, port: 5000 }),
-            ("vsock:any:8001", Endpoint::Vsock { cid: VSOCK_CID_ANY, port: 8001 }),
+            (
+                "vsock:88:5000",
+                Endpoint::Vsock {
+                    cid: 88,
+                    port: 5000,
+                },
+            ),
+            (
+                "vsock:any:8001",
+                Endpoint::Vsock {
+                    cid: VSOCK_CID_ANY,
+                    port: 8001,
+                },
+            ),
             ("unix:/run/p.sock", Endpoint::Unix("/run/p.sock".into())),
-            ("tcp:rpc.example.org:443", Endpoint::Tcp { host: "rpc.example.org".into(), port: 443 }),
-            ("tcp:[::1]:8545", Endpoint::Tcp { host: "::1".into(), port: 8545 }),
+            (
+                "tcp:rpc.example.org:443",
+                Endpoint::Tcp {
+                    host: "rpc.example.org".into(),
+                    port: 443,
+                },
+            ),
+            (
+                "tcp:[::1]:8545",
+                Endpoint::Tcp {
+                    host: "::1".into(),
+                    port: 8545,
+                },
+            ),
         ] {
             let got: Endpoint = text.parse().unwrap();
             assert_eq!(got, want, "{text}");
@@ -160,13 +184,37 @@ mod tests {
 
     #[test]
     fn rejects_malformed_addresses_with_named_errors() {
-        assert!(matches!("http://x".parse::<Endpoint>(), Err(AddrError::UnknownScheme(_))));
-        assert!(matches!("noscheme".parse::<Endpoint>(), Err(AddrError::UnknownScheme(_))));
-        assert!(matches!("tcp:host".parse::<Endpoint>(), Err(AddrError::MissingPort(_))));
-        assert!(matches!("tcp:host:70000".parse::<Endpoint>(), Err(AddrError::BadPort { .. })));
-        assert!(matches!("tcp::80".parse::<Endpoint>(), Err(AddrError::Empty(_))));
-        assert!(matches!("vsock:x:1".parse::<Endpoint>(), Err(AddrError::BadCid { .. })));
-        assert!(matches!("vsock:3".parse::<Endpoint>(), Err(AddrError::MissingPort(_))));
-        assert!(matches!("unix:".parse::<Endpoint>(), Err(AddrError::Empty(_))));
+        assert!(matches!(
+            "http://x".parse::<Endpoint>(),
+            Err(AddrError::UnknownScheme(_))
+        ));
+        assert!(matches!(
+            "noscheme".parse::<Endpoint>(),
+            Err(AddrError::UnknownScheme(_))
+        ));
+        assert!(matches!(
+            "tcp:host".parse::<Endpoint>(),
+            Err(AddrError::MissingPort(_))
+        ));
+        assert!(matches!(
+            "tcp:host:70000".parse::<Endpoint>(),
+            Err(AddrError::BadPort { .. })
+        ));
+        assert!(matches!(
+            "tcp::80".parse::<Endpoint>(),
+            Err(AddrError::Empty(_))
+        ));
+        assert!(matches!(
+            "vsock:x:1".parse::<Endpoint>(),
+            Err(AddrError::BadCid { .. })
+        ));
+        assert!(matches!(
+            "vsock:3".parse::<Endpoint>(),
+            Err(AddrError::MissingPort(_))
+        ));
+        assert!(matches!(
+            "unix:".parse::<Endpoint>(),
+            Err(AddrError::Empty(_))
+        ));
     }
 }

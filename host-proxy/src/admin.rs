@@ -15,7 +15,12 @@ use crate::transport::{Listener, Stream};
 const MAX_REQUEST: usize = 8 << 10;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub(crate) async fn serve(listener: Listener, metrics: Arc<Metrics>, draining: Arc<AtomicBool>, stop: CancellationToken) {
+pub(crate) async fn serve(
+    listener: Listener,
+    metrics: Arc<Metrics>,
+    draining: Arc<AtomicBool>,
+    stop: CancellationToken,
+) {
     loop {
         let accepted = tokio::select! {
             () = stop.cancelled() => break,
@@ -25,7 +30,8 @@ pub(crate) async fn serve(listener: Listener, metrics: Arc<Metrics>, draining: A
             Ok((s, _)) => {
                 let (m, d) = (Arc::clone(&metrics), Arc::clone(&draining));
                 tokio::spawn(async move {
-                    if let Err(e) = tokio::time::timeout(REQUEST_TIMEOUT, respond(s, &m, &d)).await {
+                    if let Err(e) = tokio::time::timeout(REQUEST_TIMEOUT, respond(s, &m, &d)).await
+                    {
                         debug!(error = %e, "admin request timed out");
                     }
                 });
@@ -47,13 +53,22 @@ async fn respond(mut s: Stream, metrics: &Metrics, draining: &AtomicBool) {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
         if buf.len() > MAX_REQUEST {
-            let _ = s.write_all(&response("431 Request Header Fields Too Large", "text/plain", "too large\n")).await;
+            let _ = s
+                .write_all(&response(
+                    "431 Request Header Fields Too Large",
+                    "text/plain",
+                    "too large\n",
+                ))
+                .await;
             return;
         }
     }
     let line = buf.split(|&b| b == b'\r').next().unwrap_or_default();
     let mut parts = line.split(|&b| b == b' ');
-    let (method, path) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let (method, path) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
     let reply = match (method, path) {
         (b"GET", b"/metrics") => response(
             "200 OK",
@@ -65,7 +80,11 @@ async fn respond(mut s: Stream, metrics: &Metrics, draining: &AtomicBool) {
         }
         (b"GET", b"/healthz") => response("200 OK", "text/plain", "ok\n"),
         (b"GET", _) => response("404 Not Found", "text/plain", "not found\n"),
-        _ => response("405 Method Not Allowed", "text/plain", "method not allowed\n"),
+        _ => response(
+            "405 Method Not Allowed",
+            "text/plain",
+            "method not allowed\n",
+        ),
     };
     let _ = s.write_all(&reply).await;
     let _ = s.shutdown().await;

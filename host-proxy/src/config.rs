@@ -124,7 +124,9 @@ struct RawDuration(Duration);
 impl<'de> Deserialize<'de> for RawDuration {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_duration(&s).map(RawDuration).map_err(serde::de::Error::custom)
+        parse_duration(&s)
+            .map(RawDuration)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -147,7 +149,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 const DEFAULT_MAX_CONNECTIONS: usize = 256;
 const DEFAULT_IDLE: Duration = Duration::from_secs(300);
 const DEFAULT_CONNECT: Duration = Duration::from_secs(10);
-const DEFAULT_BUFFER: usize = 128 << 10;
+const DEFAULT_BUFFER: usize = 256 << 10;
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 const MAX_CONNECTIONS_CAP: usize = 1 << 20;
 
@@ -185,15 +187,26 @@ fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
     if let Some(admin) = &raw.admin {
         check_listen("[admin]", &admin.listen)?;
         if matches!(admin.listen, Endpoint::Vsock { .. }) {
-            return Err(invalid("[admin]", "listen must be tcp: or unix:, the enclave has no business with metrics"));
+            return Err(invalid(
+                "[admin]",
+                "listen must be tcp: or unix:, the enclave has no business with metrics",
+            ));
         }
         listens.insert(admin.listen.clone());
     }
     let mut routes = Vec::with_capacity(raw.routes.len());
     for r in raw.routes {
         let place = format!("route \"{}\"", r.name);
-        if r.name.is_empty() || !r.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(invalid(place, "name must be non-empty ASCII letters, digits, `-` or `_`"));
+        if r.name.is_empty()
+            || !r
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(invalid(
+                place,
+                "name must be non-empty ASCII letters, digits, `-` or `_`",
+            ));
         }
         if !names.insert(r.name.clone()) {
             return Err(invalid(place, "duplicate route name"));
@@ -201,38 +214,68 @@ fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
         check_listen(&place, &r.listen)?;
         let ephemeral = matches!(r.listen, Endpoint::Tcp { port: 0, .. });
         if !ephemeral && !listens.insert(r.listen.clone()) {
-            return Err(invalid(place, format!("listen address {} is already used", r.listen)));
+            return Err(invalid(
+                place,
+                format!("listen address {} is already used", r.listen),
+            ));
         }
-        if let Endpoint::Vsock { cid, .. } = r.connect {
-            if cid == VSOCK_CID_ANY {
-                return Err(invalid(place, "connect: `vsock:any` is not a destination; give the enclave's CID"));
-            }
+        if let Endpoint::Vsock { cid, .. } = r.connect
+            && cid == VSOCK_CID_ANY
+        {
+            return Err(invalid(
+                place,
+                "connect: `vsock:any` is not a destination; give the enclave's CID",
+            ));
         }
         let policy = match (&r.connect, r.allow) {
             (Endpoint::Tcp { .. }, None) => AddressPolicy::PublicOnly,
             (Endpoint::Tcp { .. }, Some(nets)) if nets.is_empty() => {
-                return Err(invalid(place, "allow = [] would refuse every connection; omit it for public addresses only"));
+                return Err(invalid(
+                    place,
+                    "allow = [] would refuse every connection; omit it for public addresses only",
+                ));
             }
             (Endpoint::Tcp { .. }, Some(nets)) => AddressPolicy::Networks(nets),
             (_, Some(_)) => return Err(invalid(place, "allow only applies to tcp: upstreams")),
             (_, None) => AddressPolicy::PublicOnly,
         };
-        let pick = |own: Option<usize>, def: Option<usize>, fallback| own.or(def).unwrap_or(fallback);
-        let pick_d = |own: Option<RawDuration>, def: Option<RawDuration>, fallback| own.or(def).map_or(fallback, |d| d.0);
-        let max_connections = pick(r.limits.max_connections, defaults.max_connections, DEFAULT_MAX_CONNECTIONS);
+        let pick =
+            |own: Option<usize>, def: Option<usize>, fallback| own.or(def).unwrap_or(fallback);
+        let pick_d = |own: Option<RawDuration>, def: Option<RawDuration>, fallback| {
+            own.or(def).map_or(fallback, |d| d.0)
+        };
+        let max_connections = pick(
+            r.limits.max_connections,
+            defaults.max_connections,
+            DEFAULT_MAX_CONNECTIONS,
+        );
         if !(1..=MAX_CONNECTIONS_CAP).contains(&max_connections) {
-            return Err(invalid(place, format!("max_connections must be in 1..={MAX_CONNECTIONS_CAP}")));
+            return Err(invalid(
+                place,
+                format!("max_connections must be in 1..={MAX_CONNECTIONS_CAP}"),
+            ));
         }
         let idle_timeout = pick_d(r.limits.idle_timeout, defaults.idle_timeout, DEFAULT_IDLE);
-        let connect_timeout = pick_d(r.limits.connect_timeout, defaults.connect_timeout, DEFAULT_CONNECT);
+        let connect_timeout = pick_d(
+            r.limits.connect_timeout,
+            defaults.connect_timeout,
+            DEFAULT_CONNECT,
+        );
         if idle_timeout.is_zero() || connect_timeout.is_zero() {
-            return Err(invalid(place, "idle_timeout and connect_timeout must be positive"));
+            return Err(invalid(
+                place,
+                "idle_timeout and connect_timeout must be positive",
+            ));
         }
         let buffer_size = pick(r.limits.buffer_size, defaults.buffer_size, DEFAULT_BUFFER);
         if !BUFFER_RANGE.contains(&buffer_size) {
             return Err(invalid(
                 place,
-                format!("buffer_size must be in {}..={} bytes", BUFFER_RANGE.start(), BUFFER_RANGE.end()),
+                format!(
+                    "buffer_size must be in {}..={} bytes",
+                    BUFFER_RANGE.start(),
+                    BUFFER_RANGE.end()
+                ),
             ));
         }
         let zero_copy = r.limits.zero_copy.or(defaults.zero_copy).unwrap_or(true);
@@ -256,10 +299,13 @@ fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
 }
 
 fn check_listen(place: &str, ep: &Endpoint) -> Result<(), ConfigError> {
-    if let Endpoint::Tcp { host, .. } = ep {
-        if host.parse::<std::net::IpAddr>().is_err() {
-            return Err(invalid(place, format!("listen {ep}: give an IP address, not a name")));
-        }
+    if let Endpoint::Tcp { host, .. } = ep
+        && host.parse::<std::net::IpAddr>().is_err()
+    {
+        return Err(invalid(
+            place,
+            format!("listen {ep}: give an IP address, not a name"),
+        ));
     }
     Ok(())
 }

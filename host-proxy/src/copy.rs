@@ -8,8 +8,10 @@
 //! bounded by two buffers of at most `buffer_size` (they start at 16 KiB and
 //! grow only while reads fill them), or two pipes when zero-copy is used.
 //!
-//! When both sides are TCP or Unix sockets the bytes move through a pipe with
-//! splice(2) and never enter user space.
+//! When both sides are TCP or Unix sockets, a direction that is streaming (its
+//! reads fill a 64 KiB buffer) switches to splice(2) through a pipe, so bulk bytes
+//! never enter user space; it switches back when chunks get small again, because
+//! for small messages splice costs more latency than a plain read and write.
 
 use std::future::Future;
 use std::io;
@@ -29,6 +31,10 @@ use crate::transport::Stream;
 const INITIAL_BUFFER: usize = 16 << 10;
 /// Bytes asked of splice(2) per call; the pipe holds what the kernel gives.
 const SPLICE_CHUNK: usize = 1 << 20;
+/// A full buffered read of at least this many bytes switches a direction to splice.
+const SPLICE_ABOVE: usize = 64 << 10;
+/// A spliced chunk smaller than this switches a direction back to buffered copying.
+const BUFFER_BELOW: usize = 16 << 10;
 
 /// Bytes moved by one connection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,18 +107,38 @@ impl Future for Transfer<'_> {
         let this = self.get_mut();
         let before = this.moved;
         if !this.up_done {
-            match this.up.poll(cx, this.client, this.upstream, this.counters[0], &mut this.moved.to_upstream) {
+            match this.up.poll(
+                cx,
+                this.client,
+                this.upstream,
+                this.counters[0],
+                &mut this.moved.to_upstream,
+            ) {
                 Poll::Ready(Ok(())) => this.up_done = true,
-                Poll::Ready(Err(Fault::Src(e))) => return Poll::Ready(Err(TransferError::Client(e))),
-                Poll::Ready(Err(Fault::Dst(e))) => return Poll::Ready(Err(TransferError::Upstream(e))),
+                Poll::Ready(Err(Fault::Src(e))) => {
+                    return Poll::Ready(Err(TransferError::Client(e)));
+                }
+                Poll::Ready(Err(Fault::Dst(e))) => {
+                    return Poll::Ready(Err(TransferError::Upstream(e)));
+                }
                 Poll::Pending => {}
             }
         }
         if !this.down_done {
-            match this.down.poll(cx, this.upstream, this.client, this.counters[1], &mut this.moved.to_client) {
+            match this.down.poll(
+                cx,
+                this.upstream,
+                this.client,
+                this.counters[1],
+                &mut this.moved.to_client,
+            ) {
                 Poll::Ready(Ok(())) => this.down_done = true,
-                Poll::Ready(Err(Fault::Src(e))) => return Poll::Ready(Err(TransferError::Upstream(e))),
-                Poll::Ready(Err(Fault::Dst(e))) => return Poll::Ready(Err(TransferError::Client(e))),
+                Poll::Ready(Err(Fault::Src(e))) => {
+                    return Poll::Ready(Err(TransferError::Upstream(e)));
+                }
+                Poll::Ready(Err(Fault::Dst(e))) => {
+                    return Poll::Ready(Err(TransferError::Client(e)));
+                }
                 Poll::Pending => {}
             }
         }
@@ -134,23 +160,42 @@ impl Future for Transfer<'_> {
     }
 }
 
-enum Direction {
-    Buffered(Buffered),
-    Spliced(Spliced),
+/// One direction: buffered copying, switching to splice while bulk data flows
+/// (only if both streams support it and the route allows it).
+struct Direction {
+    buffered: Buffered,
+    spliced: Option<Spliced>,
+    splicing: bool,
+}
+
+/// What a copy mode reports when it returns without error.
+enum Step {
+    /// EOF was forwarded (the destination's write half is shut down).
+    Done,
+    /// The mode's buffer is empty and the other mode suits the traffic better.
+    Switch,
 }
 
 impl Direction {
     fn new(splice: bool, max: usize) -> Self {
-        if splice {
-            Direction::Spliced(Spliced::default())
-        } else {
-            Direction::Buffered(Buffered {
+        Direction {
+            buffered: Buffered {
                 buf: Vec::new(),
+                size: INITIAL_BUFFER.min(max),
                 max,
                 pos: 0,
                 cap: 0,
                 read_done: false,
-            })
+                may_switch: splice,
+            },
+            spliced: splice.then(|| Spliced {
+                pipe: None,
+                pipe_size: max,
+                in_pipe: 0,
+                last_chunk: 0,
+                read_done: false,
+            }),
+            splicing: false,
         }
     }
 
@@ -162,19 +207,30 @@ impl Direction {
         counter: &Counter,
         total: &mut u64,
     ) -> Poll<Result<(), Fault>> {
-        match self {
-            Direction::Buffered(b) => b.poll(cx, src, dst, counter, total),
-            Direction::Spliced(s) => s.poll(cx, src, dst, counter, total),
+        loop {
+            let step = match (&mut self.spliced, self.splicing) {
+                (Some(s), true) => ready!(s.poll(cx, src, dst, counter, total))?,
+                _ => ready!(self.buffered.poll(cx, src, dst, counter, total))?,
+            };
+            match step {
+                Step::Done => return Poll::Ready(Ok(())),
+                Step::Switch => self.splicing = !self.splicing && self.spliced.is_some(),
+            }
         }
     }
 }
 
 struct Buffered {
+    /// Empty while the direction waits for data, so idle connections hold no buffer.
     buf: Vec<u8>,
+    /// The size the next buffer gets (grows while reads fill it, up to `max`).
+    size: usize,
     max: usize,
     pos: usize,
     cap: usize,
     read_done: bool,
+    /// Splicing is possible for this direction.
+    may_switch: bool,
 }
 
 impl Buffered {
@@ -185,18 +241,34 @@ impl Buffered {
         dst: &mut Stream,
         counter: &Counter,
         total: &mut u64,
-    ) -> Poll<Result<(), Fault>> {
+    ) -> Poll<Result<Step, Fault>> {
         loop {
             if self.pos == self.cap && !self.read_done {
-                if self.buf.is_empty() {
-                    self.buf = vec![0; INITIAL_BUFFER.min(self.max)];
-                } else if self.cap == self.buf.len() && self.buf.len() < self.max {
-                    // The last read filled the buffer: the peer is streaming, grow.
-                    self.buf.resize((self.buf.len() * 2).min(self.max), 0);
+                if self.may_switch && self.cap >= SPLICE_ABOVE && self.cap == self.buf.len() {
+                    self.cap = 0;
+                    self.pos = 0;
+                    self.buf = Vec::new();
+                    return Poll::Ready(Ok(Step::Switch));
+                }
+                if self.buf.len() != self.size {
+                    self.buf = vec![0; self.size];
                 }
                 let mut rb = ReadBuf::new(&mut self.buf);
-                ready!(Pin::new(&mut *src).poll_read(cx, &mut rb)).map_err(Fault::Src)?;
+                let read = Pin::new(&mut *src).poll_read(cx, &mut rb);
+                let Poll::Ready(read) = read else {
+                    // Nothing to forward: unless a stream is in full flow, give the
+                    // memory back while waiting, so idle connections hold none.
+                    if self.cap < self.buf.len() {
+                        self.buf = Vec::new();
+                    }
+                    return Poll::Pending;
+                };
+                read.map_err(Fault::Src)?;
                 let n = rb.filled().len();
+                if n == self.buf.len() && self.size < self.max {
+                    // The read filled the buffer: the peer is streaming, grow.
+                    self.size = (self.size * 2).min(self.max);
+                }
                 self.pos = 0;
                 self.cap = n;
                 if n == 0 {
@@ -204,7 +276,8 @@ impl Buffered {
                 }
             }
             while self.pos < self.cap {
-                let n = ready!(Pin::new(&mut *dst).poll_write(cx, &self.buf[self.pos..self.cap])).map_err(Fault::Dst)?;
+                let n = ready!(Pin::new(&mut *dst).poll_write(cx, &self.buf[self.pos..self.cap]))
+                    .map_err(Fault::Dst)?;
                 if n == 0 {
                     return Poll::Ready(Err(Fault::Dst(io::ErrorKind::WriteZero.into())));
                 }
@@ -214,18 +287,21 @@ impl Buffered {
             }
             if self.read_done {
                 ready!(Pin::new(&mut *dst).poll_shutdown(cx)).map_err(Fault::Dst)?;
-                return Poll::Ready(Ok(()));
+                return Poll::Ready(Ok(Step::Done));
             }
         }
     }
 }
 
-#[derive(Default)]
 struct Spliced {
     /// (read end, write end), created on the first readable event so idle
     /// connections hold no pipe.
     pipe: Option<(OwnedFd, OwnedFd)>,
+    /// Pipe capacity asked for (the kernel may round it or refuse past its limits).
+    pipe_size: usize,
     in_pipe: usize,
+    /// Size of the last chunk spliced in.
+    last_chunk: usize,
     read_done: bool,
 }
 
@@ -241,15 +317,24 @@ impl Spliced {
         dst: &mut Stream,
         counter: &Counter,
         total: &mut u64,
-    ) -> Poll<Result<(), Fault>> {
+    ) -> Poll<Result<Step, Fault>> {
         let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
         loop {
+            if self.in_pipe == 0 && self.last_chunk > 0 && self.last_chunk < BUFFER_BELOW {
+                self.last_chunk = 0;
+                return Poll::Ready(Ok(Step::Switch));
+            }
             // Only fill an empty pipe: then EAGAIN can only mean "socket empty",
             // never "pipe full", and readiness is tracked correctly.
             if self.in_pipe == 0 && !self.read_done {
                 ready!(src.poll_ready(cx, Interest::READABLE)).map_err(Fault::Src)?;
                 if self.pipe.is_none() {
-                    let p = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).map_err(|e| Fault::Src(nix_err(e)))?;
+                    let p = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
+                        .map_err(|e| Fault::Src(nix_err(e)))?;
+                    // Best effort: past /proc/sys/fs/pipe-max-size or the per-user
+                    // pipe budget the default size stays, which is only slower.
+                    let size = i32::try_from(self.pipe_size).unwrap_or(i32::MAX);
+                    let _ = nix::fcntl::fcntl(&p.1, nix::fcntl::FcntlArg::F_SETPIPE_SZ(size));
                     self.pipe = Some(p);
                 }
                 let Some((_, w)) = &self.pipe else { continue };
@@ -257,7 +342,10 @@ impl Spliced {
                     splice(src.fd(), None, w, None, SPLICE_CHUNK, flags).map_err(nix_err)
                 }) {
                     Ok(0) => self.read_done = true,
-                    Ok(n) => self.in_pipe = n,
+                    Ok(n) => {
+                        self.in_pipe = n;
+                        self.last_chunk = n;
+                    }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                     Err(e) => return Poll::Ready(Err(Fault::Src(e))),
                 }
@@ -281,7 +369,7 @@ impl Spliced {
             if self.read_done {
                 self.pipe = None;
                 ready!(Pin::new(&mut *dst).poll_shutdown(cx)).map_err(Fault::Dst)?;
-                return Poll::Ready(Ok(()));
+                return Poll::Ready(Ok(Step::Done));
             }
         }
     }

@@ -21,6 +21,10 @@ struct Cli {
     /// Validate the configuration and exit.
     #[arg(long)]
     check: bool,
+    /// Runtime threads. 1 (the default) runs everything on one thread: the work is
+    /// mostly in the kernel, and one thread avoids cross-thread wake-ups on every hop.
+    #[arg(long, default_value = "1")]
+    worker_threads: std::num::NonZeroUsize,
     /// Log line format (filter with RUST_LOG, default `info`).
     #[arg(long, value_enum, default_value_t = LogFormat::Json)]
     log_format: LogFormat,
@@ -44,9 +48,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(&cli.config).with_context(|| format!("configuration {}", cli.config.display()))?;
+    let config = Config::load(&cli.config)
+        .with_context(|| format!("configuration {}", cli.config.display()))?;
     if cli.check {
-        eprintln!("{}: {} route(s), ok", cli.config.display(), config.routes.len());
+        eprintln!(
+            "{}: {} route(s), ok",
+            cli.config.display(),
+            config.routes.len()
+        );
         return Ok(());
     }
     init_logging(cli.log_format);
@@ -55,7 +64,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Ok(n) => tracing::info!(nofile = n, "descriptor limit"),
         Err(e) => tracing::warn!(error = %e, "could not raise the descriptor limit"),
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = match cli.worker_threads.get() {
+        1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build()?,
+    };
     rt.block_on(async {
         let proxy = Proxy::bind(config).await?;
         let mut term = signal(SignalKind::terminate())?;
@@ -74,8 +91,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.init(),

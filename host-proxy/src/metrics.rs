@@ -118,13 +118,37 @@ impl Metrics {
             connect_latency: Family::new_with_constructor(latency_histogram),
             duration: Family::new_with_constructor(latency_histogram),
         };
-        registry.register("connections", "Connections accepted and forwarded", m.connections.clone());
-        registry.register("active_connections", "Connections open now", m.active.clone());
-        registry.register("refused", "Connections refused, by reason", m.refused.clone());
+        registry.register(
+            "connections",
+            "Connections accepted and forwarded",
+            m.connections.clone(),
+        );
+        registry.register(
+            "active_connections",
+            "Connections open now",
+            m.active.clone(),
+        );
+        registry.register(
+            "refused",
+            "Connections refused, by reason",
+            m.refused.clone(),
+        );
         registry.register("bytes", "Bytes forwarded, by direction", m.bytes.clone());
-        registry.register("upstream_errors", "Upstream failures, by kind", m.upstream_errors.clone());
-        registry.register("closed", "Forwarded connections closed, by reason", m.closed.clone());
-        registry.register("accept_errors", "Errors accepting on a listener", m.accept_errors.clone());
+        registry.register(
+            "upstream_errors",
+            "Upstream failures, by kind",
+            m.upstream_errors.clone(),
+        );
+        registry.register(
+            "closed",
+            "Forwarded connections closed, by reason",
+            m.closed.clone(),
+        );
+        registry.register(
+            "accept_errors",
+            "Errors accepting on a listener",
+            m.accept_errors.clone(),
+        );
         registry.register(
             "upstream_connect_seconds",
             "Time to resolve and connect to the upstream",
@@ -139,7 +163,9 @@ impl Metrics {
     }
 
     pub(crate) fn route(&self, name: &str) -> RouteMetrics {
-        let r = RouteLabel { route: name.to_owned() };
+        let r = RouteLabel {
+            route: name.to_owned(),
+        };
         let bytes = |direction| {
             self.bytes
                 .get_or_create(&BytesLabel {
@@ -203,6 +229,10 @@ impl Metrics {
 
     /// `host_proxy_active_connections{route}`.
     pub fn active_count(&self, route: &str) -> i64 {
-        self.active.get_or_create(&RouteLabel { route: route.to_owned() }).get()
+        self.active
+            .get_or_create(&RouteLabel {
+                route: route.to_owned(),
+            })
+            .get()
     }
 }

@@ -118,7 +118,10 @@ mod tests {
 
     #[test]
     fn explicit_networks_are_exact() {
-        let p = AddressPolicy::Networks(vec!["127.0.0.0/8".parse().unwrap(), "2001:db8::/32".parse().unwrap()]);
+        let p = AddressPolicy::Networks(vec![
+            "127.0.0.0/8".parse().unwrap(),
+            "2001:db8::/32".parse().unwrap(),
+        ]);
         assert!(p.permits(ip("127.0.0.1")));
         assert!(p.permits(ip("::ffff:127.0.0.2")));
         assert!(p.permits(ip("2001:db8::5")));

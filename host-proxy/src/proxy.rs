@@ -46,11 +46,13 @@ impl Proxy {
     pub async fn bind(config: Config) -> Result<Self, Error> {
         let mut routes = Vec::with_capacity(config.routes.len());
         for route in config.routes {
-            let l = Listener::bind(&route.listen).await.map_err(|source| Error::Bind {
-                route: route.name.clone(),
-                endpoint: route.listen.to_string(),
-                source,
-            })?;
+            let l = Listener::bind(&route.listen)
+                .await
+                .map_err(|source| Error::Bind {
+                    route: route.name.clone(),
+                    endpoint: route.listen.to_string(),
+                    source,
+                })?;
             routes.push((Arc::new(route), l));
         }
         let admin = match &config.admin {
@@ -124,9 +126,15 @@ impl Proxy {
         while loops.join_next().await.is_some() {}
         tracker.close();
         let mut report = DrainReport { cut: 0 };
-        if tokio::time::timeout(self.drain_timeout, tracker.wait()).await.is_err() {
+        if tokio::time::timeout(self.drain_timeout, tracker.wait())
+            .await
+            .is_err()
+        {
             report.cut = tracker.len();
-            warn!(cut = report.cut, "drain deadline passed, cutting open connections");
+            warn!(
+                cut = report.cut,
+                "drain deadline passed, cutting open connections"
+            );
             cut.cancel();
             tracker.wait().await;
         }
@@ -228,7 +236,9 @@ async fn connection(
             return;
         }
     };
-    metrics.connect_latency.observe(started.elapsed().as_secs_f64());
+    metrics
+        .connect_latency
+        .observe(started.elapsed().as_secs_f64());
     metrics.connections.inc();
     let mut transfer = Transfer::new(
         &mut client,
@@ -270,5 +280,7 @@ async fn connection(
 
 /// Dials a route's upstream the way the proxy does; exposed for health probes and tests.
 pub async fn probe(route: &Route) -> Result<(), DialError> {
-    dial(&route.connect, &route.policy, route.connect_timeout).await.map(drop)
+    dial(&route.connect, &route.policy, route.connect_timeout)
+        .await
+        .map(drop)
 }

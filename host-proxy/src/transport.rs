@@ -48,11 +48,15 @@ impl Listener {
     pub async fn bind(ep: &Endpoint) -> io::Result<Self> {
         match ep {
             Endpoint::Tcp { host, port } => {
-                let ip = host
-                    .parse()
-                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "listen host must be an IP"))?;
+                let ip = host.parse().map_err(|_| {
+                    io::Error::new(io::ErrorKind::InvalidInput, "listen host must be an IP")
+                })?;
                 let addr = SocketAddr::new(ip, *port);
-                let sock = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+                let sock = if addr.is_ipv4() {
+                    TcpSocket::new_v4()?
+                } else {
+                    TcpSocket::new_v6()?
+                };
                 sock.set_reuseaddr(true)?;
                 sock.bind(addr)?;
                 Ok(Listener::Tcp(sock.listen(BACKLOG)?))
@@ -67,7 +71,9 @@ impl Listener {
                 let l = UnixListener::bind(path)?;
                 Ok(Listener::Unix(l, UnixPathGuard(path.clone())))
             }
-            Endpoint::Vsock { cid, port } => Ok(Listener::Vsock(VsockListener::bind(VsockAddr::new(*cid, *port))?)),
+            Endpoint::Vsock { cid, port } => Ok(Listener::Vsock(VsockListener::bind(
+                VsockAddr::new(*cid, *port),
+            )?)),
         }
     }
 
@@ -127,7 +133,11 @@ pub enum Stream {
 
 /// Resolves and dials `ep`. For `tcp:` upstreams every resolved address is
 /// checked against `policy`; refused addresses are never dialled.
-pub async fn dial(ep: &Endpoint, policy: &AddressPolicy, timeout: Duration) -> Result<Stream, DialError> {
+pub async fn dial(
+    ep: &Endpoint,
+    policy: &AddressPolicy,
+    timeout: Duration,
+) -> Result<Stream, DialError> {
     match tokio::time::timeout(timeout, dial_inner(ep, policy)).await {
         Ok(r) => r,
         Err(_) => Err(DialError::Timeout(timeout)),
@@ -141,7 +151,8 @@ async fn dial_inner(ep: &Endpoint, policy: &AddressPolicy) -> Result<Stream, Dia
                 .await
                 .map_err(DialError::Resolve)?
                 .collect();
-            let (allowed, refused): (Vec<_>, Vec<_>) = addrs.into_iter().partition(|a| policy.permits(a.ip()));
+            let (allowed, refused): (Vec<_>, Vec<_>) =
+                addrs.into_iter().partition(|a| policy.permits(a.ip()));
             if allowed.is_empty() {
                 return Err(DialError::Refused(Refusal::DestinationNotAllowed(refused)));
             }
@@ -155,9 +166,13 @@ async fn dial_inner(ep: &Endpoint, policy: &AddressPolicy) -> Result<Stream, Dia
                     Err(e) => last = Some(e),
                 }
             }
-            Err(DialError::Connect(last.unwrap_or_else(|| io::Error::other("no address"))))
+            Err(DialError::Connect(
+                last.unwrap_or_else(|| io::Error::other("no address")),
+            ))
         }
-        Endpoint::Unix(p) => Ok(Stream::Unix(UnixStream::connect(p).await.map_err(DialError::Connect)?)),
+        Endpoint::Unix(p) => Ok(Stream::Unix(
+            UnixStream::connect(p).await.map_err(DialError::Connect)?,
+        )),
         Endpoint::Vsock { cid, port } => Ok(Stream::Vsock(
             VsockStream::connect(VsockAddr::new(*cid, *port))
                 .await
@@ -172,7 +187,11 @@ impl Stream {
         matches!(self, Stream::Tcp(_) | Stream::Unix(_))
     }
 
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<()>> {
         let read = interest.is_readable();
         match (self, read) {
             (Stream::Tcp(s), true) => s.poll_read_ready(cx),
@@ -183,7 +202,11 @@ impl Stream {
         }
     }
 
-    pub(crate) fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+    pub(crate) fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
         match self {
             Stream::Tcp(s) => s.try_io(interest, f),
             Stream::Unix(s) => s.try_io(interest, f),
@@ -201,11 +224,18 @@ impl Stream {
 }
 
 fn unsupported() -> io::Error {
-    io::Error::new(io::ErrorKind::Unsupported, "splice is not used on vsock streams")
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "splice is not used on vsock streams",
+    )
 }
 
 impl AsyncRead for Stream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
@@ -215,7 +245,11 @@ impl AsyncRead for Stream {
 }
 
 impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),

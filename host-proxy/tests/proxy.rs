@@ -10,7 +10,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 fn route(name: &str, listen: &str, connect: &str, extra: &str) -> String {
-    format!("[[route]]\nname = \"{name}\"\nlisten = \"{listen}\"\nconnect = \"{connect}\"\n{extra}\n")
+    format!(
+        "[[route]]\nname = \"{name}\"\nlisten = \"{listen}\"\nconnect = \"{connect}\"\n{extra}\n"
+    )
 }
 
 const LOOPBACK: &str = "allow = [\"127.0.0.0/8\"]";
@@ -23,7 +25,12 @@ async fn upstream_resolving_outside_the_allowed_set_is_refused_counted_and_never
     let cfg = format!(
         "{}{}",
         // Default policy: public addresses only, so `localhost` is refused.
-        route("public-only", &format!("unix:{}/a.sock", dir.path().display()), &format!("tcp:localhost:{port}"), ""),
+        route(
+            "public-only",
+            &format!("unix:{}/a.sock", dir.path().display()),
+            &format!("tcp:localhost:{port}"),
+            ""
+        ),
         route(
             "vpc-only",
             &format!("unix:{}/b.sock", dir.path().display()),
@@ -35,12 +42,25 @@ async fn upstream_resolving_outside_the_allowed_set_is_refused_counted_and_never
     for name in ["public-only", "vpc-only"] {
         let mut c = connect(&p.endpoint(name)).await.unwrap();
         let _ = c.write_all(b"GET / HTTP/1.1\r\n\r\n").await;
-        assert!(ends_within(&mut c, BOUND).await, "{name}: refused connection is closed");
-        assert_eq!(p.metrics.refused_count(name, "destination_not_allowed"), 1, "{name}");
+        assert!(
+            ends_within(&mut c, BOUND).await,
+            "{name}: refused connection is closed"
+        );
+        assert_eq!(
+            p.metrics.refused_count(name, "destination_not_allowed"),
+            1,
+            "{name}"
+        );
     }
     // The upstream never saw a connection.
-    assert!(tokio::time::timeout(Duration::from_millis(200), upstream.accept()).await.is_err());
-    assert!(p.metrics.encode().contains("host_proxy_refused_total{route=\"public-only\",reason=\"destination_not_allowed\"} 1"));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), upstream.accept())
+            .await
+            .is_err()
+    );
+    assert!(p.metrics.encode().contains(
+        "host_proxy_refused_total{route=\"public-only\",reason=\"destination_not_allowed\"} 1"
+    ));
     // An address with no route is not reachable at all.
     let unmapped = host_proxy::Endpoint::Unix(dir.path().join("unmapped.sock"));
     assert!(connect(&unmapped).await.is_err());
@@ -50,7 +70,12 @@ async fn upstream_resolving_outside_the_allowed_set_is_refused_counted_and_never
 #[tokio::test]
 async fn connection_limit_overflow_is_refused_at_once_and_counted() {
     let (port, _echo) = echo_server().await;
-    let cfg = route("r", "tcp:127.0.0.1:0", &format!("tcp:127.0.0.1:{port}"), &format!("{LOOPBACK}\nmax_connections = 2"));
+    let cfg = route(
+        "r",
+        "tcp:127.0.0.1:0",
+        &format!("tcp:127.0.0.1:{port}"),
+        &format!("{LOOPBACK}\nmax_connections = 2"),
+    );
     let p = start(&cfg).await;
     let ep = p.endpoint("r");
     let mut a = connect(&ep).await.unwrap();
@@ -80,15 +105,28 @@ async fn connection_limit_overflow_is_refused_at_once_and_counted() {
 /// TCP path and a buffered Unix→TCP path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_streams_arrive_intact_both_ways() {
-    let size: u64 = if cfg!(debug_assertions) { 16 << 20 } else { 1 << 30 };
+    let size: u64 = if cfg!(debug_assertions) {
+        16 << 20
+    } else {
+        1 << 30
+    };
     let dir = tempfile::tempdir().unwrap();
     for (listen, extra) in [
         ("tcp:127.0.0.1:0".to_owned(), String::new()),
-        (format!("unix:{}/p.sock", dir.path().display()), "zero_copy = false".to_owned()),
+        (
+            format!("unix:{}/p.sock", dir.path().display()),
+            "zero_copy = false".to_owned(),
+        ),
     ] {
         let up = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = up.local_addr().unwrap().port();
-        let p = start(&route("big", &listen, &format!("tcp:127.0.0.1:{port}"), &format!("{LOOPBACK}\n{extra}"))).await;
+        let p = start(&route(
+            "big",
+            &listen,
+            &format!("tcp:127.0.0.1:{port}"),
+            &format!("{LOOPBACK}\n{extra}"),
+        ))
+        .await;
         // Upstream: hash what arrives while sending its own stream back.
         let server = tokio::spawn(async move {
             let (s, _) = up.accept().await.unwrap();
@@ -107,14 +145,21 @@ async fn large_streams_arrive_intact_both_ways() {
         .expect("transfer in time");
         let (server_got, server_sent) = server.await.unwrap();
         assert_eq!(sent, server_got, "{listen}: client→upstream bytes differ");
-        assert_eq!(server_sent, received, "{listen}: upstream→client bytes differ");
+        assert_eq!(
+            server_sent, received,
+            "{listen}: upstream→client bytes differ"
+        );
         assert_eq!(received.1, size);
         eprintln!("{listen}: 2×{size} bytes in {:?}", started.elapsed());
         assert_eq!(p.shutdown().await.cut, 0);
     }
 }
 
-async fn send_pattern(w: &mut (impl AsyncWriteExt + Unpin), seed: u64, size: u64) -> ([u8; 32], u64) {
+async fn send_pattern(
+    w: &mut (impl AsyncWriteExt + Unpin),
+    seed: u64,
+    size: u64,
+) -> ([u8; 32], u64) {
     let mut pat = Pattern::new(seed);
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 256 << 10];
@@ -150,9 +195,17 @@ async fn a_thousand_concurrent_connections_are_held() {
     const N: usize = 1000;
     // Four descriptors per connection in this process, plus pipes on the proxy side.
     let limit = raise_nofile(8 * N as u64 + 512);
-    assert!(limit >= 6 * N as u64, "descriptor limit {limit} too low for the test");
+    assert!(
+        limit >= 6 * N as u64,
+        "descriptor limit {limit} too low for the test"
+    );
     let (port, _echo) = echo_server().await;
-    let cfg = route("many", "tcp:127.0.0.1:0", &format!("tcp:127.0.0.1:{port}"), &format!("{LOOPBACK}\nmax_connections = {N}"));
+    let cfg = route(
+        "many",
+        "tcp:127.0.0.1:0",
+        &format!("tcp:127.0.0.1:{port}"),
+        &format!("{LOOPBACK}\nmax_connections = {N}"),
+    );
     let p = start(&cfg).await;
     let ep = p.endpoint("many");
     let mut conns = Vec::with_capacity(N);
@@ -190,10 +243,19 @@ async fn upstream_killed_mid_stream_closes_both_sides_and_the_next_connection_wo
         let (mut r, mut w) = s.split();
         let _ = tokio::io::copy(&mut r, &mut w).await;
     });
-    let p = start(&route("k", "tcp:127.0.0.1:0", &format!("tcp:127.0.0.1:{port}"), LOOPBACK)).await;
+    let p = start(&route(
+        "k",
+        "tcp:127.0.0.1:0",
+        &format!("tcp:127.0.0.1:{port}"),
+        LOOPBACK,
+    ))
+    .await;
     let mut c = connect(&p.endpoint("k")).await.unwrap();
     c.write_all(b"request").await.unwrap();
-    assert!(ends_within(&mut c, BOUND).await, "client side is closed after the upstream dies");
+    assert!(
+        ends_within(&mut c, BOUND).await,
+        "client side is closed after the upstream dies"
+    );
     // Writing to the dead path fails rather than hanging.
     let mut write_failed = false;
     for _ in 0..100 {
@@ -203,13 +265,21 @@ async fn upstream_killed_mid_stream_closes_both_sides_and_the_next_connection_wo
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert!(write_failed, "client writes fail once the proxy closed its side");
+    assert!(
+        write_failed,
+        "client writes fail once the proxy closed its side"
+    );
     let deadline = Instant::now() + BOUND;
     while p.metrics.active_count("k") != 0 {
         assert!(Instant::now() < deadline, "proxy released the connection");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert_eq!(p.metrics.closed_count("k", "upstream_error") + p.metrics.closed_count("k", "eof"), 1, "{}", p.metrics.encode());
+    assert_eq!(
+        p.metrics.closed_count("k", "upstream_error") + p.metrics.closed_count("k", "eof"),
+        1,
+        "{}",
+        p.metrics.encode()
+    );
     let mut next = connect(&p.endpoint("k")).await.unwrap();
     ping(&mut next, b"next one works").await;
     drop(next);
@@ -231,8 +301,18 @@ async fn idle_and_slow_clients_time_out_but_busy_ones_do_not() {
     let idle = "idle_timeout = \"300ms\"";
     let cfg = format!(
         "{}{}",
-        route("echo", "tcp:127.0.0.1:0", &format!("tcp:127.0.0.1:{echo_port}"), &format!("{LOOPBACK}\n{idle}")),
-        route("fire", "tcp:127.0.0.1:0", &format!("tcp:127.0.0.1:{fport}"), &format!("{LOOPBACK}\n{idle}")),
+        route(
+            "echo",
+            "tcp:127.0.0.1:0",
+            &format!("tcp:127.0.0.1:{echo_port}"),
+            &format!("{LOOPBACK}\n{idle}")
+        ),
+        route(
+            "fire",
+            "tcp:127.0.0.1:0",
+            &format!("tcp:127.0.0.1:{fport}"),
+            &format!("{LOOPBACK}\n{idle}")
+        ),
     );
     let p = start(&cfg).await;
 
@@ -250,7 +330,10 @@ async fn idle_and_slow_clients_time_out_but_busy_ones_do_not() {
     let mut quiet = connect(&p.endpoint("echo")).await.unwrap();
     assert!(ends_within(&mut quiet, Duration::from_secs(5)).await);
     let waited = t.elapsed();
-    assert!(waited >= Duration::from_millis(250) && waited < Duration::from_secs(3), "idle close after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
+        "idle close after {waited:?}"
+    );
     assert_eq!(p.metrics.closed_count("echo", "idle_timeout"), 1);
 
     // Slow: never reads, so the proxy's writes stall, nothing moves, and it is cut.
@@ -294,13 +377,25 @@ async fn half_close_is_forwarded_on_every_transport_pair_and_copy_mode() {
                 "tcp:127.0.0.1:0".into()
             };
             let allow = if up_unix { "" } else { LOOPBACK };
-            let p = start(&route("h", &listen, &connect_ep, &format!("{allow}\nzero_copy = {zero_copy}"))).await;
+            let p = start(&route(
+                "h",
+                &listen,
+                &connect_ep,
+                &format!("{allow}\nzero_copy = {zero_copy}"),
+            ))
+            .await;
             let mut c = connect(&p.endpoint("h")).await.unwrap();
             c.write_all(b"question").await.unwrap();
             c.shutdown().await.unwrap(); // half-close: we still read
             let mut answer = Vec::new();
-            tokio::time::timeout(BOUND, c.read_to_end(&mut answer)).await.unwrap().unwrap();
-            assert_eq!(answer, b"answer to question", "listen unix={listen_unix} upstream unix={up_unix} zero_copy={zero_copy}");
+            tokio::time::timeout(BOUND, c.read_to_end(&mut answer))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                answer, b"answer to question",
+                "listen unix={listen_unix} upstream unix={up_unix} zero_copy={zero_copy}"
+            );
             server.await.unwrap();
             assert_eq!(p.shutdown().await.cut, 0);
         }
@@ -322,22 +417,38 @@ async fn drain_lets_open_connections_finish_and_cuts_them_at_the_deadline() {
     let (port, _echo) = echo_server().await;
     let cfg = format!(
         "drain_timeout = \"300ms\"\n[admin]\nlisten = \"tcp:127.0.0.1:0\"\n{}",
-        route("d", "tcp:127.0.0.1:0", &format!("tcp:127.0.0.1:{port}"), LOOPBACK)
+        route(
+            "d",
+            "tcp:127.0.0.1:0",
+            &format!("tcp:127.0.0.1:{port}"),
+            LOOPBACK
+        )
     );
     // Finishing inside the drain period: no cut.
     let mut p = start(&cfg).await;
     let ep = p.endpoint("d");
     let admin = p.admin.clone().unwrap();
-    assert!(http_get(&admin, "/healthz").await.starts_with("HTTP/1.1 200"));
+    assert!(
+        http_get(&admin, "/healthz")
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
     let mut c = connect(&ep).await.unwrap();
     ping(&mut c, b"before").await;
     p.begin_shutdown();
     let deadline = Instant::now() + BOUND;
     while connect(&ep).await.is_ok() {
-        assert!(Instant::now() < deadline, "listener closes when the drain starts");
+        assert!(
+            Instant::now() < deadline,
+            "listener closes when the drain starts"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert!(http_get(&admin, "/healthz").await.starts_with("HTTP/1.1 503"));
+    assert!(
+        http_get(&admin, "/healthz")
+            .await
+            .starts_with("HTTP/1.1 503")
+    );
     ping(&mut c, b"during drain").await;
     drop(c);
     assert_eq!(p.shutdown().await.cut, 0);
@@ -357,7 +468,12 @@ async fn metrics_and_health_are_served() {
     let (port, _echo) = echo_server().await;
     let cfg = format!(
         "[admin]\nlisten = \"tcp:127.0.0.1:0\"\n{}",
-        route("m", "tcp:127.0.0.1:0", &format!("tcp:127.0.0.1:{port}"), &format!("{LOOPBACK}\nmax_connections = 1"))
+        route(
+            "m",
+            "tcp:127.0.0.1:0",
+            &format!("tcp:127.0.0.1:{port}"),
+            &format!("{LOOPBACK}\nmax_connections = 1")
+        )
     );
     let p = start(&cfg).await;
     let mut c = connect(&p.endpoint("m")).await.unwrap();
@@ -397,7 +513,13 @@ async fn unreachable_upstream_is_counted_and_the_client_closed() {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         l.local_addr().unwrap().port()
     };
-    let p = start(&route("u", "tcp:127.0.0.1:0", &format!("tcp:127.0.0.1:{port}"), LOOPBACK)).await;
+    let p = start(&route(
+        "u",
+        "tcp:127.0.0.1:0",
+        &format!("tcp:127.0.0.1:{port}"),
+        LOOPBACK,
+    ))
+    .await;
     let mut c = connect(&p.endpoint("u")).await.unwrap();
     assert!(ends_within(&mut c, BOUND).await);
     assert_eq!(p.metrics.upstream_error_count("u", "connect"), 1);
@@ -406,8 +528,13 @@ async fn unreachable_upstream_is_counted_and_the_client_closed() {
 
 async fn http_get(ep: &host_proxy::Endpoint, path: &str) -> String {
     let mut s = connect(ep).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes()).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
     let mut out = String::new();
-    tokio::time::timeout(BOUND, s.read_to_string(&mut out)).await.unwrap().unwrap();
+    tokio::time::timeout(BOUND, s.read_to_string(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
     out
 }

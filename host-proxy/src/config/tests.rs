@@ -34,18 +34,32 @@ fn resolves_defaults_and_overrides() {
     assert_eq!(c.drain_timeout, Duration::from_secs(20));
     assert_eq!(c.routes.len(), 3);
     let [a, b, e] = &c.routes[..] else { panic!() };
-    assert_eq!((a.max_connections, a.idle_timeout), (8, Duration::from_secs(120)));
+    assert_eq!(
+        (a.max_connections, a.idle_timeout),
+        (8, Duration::from_secs(120))
+    );
     assert_eq!(a.policy, AddressPolicy::PublicOnly);
-    assert_eq!((b.max_connections, b.idle_timeout), (100, Duration::from_millis(250)));
+    assert_eq!(
+        (b.max_connections, b.idle_timeout),
+        (100, Duration::from_millis(250))
+    );
     assert!(matches!(&b.policy, AddressPolicy::Networks(n) if n.len() == 2));
-    assert_eq!(e.connect, Endpoint::Vsock { cid: 88, port: 8443 });
+    assert_eq!(
+        e.connect,
+        Endpoint::Vsock {
+            cid: 88,
+            port: 8443
+        }
+    );
     assert_eq!(e.buffer_size, DEFAULT_BUFFER);
     assert!(e.zero_copy);
 }
 
 #[test]
 fn rejects_bad_configs_with_the_route_and_field_named() {
-    let route = |extra: &str| format!("[[route]]\nname = \"r\"\nlisten = \"unix:/tmp/a\"\nconnect = \"tcp:h:1\"\n{extra}");
+    let route = |extra: &str| {
+        format!("[[route]]\nname = \"r\"\nlisten = \"unix:/tmp/a\"\nconnect = \"tcp:h:1\"\n{extra}")
+    };
     assert!(err("").contains("no [[route]]"));
     assert!(err(&route("bogus = 1")).contains("unknown field `bogus`"));
     assert!(err(&route("max_connections = 0")).contains("route \"r\": max_connections"));
@@ -56,13 +70,34 @@ fn rejects_bad_configs_with_the_route_and_field_named() {
     assert!(err(&route("allow = [\"10.0.0.0/33\"]")).contains("invalid"));
     let twice = format!("{}{}", route(""), route(""));
     assert!(err(&twice).contains("duplicate route name"));
-    let same_listen = format!("{}{}", route(""), route("").replace("name = \"r\"", "name = \"s\""));
+    let same_listen = format!(
+        "{}{}",
+        route(""),
+        route("").replace("name = \"r\"", "name = \"s\"")
+    );
     assert!(err(&same_listen).contains("already used"));
-    assert!(err("[[route]]\nname=\"x\"\nlisten=\"tcp:example.org:1\"\nconnect=\"tcp:h:1\"").contains("not a name"));
-    assert!(err("[[route]]\nname=\"x\"\nlisten=\"unix:/a\"\nconnect=\"vsock:any:1\"").contains("enclave's CID"));
-    assert!(err("[[route]]\nname=\"x\"\nlisten=\"unix:/a\"\nconnect=\"unix:/b\"\nallow=[\"0.0.0.0/0\"]").contains("only applies"));
-    assert!(err("[[route]]\nname=\"a b\"\nlisten=\"unix:/a\"\nconnect=\"unix:/b\"").contains("name must be"));
-    assert!(err("[[route]]\nname=\"x\"\nlisten=\"ftp:/a\"\nconnect=\"unix:/b\"").contains("expected `vsock:CID:PORT`"));
+    assert!(
+        err("[[route]]\nname=\"x\"\nlisten=\"tcp:example.org:1\"\nconnect=\"tcp:h:1\"")
+            .contains("not a name")
+    );
+    assert!(
+        err("[[route]]\nname=\"x\"\nlisten=\"unix:/a\"\nconnect=\"vsock:any:1\"")
+            .contains("enclave's CID")
+    );
+    assert!(
+        err(
+            "[[route]]\nname=\"x\"\nlisten=\"unix:/a\"\nconnect=\"unix:/b\"\nallow=[\"0.0.0.0/0\"]"
+        )
+        .contains("only applies")
+    );
+    assert!(
+        err("[[route]]\nname=\"a b\"\nlisten=\"unix:/a\"\nconnect=\"unix:/b\"")
+            .contains("name must be")
+    );
+    assert!(
+        err("[[route]]\nname=\"x\"\nlisten=\"ftp:/a\"\nconnect=\"unix:/b\"")
+            .contains("expected `vsock:CID:PORT`")
+    );
     assert!(err("[admin]\nlisten=\"vsock:any:9\"\n[[route]]\nname=\"x\"\nlisten=\"unix:/a\"\nconnect=\"unix:/b\"").contains("[admin]"));
 }
 

@@ -39,7 +39,10 @@ impl Running {
 
     pub async fn shutdown(mut self) -> DrainReport {
         self.begin_shutdown();
-        tokio::time::timeout(BOUND, self.task).await.expect("drain finished in time").expect("serve task")
+        tokio::time::timeout(BOUND, self.task)
+            .await
+            .expect("drain finished in time")
+            .expect("serve task")
     }
 }
 
