@@ -71,6 +71,12 @@ struct Mount {
     data: &'static str,
 }
 
+const DEV: Mount = Mount {
+    fstype: "devtmpfs",
+    target: "/dev",
+    flags: libc::MS_NOSUID | libc::MS_NOEXEC,
+    data: "mode=0755",
+};
 /// The kernel file systems the application gets inside its root.
 const MOUNTS: &[Mount] = &[
     Mount {
@@ -85,12 +91,7 @@ const MOUNTS: &[Mount] = &[
         flags: NOSUID_NODEV_NOEXEC,
         data: "",
     },
-    Mount {
-        fstype: "devtmpfs",
-        target: "/dev",
-        flags: libc::MS_NOSUID | libc::MS_NOEXEC,
-        data: "mode=0755",
-    },
+    DEV,
     Mount {
         fstype: "tmpfs",
         target: "/tmp",
@@ -122,8 +123,7 @@ pub(crate) fn run() -> Result<Infallible, BootError> {
     log!("enclave-init {} starting", env!("CARGO_PKG_VERSION"));
 
     // The initramfs root: /dev for the console and for module loading.
-    let dev = &MOUNTS[2];
-    mount(dev)?;
+    mount(&DEV)?;
     if let Err(e) = sys::console_on_stdio() {
         log!("warning: cannot attach /dev/console to stdio: {e}");
     }
