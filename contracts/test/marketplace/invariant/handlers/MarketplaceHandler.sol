@@ -37,6 +37,11 @@ contract MarketplaceHandler is CommonBase, StdUtils {
     /// @dev Ghost: tokens that left the marketplace through `withdraw`, and that entered through `createAsk`.
     uint256 public ghostWithdrawn;
     uint256 public ghostEscrowed;
+    /// @dev Ghost: how often each path really ran (so a run that exercised nothing is noticed).
+    uint256 public ghostAccepted;
+    uint256 public ghostSkipped;
+    uint256 public ghostProofs;
+    uint256 public ghostSlashes;
 
     constructor(
         ProofMarketplace mp_,
@@ -82,7 +87,7 @@ contract MarketplaceHandler is CommonBase, StdUtils {
         if (asks.length >= 40) return;
         IProofMarketplace.AskParams memory p = IProofMarketplace.AskParams({
             marketId: market,
-            reward: bound(reward, 1, 100e18),
+            reward: bound(reward, 1e18, 100e18),
             expiry: uint64(block.timestamp + bound(expiresIn, 0, 2 days)),
             provingTime: PROVING_TIME,
             redundancy: uint8(bound(redundancy, 1, 16)),
@@ -103,16 +108,21 @@ contract MarketplaceHandler is CommonBase, StdUtils {
         for (uint256 i; i < n; ++i) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
             uint256 askId = asks[r % asks.length];
+            uint256 reward = mp.getAsk(askId).reward;
+            // Quarters of the reward (some below a generator's cost), and now and then one wei above it.
+            uint256 price = (r >> 24) % 9 == 0 ? reward + 1 : reward * ((r >> 32) % 5) / 4;
             a[i] = IProofMarketplace.Assignment({
                 askId: askId,
                 slot: (r >> 8) % 18,
                 generator: generators[(r >> 16) % generators.length],
-                price: ((r >> 24) % 120) * 1e18
+                price: price
             });
         }
         uint256 validUntil = block.timestamp;
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(_ENGINE_KEY, mp.batchDigest(a, validUntil));
-        mp.assignBatch(a, validUntil, abi.encodePacked(rr, s, v));
+        uint256 accepted = mp.assignBatch(a, validUntil, abi.encodePacked(rr, s, v));
+        ghostAccepted += accepted;
+        ghostSkipped += n - accepted;
     }
 
     function submitProof(uint256 askSeed, uint256 slotSeed) external {
@@ -125,6 +135,7 @@ contract MarketplaceHandler is CommonBase, StdUtils {
         bytes memory proof = _prove(askSeed);
         vm.prank(s.generator);
         mp.submitProof(askId, slot, data, proof);
+        ++ghostProofs;
     }
 
     function slash(uint256 askSeed, uint256 slotSeed) external {
@@ -134,6 +145,7 @@ contract MarketplaceHandler is CommonBase, StdUtils {
         IProofMarketplace.Slot memory s = mp.getSlot(askId, slot);
         if (block.timestamp <= s.deadline) vm.warp(s.deadline + 1);
         mp.slash(askId, slot);
+        ++ghostSlashes;
     }
 
     function cancel(uint256 askSeed) external {
