@@ -5,8 +5,9 @@
 //! have finished or either side fails. Backpressure is the sockets' own: a
 //! direction reads again only once its buffer has been written out, so a slow
 //! reader stalls its writer instead of growing memory. Memory per connection is
-//! bounded by two buffers of at most `buffer_size` (they start at 16 KiB and
-//! grow only while reads fill them), or two pipes when zero-copy is used.
+//! bounded by two buffers of at most `buffer_size` (they start at 4 KiB, grow
+//! only while reads fill them, and shrink back while the connection waits), or
+//! two pipes when zero-copy is used.
 //!
 //! When both sides are TCP or Unix sockets, a direction that is streaming (its
 //! reads fill a 64 KiB buffer) switches to splice(2) through a pipe, so bulk bytes
@@ -28,7 +29,8 @@ use tokio::time::{Instant, Sleep};
 use crate::error::TransferError;
 use crate::transport::Stream;
 
-const INITIAL_BUFFER: usize = 16 << 10;
+/// Buffers start (and stay, while idle) this small; most RPC messages fit.
+const INITIAL_BUFFER: usize = 4 << 10;
 /// Bytes asked of splice(2) per call; the pipe holds what the kernel gives.
 const SPLICE_CHUNK: usize = 1 << 20;
 /// A full buffered read of at least this many bytes switches a direction to splice.
@@ -256,10 +258,12 @@ impl Buffered {
                 let mut rb = ReadBuf::new(&mut self.buf);
                 let read = Pin::new(&mut *src).poll_read(cx, &mut rb);
                 let Poll::Ready(read) = read else {
-                    // Nothing to forward: unless a stream is in full flow, give the
-                    // memory back while waiting, so idle connections hold none.
-                    if self.cap < self.buf.len() {
+                    // Nothing to forward: unless a stream is in full flow, give a
+                    // grown buffer back while waiting, so idle connections hold
+                    // at most the initial 4 KiB per direction.
+                    if self.cap < self.buf.len() && self.buf.len() > INITIAL_BUFFER {
                         self.buf = Vec::new();
+                        self.size = INITIAL_BUFFER.min(self.max);
                     }
                     return Poll::Pending;
                 };

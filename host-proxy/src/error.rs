@@ -35,9 +35,6 @@ pub enum Refusal {
     /// Every address the upstream name resolved to is outside the route's allowed set.
     #[error("upstream resolved only to addresses outside the route's allowed set: {0:?}")]
     DestinationNotAllowed(Vec<SocketAddr>),
-    /// The proxy is draining and accepts nothing new.
-    #[error("proxy is shutting down")]
-    Draining,
 }
 
 impl Refusal {
@@ -46,7 +43,6 @@ impl Refusal {
         match self {
             Refusal::ConnectionLimit => "connection_limit",
             Refusal::DestinationNotAllowed(_) => "destination_not_allowed",
-            Refusal::Draining => "draining",
         }
     }
 }

@@ -18,5 +18,5 @@ pub use copy::Transferred;
 pub use error::{DialError, Error, Refusal, TransferError};
 pub use metrics::Metrics;
 pub use policy::{AddressPolicy, is_special_purpose};
-pub use proxy::{DrainReport, Proxy, probe};
+pub use proxy::{DrainReport, Proxy};
 pub use transport::{Listener, Stream, dial};

@@ -18,7 +18,7 @@ use crate::config::{Config, Route};
 use crate::copy::Transfer;
 use crate::error::{DialError, Error, TransferError};
 use crate::metrics::{Metrics, RouteMetrics};
-use crate::transport::{Listener, Stream, dial};
+use crate::transport::{Listener, Stream};
 use crate::{admin, transport};
 
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
@@ -276,11 +276,4 @@ async fn connection(
         error,
         "closed"
     );
-}
-
-/// Dials a route's upstream the way the proxy does; exposed for health probes and tests.
-pub async fn probe(route: &Route) -> Result<(), DialError> {
-    dial(&route.connect, &route.policy, route.connect_timeout)
-        .await
-        .map(drop)
 }
