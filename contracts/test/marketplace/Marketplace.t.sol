@@ -7,14 +7,12 @@ import {ProofMarketplace} from "../../src/marketplace/ProofMarketplace.sol";
 import {SchnorrBn254Verifier} from "../../src/marketplace/verifiers/SchnorrBn254Verifier.sol";
 import {Base_Test} from "../Base.t.sol";
 import {TestToken} from "./mocks/TestToken.sol";
+import {SchnorrProofs} from "./utils/SchnorrProofs.sol";
 
 /// @notice Shared fixture of the marketplace tests: the enclave registry with a live matching-engine key, tokens,
 /// the staking module, the Schnorr verifier and the marketplace; helpers for markets, generators, asks, signed
 /// batches and proofs.
 abstract contract Marketplace_Test is Base_Test {
-    /// @dev BN254 group order.
-    uint256 internal constant N =
-        21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint96 internal constant PENALTY = 10e18;
     uint96 internal constant REWARD = 5e18;
     uint32 internal constant PROVING_TIME = 1 hours;
@@ -171,25 +169,12 @@ abstract contract Marketplace_Test is Base_Test {
                             SCHNORR PROOFS
     //////////////////////////////////////////////////////////////*/
 
-    function ecMul(uint256 x, uint256 y, uint256 k) internal view returns (uint256, uint256) {
-        (bool ok, bytes memory out) = address(0x07).staticcall(abi.encode(x, y, k));
-        require(ok, "ecMul");
-        return abi.decode(out, (uint256, uint256));
-    }
-
-    /// @dev The statement "I know `witness`": abi.encode(witness·G).
     function statement(uint256 witness) internal view returns (bytes memory) {
-        (uint256 px, uint256 py) = ecMul(1, 2, witness);
-        return abi.encode(px, py);
+        return SchnorrProofs.statement(witness);
     }
 
-    /// @dev A Schnorr proof of knowledge of `witness` with nonce `nonce`.
     function prove(uint256 witness, uint256 nonce) internal view returns (bytes memory) {
-        (uint256 px, uint256 py) = ecMul(1, 2, witness);
-        (uint256 rx, uint256 ry) = ecMul(1, 2, nonce);
-        uint256 c = schnorr.challenge(px, py, rx, ry);
-        uint256 s = addmod(nonce, mulmod(c, witness, N), N);
-        return abi.encode(rx, ry, s);
+        return SchnorrProofs.prove(schnorr, witness, nonce);
     }
 
     /// @dev The assigned generator `g` proves the default statement (arguments built before the prank).

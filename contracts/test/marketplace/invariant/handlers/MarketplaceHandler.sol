@@ -9,6 +9,7 @@ import {NativeStaking} from "../../../../src/marketplace/NativeStaking.sol";
 import {ProofMarketplace} from "../../../../src/marketplace/ProofMarketplace.sol";
 import {SchnorrBn254Verifier} from "../../../../src/marketplace/verifiers/SchnorrBn254Verifier.sol";
 import {TestToken} from "../../mocks/TestToken.sol";
+import {SchnorrProofs} from "../../utils/SchnorrProofs.sol";
 
 /// @notice Drives the marketplace through random but well-formed sequences: asks, signed batches (with replays and
 /// conflicting entries), proofs, slashes, cancellations, refunds, withdrawals and time. Every call it makes is one
@@ -198,22 +199,11 @@ contract MarketplaceHandler is CommonBase, StdUtils {
         return (false, 0, 0);
     }
 
-    function _ecMul(uint256 x, uint256 y, uint256 k) internal view returns (uint256, uint256) {
-        (bool ok, bytes memory out) = address(0x07).staticcall(abi.encode(x, y, k));
-        require(ok, "ecMul");
-        return abi.decode(out, (uint256, uint256));
-    }
-
     function _statement() internal view returns (bytes memory) {
-        (uint256 px, uint256 py) = _ecMul(1, 2, WITNESS);
-        return abi.encode(px, py);
+        return SchnorrProofs.statement(WITNESS);
     }
 
     function _prove(uint256 nonceSeed) internal view returns (bytes memory) {
-        uint256 nonce = bound(nonceSeed, 1, N - 1);
-        (uint256 px, uint256 py) = _ecMul(1, 2, WITNESS);
-        (uint256 rx, uint256 ry) = _ecMul(1, 2, nonce);
-        uint256 c = schnorr.challenge(px, py, rx, ry);
-        return abi.encode(rx, ry, addmod(nonce, mulmod(c, WITNESS, N), N));
+        return SchnorrProofs.prove(schnorr, WITNESS, bound(nonceSeed, 1, SchnorrProofs.N - 1));
     }
 }
