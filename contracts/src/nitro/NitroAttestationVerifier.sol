@@ -47,16 +47,20 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
 
     /// @notice Cache key of the pinned root (keccak256 of its TBSCertificate).
     bytes32 public immutable rootKey;
+    /// @notice keccak256 of the pinned root DER; cabundle[0] must be exactly these bytes.
+    bytes32 public immutable rootDerHash;
 
     mapping(bytes32 key => Entry) private _cache;
     mapping(bytes32 id => bool) private _revoked;
 
+    /// @param rootDer The root certificate DER, or empty for the pinned AWS Nitro Enclaves Root-G1. Any
+    /// other root makes this a test-only verifier (`isTestOnly()`), e.g. for a devnet dev CA.
     /// @param admin Holder of DEFAULT_ADMIN_ROLE.
-    constructor(address admin) {
-        bytes memory rootDer = AWS_ROOT_G1_DER;
-        if (keccak256(rootDer) != AWS_ROOT_DER_HASH) revert NitroUntrustedRoot();
+    constructor(bytes memory rootDer, address admin) {
+        if (rootDer.length == 0) rootDer = AWS_ROOT_G1_DER;
         X509.Cert memory c = X509.parse(rootDer, 0, rootDer.length);
         if (!c.ca || c.issuerHash != c.subjectHash) revert NitroBadCertificateRole(0);
+        rootDerHash = keccak256(rootDer);
         rootKey = c.tbsHash;
         _store(c, bytes32(0), KIND_CA, 255);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -104,8 +108,8 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     // ------------------------------------------------------------------ verify
 
     /// @inheritdoc IAttestationVerifier
-    function isTestOnly() external pure returns (bool) {
-        return false;
+    function isTestOnly() external view returns (bool) {
+        return rootDerHash != AWS_ROOT_DER_HASH;
     }
 
 
@@ -131,7 +135,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     /// @dev The pinned root, then cabundle[1..], then the leaf, each bound to its predecessor; returns the leaf key.
     function _walkChain(bytes memory d, NitroDocument.Doc memory doc, uint256[] memory hints) private returns (bytes32 parent) {
         uint256 n = doc.caOff.length;
-        if (_hashRange(d, doc.caOff[0], doc.caLen[0]) != AWS_ROOT_DER_HASH) revert NitroUntrustedRoot();
+        if (_hashRange(d, doc.caOff[0], doc.caLen[0]) != rootDerHash) revert NitroUntrustedRoot();
         parent = rootKey;
         Entry storage root = _cache[parent];
         _checkUsable(root, 0);

@@ -86,7 +86,7 @@ abstract contract NitroBase_Test is Test {
     address internal revoker = makeAddr("revoker");
 
     function setUp() public virtual {
-        verifier = new NitroAttestationVerifier(admin);
+        verifier = new NitroAttestationVerifier("", admin);
         fixtures = new NitroFixtures();
         bytes32 role = verifier.REVOKER_ROLE();
         vm.prank(admin);
