@@ -95,10 +95,43 @@ contract MarketplaceGas_Test is Marketplace_Test {
         vm.snapshotGasLastCall("ProofMarketplace", "slash");
     }
 
+    /// @dev Deployed sizes (EIP-170 limit: 24 576 bytes).
+    function test_bytecodeSize() external {
+        vm.snapshotValue("ProofMarketplace", "runtime size ProofMarketplace", address(mp).code.length);
+        vm.snapshotValue("ProofMarketplace", "runtime size NativeStaking", address(staking).code.length);
+        assertLe(address(mp).code.length, 24_576);
+    }
+
     /// @dev EIP-2028 calldata cost: 16 per non-zero byte, 4 per zero byte.
     function calldataGas(bytes memory data) internal pure returns (uint256 g) {
         for (uint256 i; i < data.length; ++i) {
             g += data[i] == 0 ? 4 : 16;
         }
+    }
+}
+
+/// @notice The worst case of the distinct-generator check: the last slot of a 16-slot ask, its 15 other slots
+/// assigned in earlier transactions (so each is a cold read).
+contract MarketplaceGasWorstCase_Test is Marketplace_Test {
+    uint256 internal askId;
+    address internal last;
+
+    function setUp() public override {
+        super.setUp();
+        askId = createAsk(market, 16);
+        for (uint256 i; i < 15; ++i) {
+            address g = addGenerator(string.concat("w", vm.toString(i)), market, 0, 1, PENALTY);
+            assertEq(assign(one(askId, i, g, REWARD)), 1);
+        }
+        last = addGenerator("last", market, 0, 1, PENALTY);
+    }
+
+    function test_gas_assignLastSlotOf16() external {
+        IProofMarketplace.Assignment[] memory a = one(askId, 15, last, REWARD);
+        uint256 validUntil = block.timestamp + 60;
+        bytes memory sig = signBatch(engine, a, validUntil);
+        vm.prank(relayer);
+        assertEq(mp.assignBatch(a, validUntil, sig), 1);
+        vm.snapshotGasLastCall("ProofMarketplace", "assignBatch1 last slot of k=16 (15 cold slot reads)");
     }
 }
