@@ -89,3 +89,44 @@ fn export_corpus() {
     )
     .unwrap();
 }
+
+/// The exported files in `tests/corpus/` (what other verifiers consume) are still rejected with
+/// the errors their manifest names.
+#[test]
+fn committed_corpus_matches_its_manifest() {
+    use nitro_attestation::{Policy, TrustedRoot, Verifier};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let entries = manifest["entries"].as_array().unwrap();
+    assert!(entries.len() >= 20);
+    for e in entries {
+        let name = e["name"].as_str().unwrap();
+        let bytes = std::fs::read(dir.join(e["file"].as_str().unwrap())).unwrap();
+        let root = match e["root"].as_str().unwrap() {
+            "aws" => TrustedRoot::aws_nitro_g1(),
+            file => TrustedRoot::from_der(std::fs::read(dir.join(file)).unwrap()),
+        };
+        assert_eq!(hex::encode(root.sha256()), e["root_sha256"], "{name}");
+        let p = &e["policy"];
+        let mut policy = Policy::default().max_age_ms(p["max_age_ms"].as_u64().unwrap());
+        for pcr in p["expected_pcrs"].as_array().unwrap() {
+            let value = hex::decode(pcr["value"].as_str().unwrap()).unwrap();
+            policy = policy.expect_pcr(
+                pcr["index"].as_u64().unwrap() as u8,
+                value.try_into().unwrap(),
+            );
+        }
+        if let Some(nonce) = p["expected_nonce"].as_str() {
+            policy = policy.expect_nonce(hex::decode(nonce).unwrap());
+        }
+        if p["require_secp256k1_key"].as_bool().unwrap() {
+            policy = policy.require_secp256k1_key();
+        }
+        let err = Verifier::new(root, policy)
+            .with_cache_capacity(0)
+            .verify_at(&bytes, e["now_ms"].as_u64().unwrap())
+            .expect_err(name);
+        assert_eq!(err.code(), e["expected_error"], "{name}: {err}");
+    }
+}
