@@ -322,3 +322,28 @@ fn dev_documents_need_the_dev_root() {
         (1, Some("policy.nonce_mismatch"))
     );
 }
+
+#[test]
+fn reads_base64_from_standard_input() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let text = std::fs::read(real("blocky_nitrite_nitro_attestation.b64")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pcr-registry"))
+        .args([
+            "verify-attestation",
+            "--offline",
+            "--doc",
+            "-",
+            "--at-doc-time",
+            "--json",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["pcrs"]["0"], BLOCKY_PCR0);
+}
