@@ -283,17 +283,23 @@ fn main() {
     );
     let (mut direct, mut ours, mut ours_buf, mut theirs) = (0f64, 0f64, 0f64, 0f64);
     for r in 0..a.rounds {
-        direct = direct.max(throughput(sink, a.bytes));
-        ours = ours.max(throughput(p_zc, a.bytes));
-        ours_buf = ours_buf.max(throughput(p_buf, a.bytes));
-        theirs = theirs.max(throughput(s_sink, a.bytes));
+        let now = [
+            throughput(sink, a.bytes),
+            throughput(p_zc, a.bytes),
+            throughput(p_buf, a.bytes),
+            throughput(s_sink, a.bytes),
+        ];
         eprintln!(
             "  round {r}: direct {:.2} GB/s, host-proxy {:.2}, host-proxy buffered {:.2}, socat {:.2}",
-            direct / 1e9,
-            ours / 1e9,
-            ours_buf / 1e9,
-            theirs / 1e9
+            now[0] / 1e9,
+            now[1] / 1e9,
+            now[2] / 1e9,
+            now[3] / 1e9
         );
+        direct = direct.max(now[0]);
+        ours = ours.max(now[1]);
+        ours_buf = ours_buf.max(now[2]);
+        theirs = theirs.max(now[3]);
     }
 
     // Latency with `idle` connections held open through the proxy.

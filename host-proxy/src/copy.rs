@@ -31,7 +31,9 @@ use crate::transport::Stream;
 
 /// Buffers start (and stay, while idle) this small; most RPC messages fit.
 const INITIAL_BUFFER: usize = 4 << 10;
-/// Bytes asked of splice(2) per call; the pipe holds what the kernel gives.
+/// Bytes asked of splice(2) per call, and the pipe capacity asked for. Pipes exist
+/// only while a direction is splicing bulk data, so capacity costs no idle memory;
+/// past the per-user pipe budget the kernel keeps its default size (only slower).
 const SPLICE_CHUNK: usize = 1 << 20;
 /// A full buffered read of at least this many bytes switches a direction to splice.
 const SPLICE_ABOVE: usize = 64 << 10;
@@ -192,7 +194,7 @@ impl Direction {
             },
             spliced: splice.then(|| Spliced {
                 pipe: None,
-                pipe_size: max,
+                pipe_size: SPLICE_CHUNK,
                 in_pipe: 0,
                 last_chunk: 0,
                 read_done: false,
@@ -326,6 +328,7 @@ impl Spliced {
         loop {
             if self.in_pipe == 0 && self.last_chunk > 0 && self.last_chunk < BUFFER_BELOW {
                 self.last_chunk = 0;
+                self.pipe = None;
                 return Poll::Ready(Ok(Step::Switch));
             }
             // Only fill an empty pipe: then EAGAIN can only mean "socket empty",
@@ -335,8 +338,6 @@ impl Spliced {
                 if self.pipe.is_none() {
                     let p = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
                         .map_err(|e| Fault::Src(nix_err(e)))?;
-                    // Best effort: past /proc/sys/fs/pipe-max-size or the per-user
-                    // pipe budget the default size stays, which is only slower.
                     let size = i32::try_from(self.pipe_size).unwrap_or(i32::MAX);
                     let _ = nix::fcntl::fcntl(&p.1, nix::fcntl::FcntlArg::F_SETPIPE_SZ(size));
                     self.pipe = Some(p);
