@@ -5,7 +5,8 @@ pragma solidity 0.8.25;
 /// @notice SHA-384 (FIPS 180-4) in EVM assembly.
 /// @dev The working state is packed into two words, (a, b, c, d) and (e, f, g, h), 64 bits per lane
 /// with a in the top lane, so the end of a round is one shift per word instead of eight moves. The
-/// message schedule W[t] + K[t] is expanded into memory above the free memory pointer (scratch).
+/// message schedule W[t] and the constants K[t] are expanded into memory above the free memory pointer
+/// (scratch); the 64-bit rotations work on the value doubled into 128 bits, all inline.
 library Sha384 {
     /// @notice Thrown when the range to hash is not inside the buffer.
     error Sha384OutOfBounds();
@@ -21,32 +22,48 @@ library Sha384 {
         bytes memory k = K;
         if (offset + len > data.length) revert Sha384OutOfBounds();
         assembly ("memory-safe") {
-            // 64-bit rotate right of x (< 2^64) by n, with the result unmasked above bit 64.
-            function sigma(x, n1, n2, n3) -> r {
-                let xx := or(x, shl(64, x))
-                r := and(xor(xor(shr(n1, xx), shr(n2, xx)), shr(n3, xx)), 0xffffffffffffffff)
-            }
-            function ssig(x, n1, n2, n3) -> r {
-                let xx := or(x, shl(64, x))
-                r := xor(and(xor(shr(n1, xx), shr(n2, xx)), 0xffffffffffffffff), shr(n3, x))
-            }
-            function compress(s1, s2, wk) -> o1, o2 {
-                // s1 = a|b|c|d, s2 = e|f|g|h (a, e in the top lanes); wk[t] = W[t] + K[t].
+            function compress(s1, s2, w, kx) -> o1, o2 {
+                // s1 = a|b|c|d, s2 = e|f|g|h (a, e in the top lanes); w[t] the schedule, kx[t] = K[t].
                 o1 := s1
                 o2 := s2
-                for { let end := add(wk, 2560) } lt(wk, end) { wk := add(wk, 32) } {
+                for { let end := add(w, 2560) } lt(w, end) {
+                    w := add(w, 32)
+                    kx := add(kx, 32)
+                } {
                     let e := shr(192, o2)
-                    // Ch(e, f, g) on the top lane of (e|f|g|h, f|g|h|0, g|h|0|0).
-                    let f := shl(64, o2)
-                    let ch := shr(192, xor(and(o2, f), and(not(o2), shl(128, o2))))
-                    let t1 :=
-                        add(add(add(and(o2, 0xffffffffffffffff), sigma(e, 14, 18, 41)), ch), mload(wk))
+                    let t1 := or(e, shl(64, e))
+                    // h + Σ1(e) + Ch(e, f, g) + K[t] + W[t]; Ch on the top lane of (e|f|g|h, f|g|h|0, g|h|0|0).
+                    t1 :=
+                        add(
+                            add(
+                                add(and(o2, 0xffffffffffffffff), mload(w)),
+                                add(
+                                    and(xor(xor(shr(14, t1), shr(18, t1)), shr(41, t1)), 0xffffffffffffffff),
+                                    shr(192, xor(and(o2, shl(64, o2)), and(not(o2), shl(128, o2))))
+                                )
+                            ),
+                            mload(kx)
+                        )
                     let a := shr(192, o1)
+                    let aa := or(a, shl(64, a))
                     let b := shl(64, o1)
                     let c := shl(128, o1)
-                    let maj := shr(192, xor(xor(and(o1, b), and(o1, c)), and(b, c)))
                     o2 := or(shl(192, and(add(and(o1, 0xffffffffffffffff), t1), 0xffffffffffffffff)), shr(64, o2))
-                    o1 := or(shl(192, and(add(add(t1, sigma(a, 28, 34, 39)), maj), 0xffffffffffffffff)), shr(64, o1))
+                    // T1 + Σ0(a) + Maj(a, b, c)
+                    o1 :=
+                        or(
+                            shl(
+                                192,
+                                and(
+                                    add(
+                                        add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
+                                        shr(192, xor(xor(and(o1, b), and(o1, c)), and(b, c)))
+                                    ),
+                                    0xffffffffffffffff
+                                )
+                            ),
+                            shr(64, o1)
+                        )
                 }
             }
             // Lane-wise 64-bit addition of two packed states.
@@ -67,35 +84,45 @@ library Sha384 {
             // The bit length fills the last 16 bytes only; the 16 before may still hold message bytes.
             let last := sub(end, 32)
             mstore(last, or(and(mload(last), not(0xffffffffffffffffffffffffffffffff)), shl(3, len)))
-            let wk := end // 80 words W[t] + K[t]
-            let kp := add(k, 32)
+            let wp := end // 80 words W[t]
+            let kx := add(end, 2560) // 80 words K[t]
+            {
+                let kp := add(k, 32)
+                for { let t := 0 } lt(t, 80) { t := add(t, 1) } {
+                    let kw := mload(add(kp, shl(3, and(t, not(3)))))
+                    mstore(add(kx, shl(5, t)), and(shr(sub(192, shl(6, and(t, 3))), kw), 0xffffffffffffffff))
+                }
+            }
             let s1 := 0xcbbb9d5dc1059ed8629a292a367cd5079159015a3070dd17152fecd8f70e5939
             let s2 := 0x67332667ffc00b318eb44a8768581511db0c2e0d64f98fa747b5481dbefa4fa4
             for { let blk := m } lt(blk, end) { blk := add(blk, 128) } {
                 for { let t := 0 } lt(t, 16) { t := add(t, 1) } {
-                    mstore(add(wk, shl(5, t)), shr(192, mload(add(blk, shl(3, t)))))
+                    mstore(add(wp, shl(5, t)), shr(192, mload(add(blk, shl(3, t)))))
                 }
-                for { let t := 16 } lt(t, 80) { t := add(t, 1) } {
-                    let p := add(wk, shl(5, t))
-                    let w2 := mload(sub(p, 64))
-                    let w15 := mload(sub(p, 480))
+                for { let p := add(wp, 512) } lt(p, kx) { p := add(p, 32) } {
+                    // σ1(W[t−2]) + W[t−7] + σ0(W[t−15]) + W[t−16]
+                    let x := mload(sub(p, 64))
+                    let xx := or(x, shl(64, x))
+                    let y := mload(sub(p, 480))
+                    let yy := or(y, shl(64, y))
                     mstore(
                         p,
                         and(
                             add(
-                                ssig(w2, 19, 61, 6),
-                                add(add(mload(sub(p, 224)), ssig(w15, 1, 8, 7)), mload(sub(p, 512)))
+                                add(
+                                    xor(and(xor(shr(19, xx), shr(61, xx)), 0xffffffffffffffff), shr(6, x)),
+                                    mload(sub(p, 224))
+                                ),
+                                add(
+                                    xor(and(xor(shr(1, yy), shr(8, yy)), 0xffffffffffffffff), shr(7, y)),
+                                    mload(sub(p, 512))
+                                )
                             ),
                             0xffffffffffffffff
                         )
                     )
                 }
-                for { let t := 0 } lt(t, 80) { t := add(t, 1) } {
-                    let p := add(wk, shl(5, t))
-                    let kw := mload(add(kp, shl(3, and(t, not(3)))))
-                    mstore(p, add(mload(p), and(shr(sub(192, shl(6, and(t, 3))), kw), 0xffffffffffffffff)))
-                }
-                let o1, o2 := compress(s1, s2, wk)
+                let o1, o2 := compress(s1, s2, wp, kx)
                 s1 := add4(s1, o1)
                 s2 := add4(s2, o2)
             }
