@@ -137,6 +137,109 @@ contract NitroAttestationVerifier_Test is NitroBase_Test {
         }
     }
 
+    /// EIP-170: the runtime code must stay deployable (24,576 bytes).
+    function test_bytecodeSize() public {
+        uint256 size = address(verifier).code.length;
+        vm.snapshotValue("NitroAttestationVerifier_runtime_bytes", size);
+        assertLt(size, 24_576);
+    }
+
+    function test_PinsTheAwsRoot() public view {
+        assertEq(verifier.rootDerHash(), verifier.AWS_ROOT_DER_HASH());
+        assertFalse(verifier.isTestOnly());
+    }
+
+    function test_RevertWhen_AnyCertificateIsRevoked() public {
+        NitroFixtures.Fixture memory f = fixtures.get(1);
+        _atDocumentTime(f.timestampMs);
+        verifier.verify(_input(f.doc, f.hints)); // caches the chain
+        // Revoke the zonal CA (cabundle[2]) by (issuer, serial): the cached entry no longer verifies.
+        (bytes32 issuer, bytes32 serial) = _identity(f.doc, 2);
+        vm.prank(revoker);
+        verifier.setRevoked(issuer, serial, true);
+        assertTrue(verifier.isRevoked(issuer, serial));
+        vm.expectRevert(abi.encodeWithSignature("NitroCertificateRevoked(uint256)", 2));
+        verifier.verify(_input(f.doc, f.hints));
+        // Reinstating needs the admin.
+        vm.prank(revoker);
+        vm.expectRevert();
+        verifier.setRevoked(issuer, serial, false);
+        vm.prank(admin);
+        verifier.setRevoked(issuer, serial, false);
+        verifier.verify(_input(f.doc, f.hints));
+    }
+
+    /// Validity is re-checked on every use of a cached certificate.
+    function test_RevertWhen_CachedLeafHasExpired() public {
+        NitroFixtures.Fixture memory f = fixtures.get(3);
+        _atDocumentTime(f.timestampMs);
+        verifier.verify(_input(f.doc, f.hints));
+        vm.warp(block.timestamp + 4 hours); // the leaf lives ~3 h
+        vm.expectRevert(abi.encodeWithSignature("NitroCertificateExpired(uint256)", 4));
+        verifier.verify(_input(f.doc, f.hints));
+    }
+
+    /// A certificate is only cached under the parent that signed it.
+    function test_RevertWhen_CachingUnderTheWrongParent() public {
+        NitroFixtures.Fixture memory f = fixtures.get(3);
+        _atDocumentTime(f.timestampMs);
+        uint256[] memory h = _hints(f.hints);
+        // The whole document under the root: cabundle[1] is signed by the root, the document itself is
+        // not a certificate; the leaf (issued by the instance CA) cannot be cached under the root.
+        verifier.verify(_input(f.doc, f.hints));
+        bytes32 root = verifier.rootKey();
+        bytes memory leaf = _leafOf(f.doc);
+        vm.expectRevert(abi.encodeWithSignature("NitroIssuerMismatch(uint256)", 1));
+        verifier.cacheCertificate(leaf, root, [h[6], h[7]]);
+    }
+
+    function _leafOf(bytes memory doc) internal pure returns (bytes memory leaf) {
+        uint256 p;
+        for (p = 0; p + 12 < doc.length; p++) {
+            if (doc[p] == 0x6b && doc[p + 1] == 0x63 && doc[p + 2] == 0x65 && doc[p + 11] == 0x65) break;
+        }
+        p += 12;
+        uint256 len = (uint256(uint8(doc[p + 1])) << 8) | uint8(doc[p + 2]);
+        leaf = new bytes(len);
+        for (uint256 j = 0; j < len; j++) {
+            leaf[j] = doc[p + 3 + j];
+        }
+    }
+
+    function test_RevertWhen_NonRevokerRevokes() public {
+        vm.expectRevert();
+        verifier.setRevoked(bytes32(0), bytes32(0), true);
+    }
+
+    /// keccak256 of the issuer Name DER and of the serial INTEGER contents of cabundle[i] (definite
+    /// 4-entry cabundle with 2-byte lengths, as in the real documents).
+    function _identity(bytes memory doc, uint256 which) internal pure returns (bytes32 issuer, bytes32 serial) {
+        uint256 p;
+        for (p = 0; p + 9 < doc.length; p++) {
+            if (doc[p] == 0x68 && doc[p + 1] == 0x63 && doc[p + 2] == 0x61 && doc[p + 8] == 0x65) break;
+        }
+        p += 10; // past the key and the array head 0x84
+        for (uint256 i = 0; i < which; i++) {
+            p += 3 + ((uint256(uint8(doc[p + 1])) << 8) | uint8(doc[p + 2]));
+        }
+        p += 3; // bstr head: now at the certificate SEQUENCE
+        p += 8; // 30 82 LL LL 30 82 LL LL: now at version [0]
+        p += 5; // a0 03 02 01 02
+        uint256 sl = uint8(doc[p + 1]);
+        serial = _hash(doc, p + 2, sl);
+        p += 2 + sl;
+        p += 2 + uint8(doc[p + 1]); // signature AlgorithmIdentifier
+        uint256 il = uint8(doc[p + 1]);
+        require(il < 0x80, "short-form issuer length");
+        issuer = _hash(doc, p, 2 + il);
+    }
+
+    function _hash(bytes memory b, uint256 off, uint256 len) internal pure returns (bytes32 h) {
+        assembly {
+            h := keccak256(add(add(b, 32), off), len)
+        }
+    }
+
     function test_VerifiesEvervaultDebug() public {
         _checkDocument(0);
     }
