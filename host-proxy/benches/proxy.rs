@@ -151,25 +151,41 @@ fn throughput(port: u16, bytes: u64) -> f64 {
     bytes as f64 / secs
 }
 
-/// Round-trip times (ns) of `n` 64-byte pings over one connection to `port`.
-fn rtts(port: u16, n: usize) -> Vec<u64> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_nodelay(true).unwrap();
-    let msg = [7u8; 64];
-    let mut back = [0u8; 64];
-    for _ in 0..1000 {
-        s.write_all(&msg).unwrap();
-        s.read_exact(&mut back).unwrap();
+/// One ping-pong connection per path; pings are taken in small slices that
+/// alternate between the paths, so background load falls on all of them alike.
+struct Pinger {
+    s: TcpStream,
+    rtts: Vec<u64>,
+}
+
+impl Pinger {
+    fn new(port: u16) -> Self {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_nodelay(true).unwrap();
+        let mut p = Pinger {
+            s,
+            rtts: Vec::new(),
+        };
+        p.ping(1000); // warm-up
+        p.rtts.clear();
+        p
     }
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        s.write_all(&msg).unwrap();
-        s.read_exact(&mut back).unwrap();
-        out.push(t.elapsed().as_nanos() as u64);
+
+    fn ping(&mut self, n: usize) {
+        let msg = [7u8; 64];
+        let mut back = [0u8; 64];
+        for _ in 0..n {
+            let t = Instant::now();
+            self.s.write_all(&msg).unwrap();
+            self.s.read_exact(&mut back).unwrap();
+            self.rtts.push(t.elapsed().as_nanos() as u64);
+        }
     }
-    out.sort_unstable();
-    out
+
+    fn sorted(mut self) -> Vec<u64> {
+        self.rtts.sort_unstable();
+        self.rtts
+    }
 }
 
 fn pct(sorted: &[u64], p: f64) -> f64 {
@@ -315,17 +331,19 @@ fn main() {
         s.read_exact(&mut b).unwrap();
         held.push(s);
     }
-    let direct_rtt = rtts(echo, a.pings);
-    let ours_rtt = rtts(p_echo, a.pings);
-    let ours_buf_rtt = rtts(p_echo_buf, a.pings);
-    let socat_rtt = rtts(s_echo, a.pings);
-    let direct_rtt2 = rtts(echo, a.pings);
-    // The direct baseline: the better of the two runs bracketing the others.
-    let direct_rtt = if pct(&direct_rtt2, 0.5) < pct(&direct_rtt, 0.5) {
-        direct_rtt2
-    } else {
-        direct_rtt
-    };
+    let mut pingers = [
+        Pinger::new(echo),
+        Pinger::new(p_echo),
+        Pinger::new(p_echo_buf),
+        Pinger::new(s_echo),
+    ];
+    let slice = 500;
+    for _ in 0..a.pings.div_ceil(slice) {
+        for p in &mut pingers {
+            p.ping(slice);
+        }
+    }
+    let [direct_rtt, ours_rtt, ours_buf_rtt, socat_rtt] = pingers.map(Pinger::sorted);
     let rss = peak_rss_kib(pid);
     drop(held);
     drop((socat_sink, socat_echo, proxy));
