@@ -366,6 +366,8 @@ library P384 {
                     mcopy(d, sub(d, 192), 192)
                     jadd(d, qtab, tmp)
                 }
+                let qaff := add(m, 0x1800)
+                toAffine(qtab, qaff, add(m, 0x1f80), tmp, add(m, 0x1600))
                 // The point at infinity with reduced coordinates (scratch memory may hold anything).
                 for { let i := 0 } lt(i, 192) { i := add(i, 32) } { mstore(add(acc, i), 0) }
                 for { let i := 0 } lt(i, 96) { i := add(i, 1) } {
@@ -376,7 +378,48 @@ library P384 {
                     let d := nibble(mload(u), mload(add(u, 32)), i)
                     if d { jmadd(acc, add(gtab, mul(sub(d, 1), 128)), tmp) }
                     d := nibble(mload(add(u, 64)), mload(add(u, 96)), i)
-                    if d { jadd(acc, add(qtab, mul(sub(d, 1), 192)), tmp) }
+                    if d { jmadd(acc, add(qaff, mul(sub(d, 1), 128)), tmp) }
+                }
+            }
+            // The 15 Jacobian points at `qj` (192 bytes each, none at infinity: Q has prime order n) to
+            // affine at `qa` (128 bytes each) with one inversion (Montgomery's trick: prefix products at
+            // `pre`, one MODEXP Fermat inversion of their product, then 3 multiplications per point back).
+            function toAffine(qj, qa, pre, tmp, buf) {
+                copy2(pre, add(qj, 128))
+                for { let i := 1 } lt(i, 15) { i := add(i, 1) } {
+                    mulm(add(pre, shl(6, i)), add(pre, shl(6, sub(i, 1))), add(add(qj, mul(i, 192)), 128))
+                }
+                // iv = (Z_0·…·Z_14)^(p−2) mod p
+                mstore(buf, 48)
+                mstore(add(buf, 32), 48)
+                mstore(add(buf, 64), 48)
+                mstore(add(buf, 96), shl(128, mload(add(pre, 896))))
+                mstore(add(buf, 112), mload(add(pre, 928)))
+                mstore(add(buf, 144), shl(128, 0xffffffffffffffffffffffffffffffff))
+                mstore(add(buf, 160), 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000fffffffd)
+                mstore(add(buf, 192), shl(128, 0xffffffffffffffffffffffffffffffff))
+                mstore(add(buf, 208), 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff)
+                if iszero(staticcall(gas(), 0x05, buf, 240, buf, 48)) { revert(0, 0) }
+                let iv := tmp
+                let zi := add(tmp, 64)
+                let zz := add(tmp, 128)
+                let zzz := add(tmp, 192)
+                mstore(iv, shr(128, mload(buf)))
+                mstore(add(iv, 32), mload(add(buf, 16)))
+                for { let i := 14 } 1 { i := sub(i, 1) } {
+                    let pt := add(qj, mul(i, 192))
+                    switch i
+                    case 0 { copy2(zi, iv) }
+                    default {
+                        mulm(zi, iv, add(pre, shl(6, sub(i, 1)))) // 1/Z_i
+                        mulm(iv, iv, add(pt, 128)) // 1/(Z_0·…·Z_{i−1})
+                    }
+                    mulm(zz, zi, zi)
+                    mulm(zzz, zz, zi)
+                    let a := add(qa, shl(7, i))
+                    mulm(a, pt, zz)
+                    mulm(add(a, 64), add(pt, 64), zzz)
+                    if iszero(i) { break }
                 }
             }
             // x(R) mod n == r  ⇔  Z ≠ 0 and X ≡ r·Z², or (when r + n < p) X ≡ (r + n)·Z² (mod p).
