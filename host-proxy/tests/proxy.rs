@@ -84,8 +84,9 @@ async fn connection_limit_overflow_is_refused_at_once_and_counted() {
     ping(&mut b, b"b").await;
     let mut over = connect(&ep).await.unwrap();
     let t = Instant::now();
-    assert!(ends_within(&mut over, Duration::from_secs(2)).await);
-    assert!(t.elapsed() < Duration::from_secs(1), "refusal is immediate");
+    assert!(ends_within(&mut over, Duration::from_secs(5)).await);
+    // Immediate: no dial, no idle timeout (the route's is 5 minutes); slack for loaded CI.
+    assert!(t.elapsed() < Duration::from_secs(2), "refusal is immediate");
     assert_eq!(p.metrics.refused_count("r", "connection_limit"), 1);
     drop(a);
     // The slot frees once the proxy sees the close.
