@@ -5,13 +5,15 @@ pragma solidity 0.8.25;
 /// @notice ECDSA verification over NIST P-384 (secp384r1) with native 256-bit words.
 /// @dev A field element is two words `(hi, lo)` = hi·2^256 + lo with hi < 2^128, always fully reduced
 /// below p. Multiplication builds the 768-bit product with MUL/MULMOD and folds it with the Solinas
-/// identities 2^512 ≡ 2^256 + D·2^128 and 2^384 ≡ 2^128 + D (mod p), D = 2^96 − 2^32 + 1, so no
-/// MODEXP call touches the field. Points are Jacobian (X/Z², Y/Z³); the result is compared to r
-/// without any inversion (X ≡ r·Z² or (r+n)·Z²). The only inverse, w = s⁻¹ mod n, is a hint checked
-/// with one multiplication mod n (s·w ≡ 1); n is prime, so the hint is unique and the set of
-/// accepted signatures is exactly that of textbook ECDSA. Mod-n products are reduced by the MODEXP
-/// precompile with exponent 1 (three calls per signature). The scalar multiplication u1·G + u2·Q is
-/// Shamir's trick over 4-bit windows with a constant affine table of G and a Jacobian table of Q.
+/// identities 2^512 ≡ 2^256 + D·2^128 and 2^384 ≡ 2^128 + D (mod p), D = 2^96 − 2^32 + 1, so no field
+/// product goes through MODEXP. Points are Jacobian (X/Z², Y/Z³); the result is compared to r without
+/// inverting Z (X ≡ r·Z² or (r+n)·Z²). The inverse w = s⁻¹ mod n is a hint checked with one
+/// multiplication mod n (s·w ≡ 1); n is prime, so the hint is unique and the set of accepted
+/// signatures is exactly that of textbook ECDSA. Mod-n products are reduced by the MODEXP precompile
+/// with exponent 1 (three calls per signature). The scalar multiplication u1·G + u2·Q is Shamir's trick
+/// over 4-bit windows with a constant affine table of G and a table of Q computed in Jacobian
+/// coordinates and made affine with one MODEXP inversion (Montgomery's trick), so every addition in the
+/// main loop is a mixed addition.
 library P384 {
     /// @notice Verifies an ECDSA P-384 signature over a 48-byte digest.
     /// @param v `[e_hi, e_lo, r_hi, r_lo, s_hi, s_lo, w_hi, w_lo, qx_hi, qx_lo, qy_hi, qy_lo]` where e is the
