@@ -4,8 +4,10 @@
 const FIXTURE: &str = include_str!("../../../contracts/test/fixtures/nitro/NitroDocuments.sol");
 
 fn fixture_hex(name: &str) -> String {
-    let key = format!("bytes internal constant {name} = hex\"");
-    let start = FIXTURE.find(&key).expect("fixture constant") + key.len();
+    // `bytes internal constant NAME =` then, after any whitespace (forge fmt may wrap), `hex"…"`.
+    let key = format!("bytes internal constant {name} =");
+    let after = FIXTURE.find(&key).expect("fixture constant") + key.len();
+    let start = after + FIXTURE[after..].find("hex\"").expect("hex literal") + 4;
     let end = start + FIXTURE[start..].find('"').expect("closing quote");
     FIXTURE[start..end].to_string()
 }

@@ -23,11 +23,13 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     /// @notice Role allowed to revoke and reinstate certificates.
     bytes32 public constant REVOKER_ROLE = keccak256("REVOKER_ROLE");
     /// @notice keccak256 of the AWS Nitro Enclaves Root-G1 DER (SHA-256 641a0321…bb5b).
-    bytes32 public constant AWS_ROOT_DER_HASH = 0x311d96fcd5c5e0ccf72ef548e2ea7d4c0cd53ad7c4cc49e67471aed41d61f185;
+    bytes32 public constant AWS_ROOT_DER_HASH =
+        0x311d96fcd5c5e0ccf72ef548e2ea7d4c0cd53ad7c4cc49e67471aed41d61f185;
 
     /// @notice AWS Nitro Enclaves Root-G1 (CN=aws.nitro-enclaves, 2019-10-28 to 2049-10-28), from
     /// AWS_NitroEnclaves_Root-G1.zip (zip SHA-256 8cf60e2b…ff7c, DER SHA-256 641a0321…bb5b).
-    bytes internal constant AWS_ROOT_G1_DER = hex"3082021130820196a003020102021100f93175681b90afe11d46ccb4e4e7f856300a06082a8648ce3d0403033049310b3009060355040613025553310f300d060355040a0c06416d617a6f6e310c300a060355040b0c03415753311b301906035504030c126177732e6e6974726f2d656e636c61766573301e170d3139313032383133323830355a170d3439313032383134323830355a3049310b3009060355040613025553310f300d060355040a0c06416d617a6f6e310c300a060355040b0c03415753311b301906035504030c126177732e6e6974726f2d656e636c617665733076301006072a8648ce3d020106052b8104002203620004fc0254eba608c1f36870e29ada90be46383292736e894bfff672d989444b5051e534a4b1f6dbe3c0bc581a32b7b176070ede12d69a3fea211b66e752cf7dd1dd095f6f1370f4170843d9dc100121e4cf63012809664487c9796284304dc53ff4a3423040300f0603551d130101ff040530030101ff301d0603551d0e041604149025b50dd90547e796c396fa729dcf99a9df4b96300e0603551d0f0101ff040403020186300a06082a8648ce3d0403030369003066023100a37f2f91a1c9bd5ee7b8627c1698d255038e1f0343f95b63a9628c3d39809545a11ebcbf2e3b55d8aeee71b4c3d6adf3023100a2f39b1605b27028a5dd4ba069b5016e65b4fbde8fe0061d6a53197f9cdaf5d943bc61fc2beb03cb6fee8d2302f3dff6";
+    bytes internal constant AWS_ROOT_G1_DER =
+        hex"3082021130820196a003020102021100f93175681b90afe11d46ccb4e4e7f856300a06082a8648ce3d0403033049310b3009060355040613025553310f300d060355040a0c06416d617a6f6e310c300a060355040b0c03415753311b301906035504030c126177732e6e6974726f2d656e636c61766573301e170d3139313032383133323830355a170d3439313032383134323830355a3049310b3009060355040613025553310f300d060355040a0c06416d617a6f6e310c300a060355040b0c03415753311b301906035504030c126177732e6e6974726f2d656e636c617665733076301006072a8648ce3d020106052b8104002203620004fc0254eba608c1f36870e29ada90be46383292736e894bfff672d989444b5051e534a4b1f6dbe3c0bc581a32b7b176070ede12d69a3fea211b66e752cf7dd1dd095f6f1370f4170843d9dc100121e4cf63012809664487c9796284304dc53ff4a3423040300f0603551d130101ff040530030101ff301d0603551d0e041604149025b50dd90547e796c396fa729dcf99a9df4b96300e0603551d0f0101ff040403020186300a06082a8648ce3d0403030369003066023100a37f2f91a1c9bd5ee7b8627c1698d255038e1f0343f95b63a9628c3d39809545a11ebcbf2e3b55d8aeee71b4c3d6adf3023100a2f39b1605b27028a5dd4ba069b5016e65b4fbde8fe0061d6a53197f9cdaf5d943bc61fc2beb03cb6fee8d2302f3dff6";
 
     uint8 private constant KIND_CA = 1;
     uint8 private constant KIND_LEAF = 2;
@@ -112,7 +114,6 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         return rootDerHash != AWS_ROOT_DER_HASH;
     }
 
-
     /// @inheritdoc IAttestationVerifier
     function verify(bytes calldata attestation) external returns (Attestation memory result) {
         (bytes memory d, uint256[] memory hints) = abi.decode(attestation, (bytes, uint256[]));
@@ -133,7 +134,10 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     // ------------------------------------------------------------------ internals: chain
 
     /// @dev The pinned root, then cabundle[1..], then the leaf, each bound to its predecessor; returns the leaf key.
-    function _walkChain(bytes memory d, NitroDocument.Doc memory doc, uint256[] memory hints) private returns (bytes32 parent) {
+    function _walkChain(bytes memory d, NitroDocument.Doc memory doc, uint256[] memory hints)
+        private
+        returns (bytes32 parent)
+    {
         uint256 n = doc.caOff.length;
         if (_hashRange(d, doc.caOff[0], doc.caLen[0]) != rootDerHash) revert NitroUntrustedRoot();
         parent = rootKey;
@@ -146,10 +150,13 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     }
 
     /// @dev Certificate `i` of the chain (cabundle[i], or the leaf when i == cabundle.length) under `parent`.
-    function _link(bytes memory d, NitroDocument.Doc memory doc, uint256[] memory hints, bytes32 parent, uint256 i)
-        private
-        returns (bytes32 key)
-    {
+    function _link(
+        bytes memory d,
+        NitroDocument.Doc memory doc,
+        uint256[] memory hints,
+        bytes32 parent,
+        uint256 i
+    ) private returns (bytes32 key) {
         uint256 n = doc.caOff.length;
         (uint256 off, uint256 len) = i < n ? (doc.caOff[i], doc.caLen[i]) : (doc.certOff, doc.certLen);
         key = _tbsHash(d, off, len);
@@ -168,7 +175,9 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     }
 
     function _checkUsable(Entry storage e, uint256 index) private view {
-        if (block.timestamp < e.notBefore || block.timestamp > e.notAfter) revert NitroCertificateExpired(index);
+        if (block.timestamp < e.notBefore || block.timestamp > e.notAfter) {
+            revert NitroCertificateExpired(index);
+        }
         if (_revoked[e.revocationId]) revert NitroCertificateRevoked(index);
     }
 
@@ -228,11 +237,15 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         emit CertificateCached(c.tbsHash, parent, c.notAfter);
     }
 
-    function _p384(uint256 h1, uint256 h0, bytes memory d, uint256 sigOff, Entry storage k, uint256 w1, uint256 w0)
-        private
-        view
-        returns (uint256)
-    {
+    function _p384(
+        uint256 h1,
+        uint256 h0,
+        bytes memory d,
+        uint256 sigOff,
+        Entry storage k,
+        uint256 w1,
+        uint256 w0
+    ) private view returns (uint256) {
         uint256[12] memory v;
         v[0] = h1;
         v[1] = h0;

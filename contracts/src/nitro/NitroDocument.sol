@@ -57,7 +57,11 @@ library NitroDocument {
         }
     }
 
-    function sigStructureHash(bytes memory d, uint256 off, uint256 len) internal pure returns (uint256, uint256) {
+    function sigStructureHash(bytes memory d, uint256 off, uint256 len)
+        internal
+        pure
+        returns (uint256, uint256)
+    {
         // 84 6a "Signature1" 44 a1013822 40, then the payload as a definite byte string.
         bytes memory head = len < 24
             ? abi.encodePacked(hex"846a5369676e61747572653144a101382240", uint8(0x40 + len))
@@ -75,7 +79,11 @@ library NitroDocument {
     }
 
     /// @dev CBOR item head at `p`: major type, argument, indefinite flag, next offset.
-    function _head(bytes memory b, uint256 p) private pure returns (uint8 major, uint256 arg, bool indef, uint256 next) {
+    function _head(bytes memory b, uint256 p)
+        private
+        pure
+        returns (uint8 major, uint256 arg, bool indef, uint256 next)
+    {
         if (p >= b.length) revert NitroMalformed(p);
         uint8 ib = uint8(b[p]);
         major = ib >> 5;
@@ -98,7 +106,11 @@ library NitroDocument {
     }
 
     /// @dev A definite byte (major 2) or text (major 3) string; returns contents offset and length.
-    function _string(bytes memory b, uint256 p, uint8 wantMajor) private pure returns (uint256 s, uint256 len) {
+    function _string(bytes memory b, uint256 p, uint8 wantMajor)
+        private
+        pure
+        returns (uint256 s, uint256 len)
+    {
         (uint8 major, uint256 arg, bool indef, uint256 next) = _head(b, p);
         if (major != wantMajor || indef) revert NitroMalformed(p);
         if (next + arg > b.length) revert NitroMalformed(p);
@@ -154,11 +166,19 @@ library NitroDocument {
             }
             (uint256 ks, uint256 kl) = _string(d, p, 3);
             bytes32 k = hashRange(d, ks, kl);
-            uint256 slot = k == K_MODULE_ID ? 0 : k == K_DIGEST ? 1 : k == K_TIMESTAMP ? 2 : k == K_PCRS
-                ? 3
-                : k == K_CERTIFICATE ? 4 : k == K_CABUNDLE ? 5 : k == K_PUBLIC_KEY ? 6 : k == K_USER_DATA
-                    ? 7
-                    : k == K_NONCE ? 8 : 9;
+            uint256 slot = k == K_MODULE_ID
+                ? 0
+                : k == K_DIGEST
+                    ? 1
+                    : k == K_TIMESTAMP
+                        ? 2
+                        : k == K_PCRS
+                            ? 3
+                            : k == K_CERTIFICATE
+                                ? 4
+                                : k == K_CABUNDLE
+                                    ? 5
+                                    : k == K_PUBLIC_KEY ? 6 : k == K_USER_DATA ? 7 : k == K_NONCE ? 8 : 9;
             if (slot == 9 || doc.seen & (1 << slot) != 0) revert NitroBadField(p);
             doc.seen |= 1 << slot;
             p = ks + kl;
@@ -168,7 +188,11 @@ library NitroDocument {
         if (doc.seen & 0x3f != 0x3f) revert NitroBadField(end);
     }
 
-    function _parseValue(bytes memory d, uint256 p, Doc memory doc, uint256 slot) private pure returns (uint256) {
+    function _parseValue(bytes memory d, uint256 p, Doc memory doc, uint256 slot)
+        private
+        pure
+        returns (uint256)
+    {
         if (slot == 0) {
             (doc.moduleOff, doc.moduleLen) = _string(d, p, 3);
             if (doc.moduleLen == 0 || doc.moduleLen > MAX_FIELD) revert NitroFieldSize(p);
@@ -212,7 +236,11 @@ library NitroDocument {
     }
 
     /// @dev One `index => bstr(48)` entry of the PCR map; `seen` is the bitmap of indices so far.
-    function _pcrEntry(bytes memory d, uint256 q, Doc memory doc, uint256 seen) private pure returns (uint256, uint256) {
+    function _pcrEntry(bytes memory d, uint256 q, Doc memory doc, uint256 seen)
+        private
+        pure
+        returns (uint256, uint256)
+    {
         (uint8 km, uint256 idx, bool ki, uint256 next) = _head(d, q);
         if (km != 0 || ki) revert NitroMalformed(q);
         if (idx >= 32 || seen & (1 << idx) != 0) revert NitroBadField(q);
@@ -253,7 +281,11 @@ library NitroDocument {
         return q;
     }
 
-    function _parseOptional(bytes memory d, uint256 p, Doc memory doc, uint256 which) private pure returns (uint256) {
+    function _parseOptional(bytes memory d, uint256 p, Doc memory doc, uint256 which)
+        private
+        pure
+        returns (uint256)
+    {
         if (p >= d.length) revert NitroMalformed(p);
         if (uint8(d[p]) == 0xf6) return p + 1; // null
         (uint256 s, uint256 l) = _string(d, p, 2);
@@ -277,7 +309,11 @@ library NitroDocument {
         }
     }
 
-    function result(bytes memory d, Doc memory doc) internal pure returns (IAttestationVerifier.Attestation memory r) {
+    function result(bytes memory d, Doc memory doc)
+        internal
+        pure
+        returns (IAttestationVerifier.Attestation memory r)
+    {
         r.moduleId = string(_slice(d, doc.moduleOff, doc.moduleLen));
         r.timestampMs = doc.timestamp;
         r.pcrs = new bytes[](doc.pcrMax);

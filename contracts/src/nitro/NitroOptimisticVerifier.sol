@@ -55,7 +55,9 @@ contract NitroOptimisticVerifier is INitroOptimisticVerifier {
         NitroDocument.Doc memory doc = NitroDocument.parseCose(d);
         NitroDocument.parsePayload(d, doc);
         uint256 ts = doc.timestamp / 1000;
-        if (ts + MAX_AGE < block.timestamp || ts > block.timestamp + MAX_AGE) revert OptimisticStale(doc.timestamp);
+        if (ts + MAX_AGE < block.timestamp || ts > block.timestamp + MAX_AGE) {
+            revert OptimisticStale(doc.timestamp);
+        }
         uint64 deadline = uint64(block.timestamp) + WINDOW;
         _claims[id] = Claim(msg.sender, deadline, Status.Pending, address(0));
         emit Proposed(id, msg.sender, deadline);

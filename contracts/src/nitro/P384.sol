@@ -87,7 +87,10 @@ library P384 {
                     w1 := add(w1, lt(w0, t))
                 }
                 // Now < 2p: one conditional subtraction (p_hi = 2^128 − 1 is the largest possible w1).
-                if and(eq(w1, 0xffffffffffffffffffffffffffffffff), iszero(lt(w0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff))) {
+                if and(
+                    eq(w1, 0xffffffffffffffffffffffffffffffff),
+                    iszero(lt(w0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff))
+                ) {
                     w1 := 0
                     w0 := sub(w0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff)
                 }
@@ -104,8 +107,17 @@ library P384 {
                 let r0 := add(a0, mload(add(b, 32)))
                 let r1 := add(add(mload(a), mload(b)), lt(r0, a0))
                 // r < 2p < 2^385; subtract p once if r >= p.
-                if or(gt(r1, 0xffffffffffffffffffffffffffffffff), and(eq(r1, 0xffffffffffffffffffffffffffffffff), iszero(lt(r0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff)))) {
-                    r1 := sub(sub(r1, 0xffffffffffffffffffffffffffffffff), lt(r0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff))
+                if or(
+                    gt(r1, 0xffffffffffffffffffffffffffffffff),
+                    and(
+                        eq(r1, 0xffffffffffffffffffffffffffffffff),
+                        iszero(lt(r0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff))
+                    )
+                ) {
+                    r1 := sub(
+                        sub(r1, 0xffffffffffffffffffffffffffffffff),
+                        lt(r0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff)
+                    )
                     r0 := sub(r0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff)
                 }
                 mstore(d, r1)
@@ -285,27 +297,84 @@ library P384 {
                 r0 := mload(add(buf, 16))
             }
             function ltN(a1, a0) -> l {
-                l := or(lt(a1, 0xffffffffffffffffffffffffffffffff), and(eq(a1, 0xffffffffffffffffffffffffffffffff), lt(a0, 0xffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973)))
+                l := or(
+                    lt(a1, 0xffffffffffffffffffffffffffffffff),
+                    and(
+                        eq(a1, 0xffffffffffffffffffffffffffffffff),
+                        lt(a0, 0xffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973)
+                    )
+                )
             }
             function ltP(a1, a0) -> l {
-                l := or(lt(a1, 0xffffffffffffffffffffffffffffffff), and(eq(a1, 0xffffffffffffffffffffffffffffffff), lt(a0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff)))
+                l := or(
+                    lt(a1, 0xffffffffffffffffffffffffffffffff),
+                    and(
+                        eq(a1, 0xffffffffffffffffffffffffffffffff),
+                        lt(a0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff)
+                    )
+                )
             }
             function gTable(t) {
-            mstore(add(t, 0), 0xaa87ca22be8b05378eb1c71ef320ad74) mstore(add(t, 32), 0x6e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7) mstore(add(t, 64), 0x3617de4a96262c6f5d9e98bf9292dc29) mstore(add(t, 96), 0xf8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f)
-            mstore(add(t, 128), 0x08d999057ba3d2d969260045c55b97f0) mstore(add(t, 160), 0x89025959a6f434d651d207d19fb96e9e4fe0e86ebe0e64f85b96a9c75295df61) mstore(add(t, 192), 0x8e80f1fa5b1b3cedb7bfe8dffd6dba74) mstore(add(t, 224), 0xb275d875bc6cc43e904e505f256ab4255ffd43e94d39e22d61501e700a940e80)
-            mstore(add(t, 256), 0x077a41d4606ffa1464793c7e5fdc7d98) mstore(add(t, 288), 0xcb9d3910202dcd06bea4f240d3566da6b408bbae5026580d02d7e5c70500c831) mstore(add(t, 320), 0xc995f7ca0b0c42837d0bbe9602a9fc99) mstore(add(t, 352), 0x8520b41c85115aa5f7684c0edc111eacc24abd6be4b5d298b65f28600a2f1df1)
-            mstore(add(t, 384), 0x138251cd52ac9298c1c8aad977321deb) mstore(add(t, 416), 0x97e709bd0b4ca0aca55dc8ad51dcfc9d1589a1597e3a5120e1efd631c63e1835) mstore(add(t, 448), 0xcacae29869a62e1631e8a28181ab5661) mstore(add(t, 480), 0x6dc45d918abc09f3ab0e63cf792aa4dced7387be37bba569549f1c02b270ed67)
-            mstore(add(t, 512), 0x11de24a2c251c777573cac5ea025e467) mstore(add(t, 544), 0xf208e51dbff98fc54f6661cbe56583b037882f4a1ca297e60abcdbc3836d84bc) mstore(add(t, 576), 0x8fa696c77440f92d0f5837e90a00e7c5) mstore(add(t, 608), 0x284b447754d5dee88c986533b6901aeb3177686d0ae8fb33184414abe6c1713a)
-            mstore(add(t, 640), 0x627be1acd064d2b2226fe0d26f2d15d3) mstore(add(t, 672), 0xc33ebcbb7f0f5da51cbd41f26257383021317d7202ff30e50937f0854e35c5df) mstore(add(t, 704), 0x09766a4cb3f8b1c21be6dda6c14f1575) mstore(add(t, 736), 0xb2c95352644f774c99864f613715441604c45b8d84e165311733a408d3f0f934)
-            mstore(add(t, 768), 0x283c1d7365ce4788f29f8ebf234edffe) mstore(add(t, 800), 0xad6fe997fbea5ffa2d58cc9dfa7b1c508b05526f55b9ebb2040f05b48fb6d0e1) mstore(add(t, 832), 0x9475c99061e41b88ba52efdb8c169047) mstore(add(t, 864), 0x1a61d867ed799729d9c92cd01dbd225630d84ede32a78f9e64664cdac512ef8c)
-            mstore(add(t, 896), 0x1692778ea596e0be75114297a6fa3834) mstore(add(t, 928), 0x45bf227fbe58190a900c3c73256f11fb5a3258d6f403d5ece6e9b269d822c87d) mstore(add(t, 960), 0xdcd2365700d4106a835388ba3db8fd0e) mstore(add(t, 992), 0x22554adc6d521cd4bd1c30c2ec0eec196bade1e9cdd1708d6f6abfa4022b0ad2)
-            mstore(add(t, 1024), 0x8f0a39a4049bcb3ef1bf29b8b025b78f) mstore(add(t, 1056), 0x2216f7291e6fd3bac6cb1ee285fb6e21c388528bfee2b9535c55e4461079118b) mstore(add(t, 1088), 0x62c77e1438b601d6452c4a5322c3a979) mstore(add(t, 1120), 0x9a9b3d7ca3c400c6b7678854aed9b3029e743efedfd51b68262da4f9ac664af8)
-            mstore(add(t, 1152), 0xa669c5563bd67eec678d29d6ef4fde86) mstore(add(t, 1184), 0x4f372d90b79b9e88931d5c29291238cced8e85ab507bf91aa9cb2d13186658fb) mstore(add(t, 1216), 0xa988b72ae7c1279f22d9083db5f0ecdd) mstore(add(t, 1248), 0xf70119550c183c31c502df78c3b705a8296d8195248288d997784f6ab73a21dd)
-            mstore(add(t, 1280), 0x099056e27da7b998da1eeec2904816c5) mstore(add(t, 1312), 0x7fe935ed5837c37456c9fd14892d3f8c4749b66e3afb81d626356f3b55b4ddd8) mstore(add(t, 1344), 0x2e4c0c234e30ab96688505544ac5e039) mstore(add(t, 1376), 0x6fc4eed8dfc363fd43ff93f41b52a3255466d51263aaff357d5dba8138c5e0bb)
-            mstore(add(t, 1408), 0x952a7a349bd49289ab3ac421dcf683d0) mstore(add(t, 1440), 0x8c2ed5e41f6d0e21648af2691a481406da4a5e22da817cb466da2ea77d2a7022) mstore(add(t, 1472), 0xa0320faf84b5bc0563052deae6f66f2e) mstore(add(t, 1504), 0x09fb8036ce18a0ebb9028b096196b50d031aa64589743e229ef6bacce21bd16e)
-            mstore(add(t, 1536), 0xa567ba97b67aea5bafdaf5002ffcc6ab) mstore(add(t, 1568), 0x9632bff9f01f873f6267bcd1f0f11c139ee5f441abd99f1baaf1ca1e3b5cbce7) mstore(add(t, 1600), 0xde1b38b3989f3318644e4147af164ecc) mstore(add(t, 1632), 0x5185595046932ec086329be057857d66776bcb8272218a7d6423a12736f429cc)
-            mstore(add(t, 1664), 0xe8c8f94d44fbc2396bbeac481b89d2b0) mstore(add(t, 1696), 0x877b1dffd23e7dc95de541eb651cca2c41aba24dbc02de6637209accf0f59ea0) mstore(add(t, 1728), 0x891ae44356fc8ae0932bcbf6de52c8a9) mstore(add(t, 1760), 0x33b86191e7728d79c8319413a09d0f48fc468ba05509de22d7ee5c9e1b67b888)
-            mstore(add(t, 1792), 0xb3d13fc8b32b01058cc15c11d8135255) mstore(add(t, 1824), 0x22a94156fff01c205b21f9f7da7c4e9ca849557a10b6383b4b88701a9606860b) mstore(add(t, 1856), 0x152919e7df9162a61b049b2536164b1b) mstore(add(t, 1888), 0xeebac4a11d749af484d1114373dfbfd9838d24f8b284af50985d588d33f7bd62)
+                mstore(add(t, 0), 0xaa87ca22be8b05378eb1c71ef320ad74)
+                mstore(add(t, 32), 0x6e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7)
+                mstore(add(t, 64), 0x3617de4a96262c6f5d9e98bf9292dc29)
+                mstore(add(t, 96), 0xf8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f)
+                mstore(add(t, 128), 0x08d999057ba3d2d969260045c55b97f0)
+                mstore(add(t, 160), 0x89025959a6f434d651d207d19fb96e9e4fe0e86ebe0e64f85b96a9c75295df61)
+                mstore(add(t, 192), 0x8e80f1fa5b1b3cedb7bfe8dffd6dba74)
+                mstore(add(t, 224), 0xb275d875bc6cc43e904e505f256ab4255ffd43e94d39e22d61501e700a940e80)
+                mstore(add(t, 256), 0x077a41d4606ffa1464793c7e5fdc7d98)
+                mstore(add(t, 288), 0xcb9d3910202dcd06bea4f240d3566da6b408bbae5026580d02d7e5c70500c831)
+                mstore(add(t, 320), 0xc995f7ca0b0c42837d0bbe9602a9fc99)
+                mstore(add(t, 352), 0x8520b41c85115aa5f7684c0edc111eacc24abd6be4b5d298b65f28600a2f1df1)
+                mstore(add(t, 384), 0x138251cd52ac9298c1c8aad977321deb)
+                mstore(add(t, 416), 0x97e709bd0b4ca0aca55dc8ad51dcfc9d1589a1597e3a5120e1efd631c63e1835)
+                mstore(add(t, 448), 0xcacae29869a62e1631e8a28181ab5661)
+                mstore(add(t, 480), 0x6dc45d918abc09f3ab0e63cf792aa4dced7387be37bba569549f1c02b270ed67)
+                mstore(add(t, 512), 0x11de24a2c251c777573cac5ea025e467)
+                mstore(add(t, 544), 0xf208e51dbff98fc54f6661cbe56583b037882f4a1ca297e60abcdbc3836d84bc)
+                mstore(add(t, 576), 0x8fa696c77440f92d0f5837e90a00e7c5)
+                mstore(add(t, 608), 0x284b447754d5dee88c986533b6901aeb3177686d0ae8fb33184414abe6c1713a)
+                mstore(add(t, 640), 0x627be1acd064d2b2226fe0d26f2d15d3)
+                mstore(add(t, 672), 0xc33ebcbb7f0f5da51cbd41f26257383021317d7202ff30e50937f0854e35c5df)
+                mstore(add(t, 704), 0x09766a4cb3f8b1c21be6dda6c14f1575)
+                mstore(add(t, 736), 0xb2c95352644f774c99864f613715441604c45b8d84e165311733a408d3f0f934)
+                mstore(add(t, 768), 0x283c1d7365ce4788f29f8ebf234edffe)
+                mstore(add(t, 800), 0xad6fe997fbea5ffa2d58cc9dfa7b1c508b05526f55b9ebb2040f05b48fb6d0e1)
+                mstore(add(t, 832), 0x9475c99061e41b88ba52efdb8c169047)
+                mstore(add(t, 864), 0x1a61d867ed799729d9c92cd01dbd225630d84ede32a78f9e64664cdac512ef8c)
+                mstore(add(t, 896), 0x1692778ea596e0be75114297a6fa3834)
+                mstore(add(t, 928), 0x45bf227fbe58190a900c3c73256f11fb5a3258d6f403d5ece6e9b269d822c87d)
+                mstore(add(t, 960), 0xdcd2365700d4106a835388ba3db8fd0e)
+                mstore(add(t, 992), 0x22554adc6d521cd4bd1c30c2ec0eec196bade1e9cdd1708d6f6abfa4022b0ad2)
+                mstore(add(t, 1024), 0x8f0a39a4049bcb3ef1bf29b8b025b78f)
+                mstore(add(t, 1056), 0x2216f7291e6fd3bac6cb1ee285fb6e21c388528bfee2b9535c55e4461079118b)
+                mstore(add(t, 1088), 0x62c77e1438b601d6452c4a5322c3a979)
+                mstore(add(t, 1120), 0x9a9b3d7ca3c400c6b7678854aed9b3029e743efedfd51b68262da4f9ac664af8)
+                mstore(add(t, 1152), 0xa669c5563bd67eec678d29d6ef4fde86)
+                mstore(add(t, 1184), 0x4f372d90b79b9e88931d5c29291238cced8e85ab507bf91aa9cb2d13186658fb)
+                mstore(add(t, 1216), 0xa988b72ae7c1279f22d9083db5f0ecdd)
+                mstore(add(t, 1248), 0xf70119550c183c31c502df78c3b705a8296d8195248288d997784f6ab73a21dd)
+                mstore(add(t, 1280), 0x099056e27da7b998da1eeec2904816c5)
+                mstore(add(t, 1312), 0x7fe935ed5837c37456c9fd14892d3f8c4749b66e3afb81d626356f3b55b4ddd8)
+                mstore(add(t, 1344), 0x2e4c0c234e30ab96688505544ac5e039)
+                mstore(add(t, 1376), 0x6fc4eed8dfc363fd43ff93f41b52a3255466d51263aaff357d5dba8138c5e0bb)
+                mstore(add(t, 1408), 0x952a7a349bd49289ab3ac421dcf683d0)
+                mstore(add(t, 1440), 0x8c2ed5e41f6d0e21648af2691a481406da4a5e22da817cb466da2ea77d2a7022)
+                mstore(add(t, 1472), 0xa0320faf84b5bc0563052deae6f66f2e)
+                mstore(add(t, 1504), 0x09fb8036ce18a0ebb9028b096196b50d031aa64589743e229ef6bacce21bd16e)
+                mstore(add(t, 1536), 0xa567ba97b67aea5bafdaf5002ffcc6ab)
+                mstore(add(t, 1568), 0x9632bff9f01f873f6267bcd1f0f11c139ee5f441abd99f1baaf1ca1e3b5cbce7)
+                mstore(add(t, 1600), 0xde1b38b3989f3318644e4147af164ecc)
+                mstore(add(t, 1632), 0x5185595046932ec086329be057857d66776bcb8272218a7d6423a12736f429cc)
+                mstore(add(t, 1664), 0xe8c8f94d44fbc2396bbeac481b89d2b0)
+                mstore(add(t, 1696), 0x877b1dffd23e7dc95de541eb651cca2c41aba24dbc02de6637209accf0f59ea0)
+                mstore(add(t, 1728), 0x891ae44356fc8ae0932bcbf6de52c8a9)
+                mstore(add(t, 1760), 0x33b86191e7728d79c8319413a09d0f48fc468ba05509de22d7ee5c9e1b67b888)
+                mstore(add(t, 1792), 0xb3d13fc8b32b01058cc15c11d8135255)
+                mstore(add(t, 1824), 0x22a94156fff01c205b21f9f7da7c4e9ca849557a10b6383b4b88701a9606860b)
+                mstore(add(t, 1856), 0x152919e7df9162a61b049b2536164b1b)
+                mstore(add(t, 1888), 0xeebac4a11d749af484d1114373dfbfd9838d24f8b284af50985d588d33f7bd62)
             }
             // Nibble i (0 = most significant of 96) of the 384-bit scalar (s1, s0).
             function nibble(s1, s0, i) -> d {
@@ -341,7 +410,9 @@ library P384 {
                 // The key is a curve point: coordinates < p and y² = x³ − 3x + b.
                 let x := add(vp, 256)
                 let y := add(vp, 320)
-                if iszero(and(ltP(mload(x), mload(add(x, 32))), ltP(mload(y), mload(add(y, 32))))) { leave }
+                if iszero(and(ltP(mload(x), mload(add(x, 32))), ltP(mload(y), mload(add(y, 32))))) {
+                    leave
+                }
                 mulm(tmp, x, x)
                 mulm(tmp, tmp, x)
                 subm(tmp, tmp, x)

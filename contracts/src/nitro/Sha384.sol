@@ -18,7 +18,11 @@ library Sha384 {
     /// @notice SHA-384 of `data[offset : offset + len]`.
     /// @return hi The first 16 bytes of the digest (as the low 128 bits of the word).
     /// @return lo The last 32 bytes of the digest.
-    function hash(bytes memory data, uint256 offset, uint256 len) internal pure returns (uint256 hi, uint256 lo) {
+    function hash(bytes memory data, uint256 offset, uint256 len)
+        internal
+        pure
+        returns (uint256 hi, uint256 lo)
+    {
         bytes memory k = K;
         if (offset + len > data.length) revert Sha384OutOfBounds();
         assembly ("memory-safe") {
@@ -33,37 +37,44 @@ library Sha384 {
                     let e := shr(192, o2)
                     let t1 := or(e, shl(64, e))
                     // h + Σ1(e) + Ch(e, f, g) + K[t] + W[t]; Ch on the top lane of (e|f|g|h, f|g|h|0, g|h|0|0).
-                    t1 :=
+                    t1 := add(
                         add(
+                            add(and(o2, 0xffffffffffffffff), mload(w)),
                             add(
-                                add(and(o2, 0xffffffffffffffff), mload(w)),
-                                add(
-                                    and(xor(xor(shr(14, t1), shr(18, t1)), shr(41, t1)), 0xffffffffffffffff),
-                                    shr(192, xor(and(o2, shl(64, o2)), and(not(o2), shl(128, o2))))
-                                )
-                            ),
-                            mload(kx)
-                        )
+                                and(xor(xor(shr(14, t1), shr(18, t1)), shr(41, t1)), 0xffffffffffffffff),
+                                shr(192, xor(and(o2, shl(64, o2)), and(not(o2), shl(128, o2))))
+                            )
+                        ),
+                        mload(kx)
+                    )
                     let a := shr(192, o1)
                     let aa := or(a, shl(64, a))
                     let b := shl(64, o1)
                     let c := shl(128, o1)
-                    o2 := or(shl(192, and(add(and(o1, 0xffffffffffffffff), t1), 0xffffffffffffffff)), shr(64, o2))
+                    o2 := or(
+                        shl(192, and(add(and(o1, 0xffffffffffffffff), t1), 0xffffffffffffffff)),
+                        shr(64, o2)
+                    )
                     // T1 + Σ0(a) + Maj(a, b, c)
-                    o1 :=
-                        or(
-                            shl(
-                                192,
-                                and(
+                    o1 := or(
+                        shl(
+                            192,
+                            and(
+                                add(
                                     add(
-                                        add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
-                                        shr(192, xor(xor(and(o1, b), and(o1, c)), and(b, c)))
+                                        t1,
+                                        and(
+                                            xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)),
+                                            0xffffffffffffffff
+                                        )
                                     ),
-                                    0xffffffffffffffff
-                                )
-                            ),
-                            shr(64, o1)
-                        )
+                                    shr(192, xor(xor(and(o1, b), and(o1, c)), and(b, c)))
+                                ),
+                                0xffffffffffffffff
+                            )
+                        ),
+                        shr(64, o1)
+                    )
                 }
             }
             // Lane-wise 64-bit addition of two packed states.

@@ -213,7 +213,11 @@ contract NitroAttestationVerifier_Test is NitroBase_Test {
 
     /// keccak256 of the issuer Name DER and of the serial INTEGER contents of cabundle[i] (definite
     /// 4-entry cabundle with 2-byte lengths, as in the real documents).
-    function _identity(bytes memory doc, uint256 which) internal pure returns (bytes32 issuer, bytes32 serial) {
+    function _identity(bytes memory doc, uint256 which)
+        internal
+        pure
+        returns (bytes32 issuer, bytes32 serial)
+    {
         uint256 p;
         for (p = 0; p + 9 < doc.length; p++) {
             if (doc[p] == 0x68 && doc[p + 1] == 0x63 && doc[p + 2] == 0x61 && doc[p + 8] == 0x65) break;

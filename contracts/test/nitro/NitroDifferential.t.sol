@@ -76,7 +76,6 @@ abstract contract NitroDifferentialBase is Test {
     function _checkEntry(NitroCorpus.Entry memory e) internal {
         assertEq(_verdict(e.root, e.doc, e.hints, e.nowMs, e.cabundle), e.class, e.name);
     }
-
 }
 
 /// Truncations and the real documents.
@@ -103,8 +102,6 @@ contract NitroDifferential_Test is NitroDifferentialBase {
         }
     }
 }
-
-
 
 /// Corpus entries 0..5 (one contract per slice keeps each test contract's code small).
 contract NitroDifferentialPart0_Test is NitroDifferentialBase {

@@ -69,7 +69,9 @@ contract NitroOptimisticVerifier_Test is NitroBase_Test {
         bytes32 id = _propose(doc);
         vm.expectRevert(
             abi.encodeWithSelector(
-                INitroOptimisticVerifier.OptimisticWrongStatus.selector, id, INitroOptimisticVerifier.Status.Pending
+                INitroOptimisticVerifier.OptimisticWrongStatus.selector,
+                id,
+                INitroOptimisticVerifier.Status.Pending
             )
         );
         optimistic.verify(doc);
