@@ -73,9 +73,29 @@ pub(crate) struct Feeder {
     b: SyncSender<Msg>,
     pool_rx: Receiver<Vec<u8>>,
     pool_tx: SyncSender<Vec<u8>>,
+    /// Buffers created so far (at most `POOL`).
+    allocated: usize,
 }
 
 impl Feeder {
+    /// A buffer of at least `want` bytes: a returned one, a new one while fewer than `POOL`
+    /// exist (sized to the need, so small images stay cheap), else wait for one to come back.
+    fn take_buffer(&mut self, want: usize) -> Vec<u8> {
+        let mut buf = match self.pool_rx.try_recv() {
+            Ok(b) => b,
+            Err(_) if self.allocated < POOL => {
+                self.allocated += 1;
+                Vec::new()
+            }
+            // The feeder holds a sender, so the channel cannot be disconnected.
+            Err(_) => self.pool_rx.recv().unwrap_or_default(),
+        };
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        buf
+    }
+
     fn send(&self, to_b_only: bool, msg: impl Fn() -> Msg) {
         // A send fails only if a hashing thread is gone, i.e. it panicked; the scope re-raises that.
         if !to_b_only {
@@ -106,8 +126,8 @@ impl Feeder {
     ) -> Result<(), Error> {
         let mut left = len;
         while left > 0 {
-            let mut buf = self.pool_rx.recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
             let want = usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK));
+            let mut buf = self.take_buffer(want);
             let mut got = 0;
             while got < want {
                 match src.read(&mut buf[got..want]) {
@@ -197,10 +217,6 @@ pub(crate) fn run<R>(
         let (a_tx, a_rx) = sync_channel(POOL);
         let (b_tx, b_rx) = sync_channel(POOL);
         let (pool_tx, pool_rx) = sync_channel(POOL);
-        for _ in 0..POOL {
-            // Capacity is POOL: cannot block.
-            let _ = pool_tx.try_send(vec![0u8; CHUNK]);
-        }
         let ha = s.spawn(move || chain_a(a_rx));
         let hb = s.spawn(move || chain_b(b_rx, app));
         let mut feeder = Feeder {
@@ -208,6 +224,7 @@ pub(crate) fn run<R>(
             b: b_tx,
             pool_rx,
             pool_tx,
+            allocated: 0,
         };
         let result = body(&mut feeder);
         drop(feeder);
