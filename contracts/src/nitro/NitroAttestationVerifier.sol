@@ -64,7 +64,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         if (!c.ca || c.issuerHash != c.subjectHash) revert NitroBadCertificateRole(0);
         rootDerHash = keccak256(rootDer);
         rootKey = c.tbsHash;
-        _store(c, bytes32(0), KIND_CA, 255);
+        _store(c, bytes32(0), KIND_CA, c.hasPathLen && c.pathLen < 255 ? c.pathLen : 255);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 

@@ -113,7 +113,7 @@ library NitroDocument {
     {
         (uint8 major, uint256 arg, bool indef, uint256 next) = _head(b, p);
         if (major != wantMajor || indef) revert NitroMalformed(p);
-        if (next + arg > b.length) revert NitroMalformed(p);
+        if (arg > b.length || next + arg > b.length) revert NitroMalformed(p);
         return (next, arg);
     }
 

@@ -206,6 +206,13 @@ contract NitroAttestationVerifier_Test is NitroBase_Test {
         }
     }
 
+    /// A CBOR length far beyond the input is a named error, not an arithmetic panic.
+    function test_RevertWhen_LengthOverflows() public {
+        bytes memory bad = hex"8444a1013822a05bffffffffffffffff00";
+        vm.expectRevert(abi.encodeWithSignature("NitroMalformed(uint256)", 7));
+        verifier.verify(abi.encode(bad, new uint256[](0)));
+    }
+
     function test_RevertWhen_NonRevokerRevokes() public {
         vm.expectRevert();
         verifier.setRevoked(bytes32(0), bytes32(0), true);
