@@ -2,6 +2,7 @@
 pragma solidity 0.8.25;
 
 import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
+import {INitroAttestationVerifier} from "./INitroAttestationVerifier.sol";
 import {Sha384} from "./Sha384.sol";
 
 /// @title NitroDocument
@@ -13,20 +14,6 @@ import {Sha384} from "./Sha384.sol";
 /// (1..1024), user_data and nonce (0..1024) bstr or null; no indefinite strings; nothing trailing.
 /// The COSE headers must be exactly `{1: -35}` (protected) and `{}` (unprotected).
 library NitroDocument {
-    // The same errors (and so the same selectors) as INitroAttestationVerifier declares.
-    /// @notice Thrown when CBOR/COSE input is truncated or has the wrong structure at `offset`.
-    error NitroMalformed(uint256 offset);
-    /// @notice Thrown when the COSE protected header is not exactly `{1: -35}` (ES384).
-    error NitroUnsupportedAlgorithm();
-    /// @notice Thrown when a payload key is unknown, duplicated or a required one is missing.
-    error NitroBadField(uint256 offset);
-    /// @notice Thrown when a field length is outside its bounds.
-    error NitroFieldSize(uint256 offset);
-    /// @notice Thrown when the digest is not "SHA384".
-    error NitroUnsupportedDigest();
-    /// @notice Thrown when bytes follow the COSE structure or the payload map.
-    error NitroTrailingBytes();
-
     uint256 private constant MAX_FIELD = 1024;
     uint256 private constant MAX_CABUNDLE = 16;
 
@@ -51,7 +38,7 @@ library NitroDocument {
     }
 
     function hashRange(bytes memory b, uint256 off, uint256 len) internal pure returns (bytes32 h) {
-        if (off + len > b.length) revert NitroMalformed(off);
+        if (off + len > b.length) revert INitroAttestationVerifier.NitroMalformed(off);
         assembly ("memory-safe") {
             h := keccak256(add(add(b, 32), off), len)
         }
@@ -84,7 +71,7 @@ library NitroDocument {
         pure
         returns (uint8 major, uint256 arg, bool indef, uint256 next)
     {
-        if (p >= b.length) revert NitroMalformed(p);
+        if (p >= b.length) revert INitroAttestationVerifier.NitroMalformed(p);
         uint8 ib = uint8(b[p]);
         major = ib >> 5;
         uint8 ai = ib & 31;
@@ -93,7 +80,7 @@ library NitroDocument {
             arg = ai;
         } else if (ai < 28) {
             uint256 n = 1 << (ai - 24);
-            if (next + n > b.length) revert NitroMalformed(p);
+            if (next + n > b.length) revert INitroAttestationVerifier.NitroMalformed(p);
             for (uint256 i = 0; i < n; i++) {
                 arg = (arg << 8) | uint8(b[next + i]);
             }
@@ -101,7 +88,7 @@ library NitroDocument {
         } else if (ai == 31 && major >= 2 && major <= 5) {
             indef = true;
         } else {
-            revert NitroMalformed(p);
+            revert INitroAttestationVerifier.NitroMalformed(p);
         }
     }
 
@@ -112,36 +99,38 @@ library NitroDocument {
         returns (uint256 s, uint256 len)
     {
         (uint8 major, uint256 arg, bool indef, uint256 next) = _head(b, p);
-        if (major != wantMajor || indef) revert NitroMalformed(p);
-        if (arg > b.length || next + arg > b.length) revert NitroMalformed(p);
+        if (major != wantMajor || indef) revert INitroAttestationVerifier.NitroMalformed(p);
+        if (arg > b.length || next + arg > b.length) revert INitroAttestationVerifier.NitroMalformed(p);
         return (next, arg);
     }
 
     function _isBreak(bytes memory b, uint256 p) private pure returns (bool) {
-        if (p >= b.length) revert NitroMalformed(p);
+        if (p >= b.length) revert INitroAttestationVerifier.NitroMalformed(p);
         return uint8(b[p]) == 0xff;
     }
 
     function parseCose(bytes memory d) internal pure returns (Doc memory doc) {
         uint256 p = d.length > 0 && uint8(d[0]) == 0xd2 ? 1 : 0; // optional tag 18
         (uint8 major, uint256 arg, bool indef, uint256 next) = _head(d, p);
-        if (major != 4 || (!indef && arg != 4)) revert NitroMalformed(p);
+        if (major != 4 || (!indef && arg != 4)) revert INitroAttestationVerifier.NitroMalformed(p);
         p = next;
         // protected = bstr {1: -35}, unprotected = {}
-        if (p + 6 > d.length) revert NitroMalformed(p);
-        if (uint48(bytes6(_word(d, p))) != 0x44a1013822a0) revert NitroUnsupportedAlgorithm();
+        if (p + 6 > d.length) revert INitroAttestationVerifier.NitroMalformed(p);
+        if (uint48(bytes6(_word(d, p))) != 0x44a1013822a0) {
+            revert INitroAttestationVerifier.NitroUnsupportedAlgorithm();
+        }
         p += 6;
         (doc.payloadOff, doc.payloadLen) = _string(d, p, 2);
         p = doc.payloadOff + doc.payloadLen;
         (uint256 s, uint256 sl) = _string(d, p, 2);
-        if (sl != 96) revert NitroMalformed(p);
+        if (sl != 96) revert INitroAttestationVerifier.NitroMalformed(p);
         doc.sigOff = s;
         p = s + sl;
         if (indef) {
-            if (!_isBreak(d, p)) revert NitroMalformed(p);
+            if (!_isBreak(d, p)) revert INitroAttestationVerifier.NitroMalformed(p);
             p++;
         }
-        if (p != d.length) revert NitroTrailingBytes();
+        if (p != d.length) revert INitroAttestationVerifier.NitroTrailingBytes();
     }
 
     bytes32 private constant K_MODULE_ID = keccak256("module_id");
@@ -157,7 +146,7 @@ library NitroDocument {
     function parsePayload(bytes memory d, Doc memory doc) internal pure {
         uint256 end = doc.payloadOff + doc.payloadLen;
         (uint8 major, uint256 count, bool indef, uint256 p) = _head(d, doc.payloadOff);
-        if (major != 5) revert NitroMalformed(doc.payloadOff);
+        if (major != 5) revert INitroAttestationVerifier.NitroMalformed(doc.payloadOff);
         doc.optOff = [int256(-1), int256(-1), int256(-1)];
         for (uint256 i = 0; indef || i < count; i++) {
             if (indef && _isBreak(d, p)) {
@@ -179,13 +168,13 @@ library NitroDocument {
                                 : k == K_CABUNDLE
                                     ? 5
                                     : k == K_PUBLIC_KEY ? 6 : k == K_USER_DATA ? 7 : k == K_NONCE ? 8 : 9;
-            if (slot == 9 || doc.seen & (1 << slot) != 0) revert NitroBadField(p);
+            if (slot == 9 || doc.seen & (1 << slot) != 0) revert INitroAttestationVerifier.NitroBadField(p);
             doc.seen |= 1 << slot;
             p = ks + kl;
             p = _parseValue(d, p, doc, slot);
         }
-        if (p != end) revert NitroTrailingBytes();
-        if (doc.seen & 0x3f != 0x3f) revert NitroBadField(end);
+        if (p != end) revert INitroAttestationVerifier.NitroTrailingBytes();
+        if (doc.seen & 0x3f != 0x3f) revert INitroAttestationVerifier.NitroBadField(end);
     }
 
     function _parseValue(bytes memory d, uint256 p, Doc memory doc, uint256 slot)
@@ -195,22 +184,28 @@ library NitroDocument {
     {
         if (slot == 0) {
             (doc.moduleOff, doc.moduleLen) = _string(d, p, 3);
-            if (doc.moduleLen == 0 || doc.moduleLen > MAX_FIELD) revert NitroFieldSize(p);
+            if (doc.moduleLen == 0 || doc.moduleLen > MAX_FIELD) {
+                revert INitroAttestationVerifier.NitroFieldSize(p);
+            }
             p = doc.moduleOff + doc.moduleLen;
         } else if (slot == 1) {
             (uint256 s, uint256 l) = _string(d, p, 3);
-            if (l != 6 || bytes6(_word(d, s)) != "SHA384") revert NitroUnsupportedDigest();
+            if (l != 6 || bytes6(_word(d, s)) != "SHA384") {
+                revert INitroAttestationVerifier.NitroUnsupportedDigest();
+            }
             p = s + l;
         } else if (slot == 2) {
             (uint8 tm, uint256 ts, bool ti, uint256 next) = _head(d, p);
-            if (tm != 0 || ti) revert NitroMalformed(p);
+            if (tm != 0 || ti) revert INitroAttestationVerifier.NitroMalformed(p);
             doc.timestamp = uint64(ts);
             p = next;
         } else if (slot == 3) {
             p = _parsePcrs(d, p, doc);
         } else if (slot == 4) {
             (doc.certOff, doc.certLen) = _string(d, p, 2);
-            if (doc.certLen == 0 || doc.certLen > MAX_FIELD) revert NitroFieldSize(p);
+            if (doc.certLen == 0 || doc.certLen > MAX_FIELD) {
+                revert INitroAttestationVerifier.NitroFieldSize(p);
+            }
             p = doc.certOff + doc.certLen;
         } else if (slot == 5) {
             p = _parseCabundle(d, p, doc);
@@ -222,7 +217,7 @@ library NitroDocument {
 
     function _parsePcrs(bytes memory d, uint256 p, Doc memory doc) private pure returns (uint256) {
         (uint8 major, uint256 count, bool indef, uint256 q) = _head(d, p);
-        if (major != 5) revert NitroMalformed(p);
+        if (major != 5) revert INitroAttestationVerifier.NitroMalformed(p);
         uint256 seen;
         for (uint256 i = 0; indef || i < count; i++) {
             if (indef && _isBreak(d, q)) {
@@ -231,7 +226,7 @@ library NitroDocument {
             }
             (q, seen) = _pcrEntry(d, q, doc, seen);
         }
-        if (doc.pcrCount == 0) revert NitroFieldSize(p);
+        if (doc.pcrCount == 0) revert INitroAttestationVerifier.NitroFieldSize(p);
         return q;
     }
 
@@ -242,10 +237,10 @@ library NitroDocument {
         returns (uint256, uint256)
     {
         (uint8 km, uint256 idx, bool ki, uint256 next) = _head(d, q);
-        if (km != 0 || ki) revert NitroMalformed(q);
-        if (idx >= 32 || seen & (1 << idx) != 0) revert NitroBadField(q);
+        if (km != 0 || ki) revert INitroAttestationVerifier.NitroMalformed(q);
+        if (idx >= 32 || seen & (1 << idx) != 0) revert INitroAttestationVerifier.NitroBadField(q);
         (uint256 s, uint256 l) = _string(d, next, 2);
-        if (l != 48) revert NitroFieldSize(next);
+        if (l != 48) revert INitroAttestationVerifier.NitroFieldSize(next);
         doc.pcrOff[idx] = s;
         doc.pcrCount++;
         if (idx + 1 > doc.pcrMax) doc.pcrMax = idx + 1;
@@ -254,7 +249,9 @@ library NitroDocument {
 
     function _parseCabundle(bytes memory d, uint256 p, Doc memory doc) private pure returns (uint256) {
         (uint8 major, uint256 count, bool indef, uint256 q) = _head(d, p);
-        if (major != 4 || (!indef && (count == 0 || count > MAX_CABUNDLE))) revert NitroFieldSize(p);
+        if (major != 4 || (!indef && (count == 0 || count > MAX_CABUNDLE))) {
+            revert INitroAttestationVerifier.NitroFieldSize(p);
+        }
         uint256[] memory offs = new uint256[](MAX_CABUNDLE);
         uint256[] memory lens = new uint256[](MAX_CABUNDLE);
         uint256 n;
@@ -263,15 +260,15 @@ library NitroDocument {
                 q++;
                 break;
             }
-            if (n == MAX_CABUNDLE) revert NitroFieldSize(p);
+            if (n == MAX_CABUNDLE) revert INitroAttestationVerifier.NitroFieldSize(p);
             (uint256 s, uint256 l) = _string(d, q, 2);
-            if (l == 0 || l > MAX_FIELD) revert NitroFieldSize(q);
+            if (l == 0 || l > MAX_FIELD) revert INitroAttestationVerifier.NitroFieldSize(q);
             offs[n] = s;
             lens[n] = l;
             n++;
             q = s + l;
         }
-        if (n == 0) revert NitroFieldSize(p);
+        if (n == 0) revert INitroAttestationVerifier.NitroFieldSize(p);
         assembly ("memory-safe") {
             mstore(offs, n)
             mstore(lens, n)
@@ -286,11 +283,11 @@ library NitroDocument {
         pure
         returns (uint256)
     {
-        if (p >= d.length) revert NitroMalformed(p);
+        if (p >= d.length) revert INitroAttestationVerifier.NitroMalformed(p);
         if (uint8(d[p]) == 0xf6) return p + 1; // null
         (uint256 s, uint256 l) = _string(d, p, 2);
         // public_key is 1..1024 bytes; user_data and nonce 0..1024.
-        if (l > MAX_FIELD || (which == 0 && l == 0)) revert NitroFieldSize(p);
+        if (l > MAX_FIELD || (which == 0 && l == 0)) revert INitroAttestationVerifier.NitroFieldSize(p);
         doc.optOff[which] = int256(s);
         doc.optLen[which] = l;
         return s + l;

@@ -7,6 +7,20 @@ import {INitroAttestationVerifier} from "../../src/nitro/INitroAttestationVerifi
 import {NitroAttestationVerifier} from "../../src/nitro/NitroAttestationVerifier.sol";
 import {NitroDocuments as D} from "../fixtures/nitro/NitroDocuments.sol";
 
+/// Hints as the fixtures store them (packed 32-byte words) to the verifier's `uint256[]`.
+library NitroHints {
+    function unpack(bytes memory packed) internal pure returns (uint256[] memory h) {
+        h = new uint256[](packed.length / 32);
+        for (uint256 i = 0; i < h.length; i++) {
+            uint256 w;
+            assembly {
+                w := mload(add(packed, add(32, mul(i, 32))))
+            }
+            h[i] = w;
+        }
+    }
+}
+
 /// The real documents behind one external getter, so their bytes live in one contract's code only.
 contract NitroFixtures {
     struct Fixture {
@@ -93,15 +107,8 @@ abstract contract NitroBase_Test is Test {
         verifier.grantRole(role, revoker);
     }
 
-    function _hints(bytes memory packed) internal pure returns (uint256[] memory h) {
-        h = new uint256[](packed.length / 32);
-        for (uint256 i = 0; i < h.length; i++) {
-            uint256 w;
-            assembly {
-                w := mload(add(packed, add(32, mul(i, 32))))
-            }
-            h[i] = w;
-        }
+    function _hints(bytes memory packed) internal pure returns (uint256[] memory) {
+        return NitroHints.unpack(packed);
     }
 
     function _input(bytes memory doc, bytes memory hints) internal pure returns (bytes memory) {

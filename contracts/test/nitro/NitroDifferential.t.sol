@@ -5,7 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {INitroAttestationVerifier} from "../../src/nitro/INitroAttestationVerifier.sol";
 import {NitroAttestationVerifier} from "../../src/nitro/NitroAttestationVerifier.sol";
 import {NitroCorpus} from "../fixtures/nitro/NitroCorpus.sol";
-import {NitroFixtures} from "./NitroAttestationVerifier.t.sol";
+import {NitroFixtures, NitroHints} from "./NitroAttestationVerifier.t.sol";
 
 /// Differential test over the off-chain verifier's bad-input corpus: every document gets the same
 /// verdict on-chain as off-chain. Policy errors (PCRs, nonce, freshness, debug mode, key format) are
@@ -48,17 +48,6 @@ abstract contract NitroDifferentialBase is Test {
         return 255; // anything else (a hint error, a panic) is a defect of the test data or the verifier
     }
 
-    function _hints(bytes memory packed) internal pure returns (uint256[] memory h) {
-        h = new uint256[](packed.length / 32);
-        for (uint256 i = 0; i < h.length; i++) {
-            uint256 w;
-            assembly {
-                w := mload(add(packed, add(32, mul(i, 32))))
-            }
-            h[i] = w;
-        }
-    }
-
     /// The on-chain verdict class of one document (POLICY = accepted).
     function _verdict(bytes memory root, bytes memory doc, bytes memory hints, uint64 nowMs, uint8 cabundle)
         internal
@@ -66,7 +55,7 @@ abstract contract NitroDifferentialBase is Test {
     {
         NitroAttestationVerifier v = new NitroAttestationVerifier(root, address(this));
         vm.warp(nowMs / 1000);
-        try v.verify(abi.encode(doc, _hints(hints))) {
+        try v.verify(abi.encode(doc, NitroHints.unpack(hints))) {
             return POLICY;
         } catch (bytes memory reason) {
             return _class(reason, cabundle);
