@@ -2,10 +2,22 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod bindings;
+pub mod client;
+pub mod commands;
+pub mod deployment;
+pub mod enclave;
+pub mod error;
 mod exit;
+pub mod keys;
 pub mod offline;
+pub mod pcrs;
+pub mod rebuild;
+mod render;
 mod report;
 
+pub use error::Error;
 pub use exit::ExitStatus;
 pub use offline::{Clock, OfflineConfig, Outcome, verify_offline};
-pub use report::{render_human, render_json};
+pub use render::Report;
+pub use report::{outcome_json as report_json, render_human, render_json};

@@ -35,7 +35,12 @@ pub(crate) fn iso8601(ms: u64) -> String {
 
 /// One JSON object: `verified`, and either the document fields or the error name.
 pub fn render_json(outcome: &Outcome) -> String {
-    let value = match outcome {
+    outcome_json(outcome).to_string()
+}
+
+/// The JSON value [`render_json`] prints.
+pub fn outcome_json(outcome: &Outcome) -> Value {
+    match outcome {
         Outcome::Verified { document, at_ms } => {
             let doc = document.document();
             let pcrs: serde_json::Map<String, Value> = doc
@@ -64,8 +69,7 @@ pub fn render_json(outcome: &Outcome) -> String {
             "error": error.code(),
             "message": error.to_string(),
         }),
-    };
-    value.to_string()
+    }
 }
 
 /// Human-readable lines.

@@ -1,7 +1,6 @@
 //! Black-box tests of the `pcr-registry` binary over the real AWS documents and dev documents.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Arc;
 
 use nitro_attestation::FixedClock;
@@ -9,51 +8,9 @@ use nitro_attestation::dev::{DevNsm, DevNsmConfig};
 use nitro_attestation::nsm::{AttestationRequest, Nsm};
 use serde_json::Value;
 
-/// The built binary plus a temporary directory for inputs.
-struct TestEnv {
-    dir: tempfile::TempDir,
-}
+mod common;
 
-impl TestEnv {
-    fn new() -> Self {
-        TestEnv {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_pcr-registry"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap()
-    }
-
-    /// Runs with `--json` and returns (exit code, parsed stdout).
-    fn json(&self, args: &[&str]) -> (i32, Value) {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let out = self.run(&all);
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let value = serde_json::from_str(stdout.trim())
-            .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {stdout}"));
-        (out.status.code().unwrap(), value)
-    }
-}
-
-fn real(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../attestation/tests/data")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+use common::{TestEnv, real_document as real};
 
 const BLOCKY_PCR0: &str = "e72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9fe86a";
 
@@ -217,14 +174,10 @@ fn human_output_and_errors() {
     assert!(text.starts_with("attestation verified"), "{text}");
     assert!(text.contains("2026-01-03T20:41:07.402Z"), "{text}");
 
-    // Missing --offline, a missing file, conflicting clocks: exit 2.
+    // No --offline and no RPC, a missing file, conflicting clocks: exit 2.
     let doc = real("base_nitro-validator_2026-01-03_repaired.cose");
-    assert_eq!(
-        env.run(&["verify-attestation", "--doc", &doc])
-            .status
-            .code(),
-        Some(2)
-    );
+    let err = env.error(&["verify-attestation", "--doc", &doc, "--at-doc-time"]);
+    assert!(err.contains("--rpc"), "{err}");
     let missing = env.run(&[
         "verify-attestation",
         "--offline",
@@ -346,4 +299,117 @@ fn reads_base64_from_standard_input() {
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["pcrs"]["0"], BLOCKY_PCR0);
+}
+
+#[test]
+fn offline_pcrs_file_is_compared() {
+    let env = TestEnv::new();
+    let doc = real("blocky_nitrite_nitro_attestation.b64");
+    let (_, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        &doc,
+        "--at-doc-time",
+    ]);
+    let pcrs =
+        serde_json::json!({"PCR0": v["pcrs"]["0"], "PCR1": v["pcrs"]["1"], "PCR2": v["pcrs"]["2"]});
+    let good = env.write("good.json", pcrs.to_string().as_bytes());
+    let mut wrong = pcrs.clone();
+    wrong["PCR1"] = Value::String("11".repeat(48));
+    let wrong = env.write("wrong.json", wrong.to_string().as_bytes());
+    let run = |file: &std::path::Path| {
+        env.json(&[
+            "verify-attestation",
+            "--offline",
+            "--pcrs",
+            file.to_str().unwrap(),
+            "--doc",
+            &doc,
+            "--at-doc-time",
+        ])
+    };
+    let (code, v) = run(&good);
+    assert_eq!((code, v["pcrs_match"].as_bool()), (0, Some(true)), "{v}");
+    let (code, v) = run(&wrong);
+    assert_eq!((code, v["pcrs_match"].as_bool()), (1, Some(false)), "{v}");
+    assert_eq!(v["pcr_mismatches"], serde_json::json!([1]));
+    let human = env.run(&[
+        "verify-attestation",
+        "--offline",
+        "--pcrs",
+        wrong.to_str().unwrap(),
+        "--doc",
+        &doc,
+        "--at-doc-time",
+    ]);
+    assert!(
+        String::from_utf8(human.stdout)
+            .unwrap()
+            .contains("PCR MISMATCH")
+    );
+    // A malformed pcr.json is an error, not an answer.
+    let bad = env.write("bad.json", b"{\"PCR0\": 1}");
+    let err = env.error(&[
+        "verify-attestation",
+        "--offline",
+        "--pcrs",
+        bad.to_str().unwrap(),
+        "--doc",
+        &doc,
+    ]);
+    assert!(err.contains("malformed pcr.json"), "{err}");
+}
+
+#[test]
+fn chain_commands_fail_cleanly_without_a_chain() {
+    let env = TestEnv::new();
+    let eif = common::small_eif(env.dir.path(), "x.eif", 3);
+    let eif = eif.to_str().unwrap();
+    // Nothing listens on this port: RPC down.
+    let url = format!("http://127.0.0.1:{}", common::free_port());
+    let err = env.error(&["verify-eif", eif, "--rpc", &url]);
+    assert!(err.contains(&format!("RPC {url} unreachable")), "{err}");
+    let err = env.error(&["list", "--rpc", "not a url"]);
+    assert!(err.contains("invalid RPC URL"), "{err}");
+    let err = env.error(&["list"]);
+    assert!(err.contains("no RPC endpoint"), "{err}");
+    // Bad local input is reported before any connection is tried.
+    let junk = env.write("junk.eif", b"junk");
+    let err = env.error(&["verify-eif", junk.to_str().unwrap(), "--rpc", &url]);
+    assert!(err.contains("is not a valid EIF"), "{err}");
+    let err = env.error(&["verify-eif", "/nonexistent.eif", "--rpc", &url]);
+    assert!(err.contains("cannot read /nonexistent.eif"), "{err}");
+    // A bad argument value: clap's usage error, exit 2.
+    let out = env.run(&["show", "0x1234", "--rpc", &url]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("error: ") && err.contains("not a 32-byte hex id"),
+        "{err}"
+    );
+}
+
+#[test]
+fn help_lists_the_verbs_and_exit_codes() {
+    let env = TestEnv::new();
+    let out = env.run(&["--help"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    for verb in [
+        "register",
+        "revoke",
+        "list",
+        "show",
+        "verify-eif",
+        "rebuild",
+        "verify-attestation",
+        "register-enclave",
+        "watch",
+    ] {
+        assert!(text.contains(verb), "{verb} missing from --help");
+    }
+    assert!(
+        text.contains("Exit status:") && text.contains("  1  no:"),
+        "{text}"
+    );
 }

@@ -1,0 +1,298 @@
+//! The enclave-key side: `register-enclave` (through the family's verifier, full or optimistic) and
+//! `watch` (follow optimistic claims, verify each document off-chain, challenge the bad ones).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::{SolCall, SolEvent};
+use serde_json::json;
+
+use crate::bindings::INitroOptimisticVerifier::{self, Status};
+use crate::client::Registry;
+use crate::deployment::family_id;
+use crate::error::{Error, Revert, RpcError};
+use crate::exit::ExitStatus;
+use crate::render::Report;
+
+/// Which kind of verifier a family uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifierKind {
+    /// Full on-chain verification (`NitroAttestationVerifier`): calldata carries the hints.
+    Full(Address),
+    /// Bonded optimistic claims (`NitroOptimisticVerifier`).
+    Optimistic(Address),
+}
+
+/// Finds the family's verifier and tells the optimistic one apart by its `statusOf` view.
+pub async fn verifier_of(registry: &Registry, family: &str) -> Result<VerifierKind, Error> {
+    let config = registry.family_config(family_id(family)).await?;
+    if config.maxAttestationAge == 0 {
+        return Err(Error::Unavailable(format!(
+            "family `{family}` is not configured in this enclave registry"
+        )));
+    }
+    let verifier = config.verifier;
+    if verifier == Address::ZERO {
+        return Err(Error::Unavailable(format!(
+            "family `{family}` has no verifier: its keys are registered only through a registrar module"
+        )));
+    }
+    let probe = INitroOptimisticVerifier::new(verifier, registry.provider().clone())
+        .statusOf(B256::ZERO)
+        .call()
+        .await;
+    Ok(match probe {
+        Ok(_) => VerifierKind::Optimistic(verifier),
+        Err(_) => VerifierKind::Full(verifier),
+    })
+}
+
+/// The bond a payable call needs: the call is simulated with no value; an `OptimisticWrongBond`
+/// revert names the required amount.
+async fn required_bond<D: alloy::contract::CallDecoder + Clone>(
+    registry: &Registry,
+    name: &'static str,
+    call: &alloy::contract::CallBuilder<&alloy::providers::DynProvider, D>,
+) -> Result<U256, Error> {
+    use INitroOptimisticVerifier::INitroOptimisticVerifierErrors as E;
+    match registry.simulate(name, call).await {
+        Ok(_) => Ok(U256::ZERO),
+        Err(Error::Revert(Revert::Optimistic(E::OptimisticWrongBond(b)))) => Ok(b.required),
+        Err(e) => Err(e),
+    }
+}
+
+fn report(status: ExitStatus, human: String, json: serde_json::Value) -> Report {
+    Report {
+        status,
+        human: human + "\n",
+        json,
+    }
+}
+
+/// `register-enclave`: registers the document's key through the family's verifier. On the
+/// optimistic path the first call proposes the document (with the bond); once the claim is valid a
+/// second call registers the key.
+pub async fn register_enclave(
+    registry: &Registry,
+    family: &str,
+    document: Vec<u8>,
+) -> Result<Report, Error> {
+    let family_id = family_id(family);
+    match verifier_of(registry, family).await? {
+        VerifierKind::Full(_) => {
+            let hints = nitro_hints::document_hints(&document).map_err(|e| {
+                crate::error::InputError::Invalid(format!("cannot prepare hints: {e}"))
+            })?;
+            let calldata = nitro_hints::verify_input(&document, &hints);
+            let (key, tx) = registry
+                .register_enclave_key(family_id, Bytes::from(calldata))
+                .await?;
+            Ok(report(
+                ExitStatus::Success,
+                format!("registered enclave key {key} in family {family} (tx {tx})"),
+                json!({"registered": true, "key": key.to_string(), "path": "full", "tx": tx.to_string()}),
+            ))
+        }
+        VerifierKind::Optimistic(verifier) => {
+            let id = keccak256(&document);
+            let v = INitroOptimisticVerifier::new(verifier, registry.provider().clone());
+            let status = v
+                .statusOf(id)
+                .call()
+                .await
+                .map_err(|e| crate::client::decode_error("statusOf", e))?;
+            let claim = id.to_string();
+            match status {
+                Status::None => {
+                    let call = v.propose(Bytes::from(document));
+                    let bond = required_bond(registry, "propose", &call).await?;
+                    let call = call.value(bond);
+                    registry.simulate("propose", &call).await?;
+                    let tx = registry.send("propose", call).await?;
+                    Ok(report(
+                        ExitStatus::Success,
+                        format!(
+                            "proposed claim {claim} with a bond of {bond} wei (tx {tx}); once its \
+                             challenge window is over, run register-enclave again to register the key"
+                        ),
+                        json!({"registered": false, "path": "optimistic", "claim": claim,
+                               "claim_status": "proposed", "bond_wei": bond.to_string(),
+                               "tx": tx.to_string()}),
+                    ))
+                }
+                Status::Valid => {
+                    let (key, tx) = registry
+                        .register_enclave_key(family_id, Bytes::from(document))
+                        .await?;
+                    Ok(report(
+                        ExitStatus::Success,
+                        format!("registered enclave key {key} in family {family} (tx {tx})"),
+                        json!({"registered": true, "key": key.to_string(), "path": "optimistic",
+                               "claim": claim, "tx": tx.to_string()}),
+                    ))
+                }
+                other => {
+                    let word = match other {
+                        Status::Pending => "pending (challenge window not over)",
+                        Status::Challenged => "challenged (awaiting resolution)",
+                        _ => "invalid (a challenge proved the document not genuine)",
+                    };
+                    Ok(report(
+                        ExitStatus::Rejected,
+                        format!("claim {claim} is {word}: key not registered"),
+                        json!({"registered": false, "path": "optimistic", "claim": claim,
+                               "claim_status": word.split(' ').next()}),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// Off-chain authenticity check of a claimed document, as the full verifier would judge it:
+/// signature and chain to the AWS root at `now_ms`; policy (debug, freshness) is not the
+/// verifier's business, so it is not a reason to challenge.
+pub fn genuine(document: &[u8], now_ms: u64) -> Result<(), nitro_attestation::Error> {
+    let policy = nitro_attestation::Policy::default()
+        .danger_allow_debug()
+        .max_age_ms(u64::MAX / 2);
+    nitro_attestation::Verifier::new(nitro_attestation::TrustedRoot::aws_nitro_g1(), policy)
+        .with_cache_capacity(0)
+        .with_clock(Arc::new(nitro_attestation::FixedClock(now_ms)))
+        .verify(document)
+        .map(|_| ())
+}
+
+/// `watch`: polls `Proposed` events of the family's optimistic verifier; for each claim fetches the
+/// document from the proposing transaction, verifies it off-chain, and challenges it (attaching the
+/// bond) when it is not genuine. Claims it challenged are closed by `resolveByTimeout` once their
+/// resolve period is over.
+pub async fn watch(
+    registry: &Registry,
+    family: &str,
+    interval: Duration,
+    polls: Option<u64>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Report, Error> {
+    let VerifierKind::Optimistic(verifier) = verifier_of(registry, family).await? else {
+        return Err(Error::Unavailable(format!(
+            "no optimistic verifier deployed for family `{family}` (nothing to watch)"
+        )));
+    };
+    let provider = registry.provider();
+    let v = INitroOptimisticVerifier::new(verifier, provider.clone());
+    let mut from = registry.deployment().start_block;
+    let mut verdicts: BTreeMap<B256, &'static str> = BTreeMap::new();
+    let mut challenged: Vec<B256> = Vec::new();
+    let mut round = 0u64;
+    loop {
+        round += 1;
+        let head = provider
+            .get_block_number()
+            .await
+            .map_err(|e| rpc("eth_blockNumber", e))?;
+        if head >= from {
+            let filter = Filter::new()
+                .address(verifier)
+                .event_signature(INitroOptimisticVerifier::Proposed::SIGNATURE_HASH)
+                .from_block(from)
+                .to_block(head);
+            let logs = provider
+                .get_logs(&filter)
+                .await
+                .map_err(|e| rpc("eth_getLogs", e))?;
+            for log in logs {
+                let Ok(event) = log.log_decode::<INitroOptimisticVerifier::Proposed>() else {
+                    continue;
+                };
+                let id = event.inner.data.id;
+                let verdict = judge(registry, log.transaction_hash).await?;
+                progress(&format!("claim {id}: {verdict}"));
+                verdicts.insert(id, verdict);
+                if verdict == "not-genuine"
+                    && matches!(v.statusOf(id).call().await, Ok(Status::Pending))
+                {
+                    let call = v.challenge(id);
+                    let bond = required_bond(registry, "challenge", &call).await?;
+                    let call = call.value(bond);
+                    registry.simulate("challenge", &call).await?;
+                    let tx = registry.send("challenge", call).await?;
+                    progress(&format!("challenged claim {id} with {bond} wei (tx {tx})"));
+                    verdicts.insert(id, "challenged");
+                    challenged.push(id);
+                }
+            }
+            from = head + 1;
+        }
+        // Close our challenges the proposer did not defend in time.
+        for id in &challenged {
+            let call = v.resolveByTimeout(*id);
+            if registry.simulate("resolveByTimeout", &call).await.is_ok() {
+                let tx = registry.send("resolveByTimeout", call).await?;
+                progress(&format!("claim {id} closed by timeout (tx {tx})"));
+            }
+        }
+        if polls.is_some_and(|n| round >= n) {
+            break;
+        }
+        tokio::time::sleep(interval).await;
+    }
+    let rows: Vec<serde_json::Value> = verdicts
+        .iter()
+        .map(|(id, verdict)| json!({"claim": id.to_string(), "verdict": verdict}))
+        .collect();
+    let human = verdicts
+        .iter()
+        .map(|(id, verdict)| format!("{id}  {verdict}\n"))
+        .collect::<String>();
+    Ok(Report {
+        status: ExitStatus::Success,
+        human: if human.is_empty() {
+            "no claims seen\n".into()
+        } else {
+            human
+        },
+        json: json!({"claims": rows}),
+    })
+}
+
+fn rpc(call: &'static str, e: impl std::fmt::Display) -> Error {
+    RpcError::Call {
+        call,
+        reason: e.to_string(),
+    }
+    .into()
+}
+
+/// Fetches the document from the proposing transaction and judges it.
+async fn judge(registry: &Registry, tx: Option<B256>) -> Result<&'static str, Error> {
+    use alloy::consensus::Transaction as _;
+    let Some(tx) = tx else {
+        return Ok("unknown (no transaction hash in the log)");
+    };
+    let Some(tx) = registry
+        .provider()
+        .get_transaction_by_hash(tx)
+        .await
+        .map_err(|e| rpc("eth_getTransactionByHash", e))?
+    else {
+        return Ok("unknown (transaction not found)");
+    };
+    // A claim proposed through another contract carries the document in an inner call, which a
+    // log-based watcher cannot see; it is reported, not challenged.
+    let Ok(call) = INitroOptimisticVerifier::proposeCall::abi_decode(tx.input()) else {
+        return Ok("unknown (not a direct propose call)");
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    Ok(match genuine(&call.document, now_ms) {
+        Ok(()) => "genuine",
+        Err(_) => "not-genuine",
+    })
+}

@@ -1,0 +1,304 @@
+//! Shared test harness: the built binary in a temporary directory (fd's `TestEnv`), and a real
+//! anvil with the registry deployed from forge's build artifacts.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The built binary plus a temporary directory for inputs.
+pub(crate) struct TestEnv {
+    pub(crate) dir: tempfile::TempDir,
+    envs: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    pub(crate) fn new() -> Self {
+        TestEnv {
+            dir: tempfile::tempdir().unwrap(),
+            envs: Vec::new(),
+        }
+    }
+
+    /// Sets an environment variable for every run.
+    pub(crate) fn env(&mut self, key: &str, value: &str) {
+        self.envs.push((key.into(), value.into()));
+    }
+
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub(crate) fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_pcr-registry"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("PCR_REGISTRY_RPC_URL")
+            .env_remove("PCR_REGISTRY_DEPLOYMENT")
+            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs with `--json` and returns (exit code, parsed stdout).
+    pub(crate) fn json(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.run(&all);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}): {stdout}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap(), value)
+    }
+
+    /// Runs, expects exit 2 with one `error: …` line on stderr and nothing on stdout; returns it.
+    pub(crate) fn error(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{args:?}: not one line: {stderr}"
+        );
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        stderr
+    }
+}
+
+pub(crate) fn real_document(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../attestation/tests/data")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A port nothing listens on (bound, then released).
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Writes a small EIF (random kernel and ramdisks, so each call gives a new image).
+pub(crate) fn small_eif(dir: &Path, name: &str, seed: u8) -> PathBuf {
+    let kernel = dir.join(format!("{name}.kernel"));
+    let r0 = dir.join(format!("{name}.r0"));
+    let r1 = dir.join(format!("{name}.r1"));
+    std::fs::write(&kernel, vec![seed; 4096]).unwrap();
+    std::fs::write(&r0, vec![seed.wrapping_add(1); 1000]).unwrap();
+    std::fs::write(&r1, vec![seed.wrapping_add(2); 3000]).unwrap();
+    let out = dir.join(name);
+    eif_builder::build(
+        &eif_builder::BuildSpec {
+            kernel,
+            cmdline: "console=ttyS0".into(),
+            ramdisks: vec![r0, r1],
+            signer: None,
+            identity: eif_builder::ImageIdentity::default(),
+            provenance: eif_builder::Provenance::default(),
+            flags: 0,
+        },
+        &out,
+        None,
+    )
+    .unwrap();
+    out
+}
+
+/// anvil's funded dev accounts (its default mnemonic): deployer/admin, registrar, revoker.
+pub(crate) const DEPLOYER_KEY: &str =
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+pub(crate) const REGISTRAR_KEY: &str =
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+pub(crate) const REVOKER_KEY: &str =
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+
+/// A throwaway anvil on 127.0.0.1, killed on drop.
+pub(crate) struct Anvil {
+    child: Child,
+    pub(crate) url: String,
+    pub(crate) chain_id: u64,
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Anvil {
+    pub(crate) fn start(chain_id: u64, extra: &[&str]) -> Anvil {
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new("anvil")
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--chain-id", &chain_id.to_string(), "--silent"])
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("anvil on PATH (source ci/env.sh)");
+            let mut anvil = Anvil {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+                chain_id,
+            };
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if anvil.child.try_wait().unwrap().is_some() {
+                    break; // port taken: try another
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return anvil;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        panic!("anvil did not start");
+    }
+}
+
+/// The registry deployed on an anvil, and a deployment file describing it.
+pub(crate) struct Deployed {
+    pub(crate) anvil: Anvil,
+    pub(crate) registry: alloy::primitives::Address,
+    pub(crate) deployment: PathBuf,
+}
+
+alloy::sol! {
+    /// OpenZeppelin AccessControl's grant (only the deployment fixture needs it).
+    #[sol(rpc)]
+    interface IRoles {
+        function grantRole(bytes32 role, address account) external;
+    }
+}
+
+/// Deploys `EnclaveRegistry` from forge's artifact the way `script/Deploy.s.sol` does (families
+/// configured without a verifier, registrar and revoker roles granted) and writes the same
+/// deployment JSON into `dir`.
+pub(crate) async fn deploy(dir: &Path, chain_id: u64, families: &[&str]) -> Deployed {
+    use alloy::network::{EthereumWallet, TransactionBuilder};
+    use alloy::primitives::{Address, keccak256};
+    use alloy::providers::{Provider, ProviderBuilder};
+    use alloy::rpc::types::TransactionRequest;
+    use alloy::signers::local::PrivateKeySigner;
+    use alloy::sol_types::SolValue;
+    use pcr_registry::bindings::IEnclaveRegistry;
+
+    let artifact = std::env::var("PCR_REGISTRY_TEST_ARTIFACT").map_or_else(
+        |_| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../contracts/out/EnclaveRegistry.sol/EnclaveRegistry.json")
+        },
+        PathBuf::from,
+    );
+    let artifact: Value = serde_json::from_slice(&std::fs::read(&artifact).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run `forge build` in contracts/, as ci/pcr-registry-test does)",
+            artifact.display()
+        )
+    }))
+    .unwrap();
+    let bytecode = hex::decode(
+        artifact["bytecode"]["object"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+    )
+    .unwrap();
+
+    let anvil = Anvil::start(chain_id, &[]);
+    let deployer: PrivateKeySigner = DEPLOYER_KEY.parse().unwrap();
+    let registrar = REGISTRAR_KEY.parse::<PrivateKeySigner>().unwrap().address();
+    let revoker = REVOKER_KEY.parse::<PrivateKeySigner>().unwrap().address();
+    let admin = deployer.address();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(deployer))
+        .connect_http(anvil.url.parse().unwrap());
+    let start_block = provider.get_block_number().await.unwrap();
+    let mut code = bytecode;
+    code.extend((admin, alloy::primitives::aliases::U48::ZERO).abi_encode_params());
+    let receipt = provider
+        .send_transaction(TransactionRequest::default().with_deploy_code(code))
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let registry = receipt.contract_address.unwrap();
+    let enclave = IEnclaveRegistry::new(registry, &provider);
+    let roles = IRoles::new(registry, &provider);
+    for family in families {
+        enclave
+            .configureFamily(keccak256(family.as_bytes()), Address::ZERO, 300, 7 * 86_400)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+    }
+    for (role, who) in [("REGISTRAR_ROLE", registrar), ("REVOKER_ROLE", revoker)] {
+        roles
+            .grantRole(keccak256(role), who)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+    }
+    let entries: Vec<Value> = families
+        .iter()
+        .map(|f| {
+            serde_json::json!({"name": f, "id": keccak256(f.as_bytes()).to_string(),
+                               "verifier": Address::ZERO.to_string()})
+        })
+        .collect();
+    let json = serde_json::json!({
+        "chainId": chain_id, "startBlock": start_block,
+        "enclaveRegistry": registry.to_string(), "pcrRegistry": registry.to_string(),
+        "admin": admin.to_string(), "families": entries,
+    });
+    let deployment = dir.join(format!("{chain_id}.json"));
+    std::fs::write(&deployment, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    Deployed {
+        anvil,
+        registry,
+        deployment,
+    }
+}
+
+/// The number of transactions an account has sent.
+pub(crate) async fn nonce(url: &str, key: &str) -> u64 {
+    use alloy::providers::{Provider, ProviderBuilder};
+    let address = key
+        .parse::<alloy::signers::local::PrivateKeySigner>()
+        .unwrap()
+        .address();
+    ProviderBuilder::new()
+        .connect_http(url.parse().unwrap())
+        .get_transaction_count(address)
+        .await
+        .unwrap()
+}
