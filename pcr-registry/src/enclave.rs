@@ -155,7 +155,7 @@ pub async fn register_enclave(
 }
 
 /// Off-chain authenticity check of a claimed document, as the full verifier would judge it:
-/// signature and chain to the AWS root at `now_ms`; policy (debug, freshness) is not the
+/// signature and chain to the AWS root at `now_ms` (the chain's time); policy (debug, freshness) is not the
 /// verifier's business, so it is not a reason to challenge.
 pub fn genuine(document: &[u8], now_ms: u64) -> Result<(), nitro_attestation::Error> {
     let policy = nitro_attestation::Policy::default()
@@ -197,6 +197,11 @@ pub async fn watch(
             .await
             .map_err(|e| rpc("eth_blockNumber", e))?;
         if head >= from {
+            let now_ms = provider
+                .get_block_by_number(head.into())
+                .await
+                .map_err(|e| rpc("eth_getBlockByNumber", e))?
+                .map_or(0, |b| b.header.timestamp.saturating_mul(1000));
             let filter = Filter::new()
                 .address(verifier)
                 .event_signature(INitroOptimisticVerifier::Proposed::SIGNATURE_HASH)
@@ -211,7 +216,7 @@ pub async fn watch(
                     continue;
                 };
                 let id = event.inner.data.id;
-                let verdict = judge(registry, log.transaction_hash).await?;
+                let verdict = judge(registry, log.transaction_hash, now_ms).await?;
                 progress(&format!("claim {id}: {verdict}"));
                 verdicts.insert(id, verdict);
                 if verdict == "not-genuine"
@@ -270,7 +275,8 @@ fn rpc(call: &'static str, e: impl std::fmt::Display) -> Error {
 }
 
 /// Fetches the document from the proposing transaction and judges it.
-async fn judge(registry: &Registry, tx: Option<B256>) -> Result<&'static str, Error> {
+/// `now_ms` is the chain's time: the full verifier checks certificate validity at `block.timestamp`.
+async fn judge(registry: &Registry, tx: Option<B256>, now_ms: u64) -> Result<&'static str, Error> {
     use alloy::consensus::Transaction as _;
     let Some(tx) = tx else {
         return Ok("unknown (no transaction hash in the log)");
@@ -288,9 +294,6 @@ async fn judge(registry: &Registry, tx: Option<B256>) -> Result<&'static str, Er
     let Ok(call) = INitroOptimisticVerifier::proposeCall::abi_decode(tx.input()) else {
         return Ok("unknown (not a direct propose call)");
     };
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
     Ok(match genuine(&call.document, now_ms) {
         Ok(()) => "genuine",
         Err(_) => "not-genuine",

@@ -4,19 +4,23 @@
 mod common;
 
 use common::{
-    DEPLOYER_KEY, Deployed, REGISTRAR_KEY, REVOKER_KEY, TestEnv, deploy, nonce, real_document,
-    small_eif,
+    Anvil, DEPLOYER_KEY, Deployed, REGISTRAR_KEY, REVOKER_KEY, TestEnv, deploy, deploy_on, nonce,
+    real_document, small_eif,
 };
 use serde_json::Value;
 
 async fn setup(chain_id: u64) -> (TestEnv, Deployed) {
-    let mut env = TestEnv::new();
+    let env = TestEnv::new();
     let deployed = deploy(
         env.dir.path(),
         chain_id,
         &["matching-engine", "matching-engine-dev"],
     )
     .await;
+    with_chain(env, deployed)
+}
+
+fn with_chain(mut env: TestEnv, deployed: Deployed) -> (TestEnv, Deployed) {
     env.env("PCR_REGISTRY_RPC_URL", &deployed.anvil.url);
     env.env(
         "PCR_REGISTRY_DEPLOYMENT",
@@ -459,4 +463,136 @@ async fn enclave_verbs_need_a_verifier() {
         "DEPLOYER_KEY",
     ]);
     assert!(err.contains("not available"), "{err}");
+}
+
+/// The document's PCR0/1/2 as a pcr.json, from its offline verification.
+fn pcr_json_of(env: &TestEnv, doc: &str) -> std::path::PathBuf {
+    let (_, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        doc,
+        "--at-doc-time",
+    ]);
+    let pcrs =
+        serde_json::json!({"PCR0": v["pcrs"]["0"], "PCR1": v["pcrs"]["1"], "PCR2": v["pcrs"]["2"]});
+    env.write("doc-pcr.json", pcrs.to_string().as_bytes())
+}
+
+#[tokio::test]
+#[ignore = "needs anvil and forge artifacts: run ci/pcr-registry-test"]
+async fn optimistic_register_enclave_and_watch() {
+    use alloy::providers::{Provider, ProviderBuilder};
+    // A chain whose clock starts just after the real document was produced (2026-01-03T20:41:07Z),
+    // so that its leaf certificate is valid and the claim is fresh.
+    let anvil = Anvil::start(31406, &["--timestamp", "1767472900"]);
+    let url = anvil.url.clone();
+    let env = TestEnv::new();
+    let deployed = deploy_on(
+        anvil,
+        env.dir.path(),
+        &["matching-engine"],
+        Some(("matching-engine-opt", 10u128.pow(18))),
+    )
+    .await;
+    let (env, _chain) = with_chain(env, deployed);
+    let family = "matching-engine-opt";
+    let doc = real_document("base_nitro-validator_2026-01-03_repaired.cose");
+    let mut forged = std::fs::read(&doc).unwrap();
+    let n = forged.len();
+    forged[n - 10] ^= 1; // inside the COSE signature: still parses, no longer genuine
+    let forged = env.write("forged.cose", &forged);
+    let forged = forged.to_str().unwrap();
+
+    let pcr_file = pcr_json_of(&env, &doc);
+    let (code, v) = env.json(&[
+        "register",
+        "--pcrs",
+        pcr_file.to_str().unwrap(),
+        "--family",
+        family,
+        "--version",
+        "1",
+        "--private-key-env",
+        "REGISTRAR_KEY",
+    ]);
+    assert_eq!(code, 0, "{v}");
+
+    let enclave = |doc: &str, key: &str| {
+        env.json(&[
+            "register-enclave",
+            "--doc",
+            doc,
+            "--family",
+            family,
+            "--private-key-env",
+            key,
+        ])
+    };
+    // First run: a bonded claim (the bond learned from the contract).
+    let (code, v) = enclave(&doc, "DEPLOYER_KEY");
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["claim_status"], "proposed");
+    assert_eq!(v["bond_wei"], "1000000000000000000");
+    // During the window: not yet.
+    let (code, v) = enclave(&doc, "DEPLOYER_KEY");
+    assert_eq!(
+        (code, v["claim_status"].as_str()),
+        (1, Some("pending")),
+        "{v}"
+    );
+    // Someone claims a forged document.
+    let (code, v) = enclave(forged, "REGISTRAR_KEY");
+    assert_eq!(
+        (code, v["claim_status"].as_str()),
+        (0, Some("proposed")),
+        "{v}"
+    );
+
+    // The watcher verifies both off-chain and challenges only the forged one.
+    let (code, v) = env.json(&[
+        "watch",
+        "--family",
+        family,
+        "--polls",
+        "1",
+        "--private-key-env",
+        "REVOKER_KEY",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let claims = v["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 2, "{v}");
+    let verdicts: Vec<&str> = claims
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap())
+        .collect();
+    assert!(
+        verdicts.contains(&"genuine") && verdicts.contains(&"challenged"),
+        "{v}"
+    );
+    let (code, v) = enclave(forged, "REGISTRAR_KEY");
+    assert_eq!(
+        (code, v["claim_status"].as_str()),
+        (1, Some("challenged")),
+        "{v}"
+    );
+
+    // After the 30-minute window the genuine claim is valid and the key registration is tried:
+    // the real document carries no public key, which the registry refuses (decoded error).
+    let provider = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    let _: serde_json::Value = provider
+        .raw_request("evm_increaseTime".into(), (1801,))
+        .await
+        .unwrap();
+    let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.unwrap();
+    let err = env.error(&[
+        "register-enclave",
+        "--doc",
+        &doc,
+        "--family",
+        family,
+        "--private-key-env",
+        "DEPLOYER_KEY",
+    ]);
+    assert!(err.contains("EnclaveRegistryInvalidPublicKey"), "{err}");
 }

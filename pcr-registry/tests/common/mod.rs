@@ -193,41 +193,75 @@ alloy::sol! {
     }
 }
 
-/// Deploys `EnclaveRegistry` from forge's artifact the way `script/Deploy.s.sol` does (families
-/// configured without a verifier, registrar and revoker roles granted) and writes the same
-/// deployment JSON into `dir`.
-pub(crate) async fn deploy(dir: &Path, chain_id: u64, families: &[&str]) -> Deployed {
-    use alloy::network::{EthereumWallet, TransactionBuilder};
-    use alloy::primitives::{Address, keccak256};
-    use alloy::providers::{Provider, ProviderBuilder};
-    use alloy::rpc::types::TransactionRequest;
-    use alloy::signers::local::PrivateKeySigner;
-    use alloy::sol_types::SolValue;
-    use pcr_registry::bindings::IEnclaveRegistry;
-
-    let artifact = std::env::var("PCR_REGISTRY_TEST_ARTIFACT").map_or_else(
-        |_| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../contracts/out/EnclaveRegistry.sol/EnclaveRegistry.json")
-        },
+/// Creation bytecode of contract `name` from forge's output (`PCR_REGISTRY_TEST_FORGE_OUT`, as
+/// `ci/pcr-registry-test` sets it, else `contracts/out`).
+pub(crate) fn artifact_bytecode(name: &str) -> Vec<u8> {
+    let out = std::env::var("PCR_REGISTRY_TEST_FORGE_OUT").map_or_else(
+        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/out"),
         PathBuf::from,
     );
-    let artifact: Value = serde_json::from_slice(&std::fs::read(&artifact).unwrap_or_else(|e| {
+    let path = out.join(format!("{name}.sol/{name}.json"));
+    let artifact: Value = serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e} (run `forge build` in contracts/, as ci/pcr-registry-test does)",
-            artifact.display()
+            "{}: {e} (run forge build in contracts/, as ci/pcr-registry-test does)",
+            path.display()
         )
     }))
     .unwrap();
-    let bytecode = hex::decode(
+    hex::decode(
         artifact["bytecode"]["object"]
             .as_str()
             .unwrap()
             .trim_start_matches("0x"),
     )
-    .unwrap();
+    .unwrap()
+}
 
-    let anvil = Anvil::start(chain_id, &[]);
+/// Sends a contract creation (bytecode ‖ encoded constructor arguments); returns the address.
+pub(crate) async fn create(
+    provider: &impl alloy::providers::Provider,
+    mut code: Vec<u8>,
+    args: Vec<u8>,
+) -> alloy::primitives::Address {
+    use alloy::network::TransactionBuilder;
+    code.extend(args);
+    provider
+        .send_transaction(alloy::rpc::types::TransactionRequest::default().with_deploy_code(code))
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .contract_address
+        .unwrap()
+}
+
+/// Deploys `EnclaveRegistry` from forge's artifact the way `script/Deploy.s.sol` does (families
+/// configured without a verifier, registrar and revoker roles granted) and writes the same
+/// deployment JSON into `dir`.
+pub(crate) async fn deploy(dir: &Path, chain_id: u64, families: &[&str]) -> Deployed {
+    deploy_on(Anvil::start(chain_id, &[]), dir, families, None).await
+}
+
+/// As [`deploy`], on a given anvil; with `optimistic = Some((family, bond))` also deploys a
+/// `NitroOptimisticVerifier` (both bonds `bond` wei; its full verifier is never called here) and
+/// configures `family` with it (attestations up to one day old, so documents of a chain whose
+/// clock was set to their time stay usable after the challenge window).
+pub(crate) async fn deploy_on(
+    anvil: Anvil,
+    dir: &Path,
+    families: &[&str],
+    optimistic: Option<(&str, u128)>,
+) -> Deployed {
+    let chain_id = anvil.chain_id;
+    use alloy::network::EthereumWallet;
+    use alloy::primitives::{Address, keccak256};
+    use alloy::providers::{Provider, ProviderBuilder};
+    use alloy::signers::local::PrivateKeySigner;
+    use alloy::sol_types::SolValue;
+    use pcr_registry::bindings::IEnclaveRegistry;
+
+    let bytecode = artifact_bytecode("EnclaveRegistry");
     let deployer: PrivateKeySigner = DEPLOYER_KEY.parse().unwrap();
     let registrar = REGISTRAR_KEY.parse::<PrivateKeySigner>().unwrap().address();
     let revoker = REVOKER_KEY.parse::<PrivateKeySigner>().unwrap().address();
@@ -236,16 +270,12 @@ pub(crate) async fn deploy(dir: &Path, chain_id: u64, families: &[&str]) -> Depl
         .wallet(EthereumWallet::from(deployer))
         .connect_http(anvil.url.parse().unwrap());
     let start_block = provider.get_block_number().await.unwrap();
-    let mut code = bytecode;
-    code.extend((admin, alloy::primitives::aliases::U48::ZERO).abi_encode_params());
-    let receipt = provider
-        .send_transaction(TransactionRequest::default().with_deploy_code(code))
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    let registry = receipt.contract_address.unwrap();
+    let registry = create(
+        &provider,
+        bytecode,
+        (admin, alloy::primitives::aliases::U48::ZERO).abi_encode_params(),
+    )
+    .await;
     let enclave = IEnclaveRegistry::new(registry, &provider);
     let roles = IRoles::new(registry, &provider);
     for family in families {
@@ -268,13 +298,32 @@ pub(crate) async fn deploy(dir: &Path, chain_id: u64, families: &[&str]) -> Depl
             .await
             .unwrap();
     }
-    let entries: Vec<Value> = families
+    let mut entries: Vec<Value> = families
         .iter()
         .map(|f| {
             serde_json::json!({"name": f, "id": keccak256(f.as_bytes()).to_string(),
                                "verifier": Address::ZERO.to_string()})
         })
         .collect();
+    if let Some((family, bond)) = optimistic {
+        let bond = alloy::primitives::U256::from(bond);
+        let verifier = create(
+            &provider,
+            artifact_bytecode("NitroOptimisticVerifier"),
+            (admin, bond, bond).abi_encode_params(),
+        )
+        .await;
+        enclave
+            .configureFamily(keccak256(family.as_bytes()), verifier, 86_400, 7 * 86_400)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        entries.push(serde_json::json!({"name": family,
+            "id": keccak256(family.as_bytes()).to_string(), "verifier": verifier.to_string()}));
+    }
     let json = serde_json::json!({
         "chainId": chain_id, "startBlock": start_block,
         "enclaveRegistry": registry.to_string(), "pcrRegistry": registry.to_string(),
