@@ -29,6 +29,9 @@ fn with_chain(mut env: TestEnv, deployed: Deployed) -> (TestEnv, Deployed) {
     env.env("REGISTRAR_KEY", REGISTRAR_KEY);
     env.env("REVOKER_KEY", REVOKER_KEY);
     env.env("DEPLOYER_KEY", DEPLOYER_KEY);
+    env.env("KEYSTORE_PW", "pw");
+    env.env("WRONG_PW", "not the password");
+    env.env("NOT_A_KEY", "0xsecretbutmalformed");
     (env, deployed)
 }
 
@@ -119,13 +122,47 @@ async fn register_list_verify_revoke() {
         "{err}"
     );
 
+    // The revoker signs from an encrypted keystore (made by cast); a wrong password is an error.
+    let keystores = env.path("keystores");
+    let made = std::process::Command::new("cast")
+        .args([
+            "wallet",
+            "import",
+            "revoker",
+            "--private-key",
+            REVOKER_KEY,
+            "--unsafe-password",
+            "pw",
+        ])
+        .arg("--keystore-dir")
+        .arg(&keystores)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let keystore = keystores.join("revoker");
+    let keystore = keystore.to_str().unwrap();
+    let err = env.error(&[
+        "revoke",
+        &image_id,
+        "--keystore",
+        keystore,
+        "--password-env",
+        "WRONG_PW",
+    ]);
+    assert!(err.contains("keystore") && err.contains("revoker"), "{err}");
     let (code, v) = env.json(&[
         "revoke",
         &image_id,
         "--reason",
         "superseded",
-        "--private-key-env",
-        "REVOKER_KEY",
+        "--keystore",
+        keystore,
+        "--password-env",
+        "KEYSTORE_PW",
     ]);
     assert_eq!((code, v["revoked"].as_bool()), (0, Some(true)), "{v}");
 
@@ -298,6 +335,18 @@ async fn bad_input_sends_nothing() {
         err.contains("environment variable NOPE_UNSET is not set"),
         "{err}"
     );
+    // A malformed key: named by its variable, its value never shown.
+    let err = env.error(&[
+        "revoke",
+        &format!("0x{}", "11".repeat(32)),
+        "--private-key-env",
+        "NOT_A_KEY",
+    ]);
+    assert!(
+        err.contains("$NOT_A_KEY does not hold a valid hex private key"),
+        "{err}"
+    );
+    assert!(!err.contains("secretbutmalformed"), "{err}");
     // Revoking an unknown image: decoded custom error.
     let err = env.error(&[
         "revoke",
