@@ -9,6 +9,7 @@
 //                                       -> standard JSON in on stdin, out on stdout
 // Imports that forge did not already inline are read from disk, relative to the
 // base path and include paths, never outside them (like solc's own file reader).
+// Source texts forge inlines are handed over the same way (see below).
 "use strict";
 
 const fs = require("fs");
@@ -68,5 +69,26 @@ function findImports(importPath) {
   return { error: `File not found in ${roots.join(", ")}: ${importPath}` };
 }
 
-const input = fs.readFileSync(0, "utf8");
-process.stdout.write(solc.compile(input, { import: findImports }));
+const request = JSON.parse(fs.readFileSync(0, "utf8"));
+
+// solcjs passes the standard-JSON input to the compiler through emscripten's ccall, which copies
+// the string onto the WebAssembly stack (4 bytes per character). A project of a few MB of
+// sources (forge-std's safeconsole.sol alone is 430 kB) overflows that stack and solcjs aborts
+// with "RuntimeError: memory access out of bounds". So the sources travel by reference instead:
+// each one's content is replaced by a `urls` entry naming it, and solc asks the import callback
+// for it, which copies the text onto the heap. The compiled output is the same.
+const contents = new Map();
+for (const [name, source] of Object.entries(request.sources || {})) {
+  if (typeof source.content === "string") {
+    contents.set(name, source.content);
+    const { content, ...rest } = source;
+    request.sources[name] = { ...rest, urls: [name] };
+  }
+}
+
+function serve(importPath) {
+  if (contents.has(importPath)) return { contents: contents.get(importPath) };
+  return findImports(importPath);
+}
+
+process.stdout.write(solc.compile(JSON.stringify(request), { import: serve }));
