@@ -27,6 +27,11 @@ alloy::sol!(
     "../contracts/src/nitro/INitroOptimisticVerifier.sol"
 );
 
+alloy::sol!(
+    #[sol(all_derives)]
+    "../contracts/src/nitro/INitroAttestationVerifier.sol"
+);
+
 alloy::sol! {
     /// OpenZeppelin 5's `IAccessControl`, which the registry inherits through
     /// `AccessControlDefaultAdminRules`: only the error its role checks revert with.

@@ -10,7 +10,10 @@ use alloy::primitives::{Address, B256, Bytes};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 
-use crate::bindings::{IAccessControl, IEnclaveRegistry, INitroOptimisticVerifier, IPcrRegistry};
+use crate::bindings::{
+    IAccessControl, IEnclaveRegistry, INitroAttestationVerifier, INitroOptimisticVerifier,
+    IPcrRegistry,
+};
 use crate::deployment::Deployment;
 use crate::error::{Error, Revert, RpcError};
 use crate::pcrs::ImagePcrs;
@@ -85,6 +88,11 @@ pub fn decode_error(call: &'static str, e: alloy::contract::Error) -> Error {
         e.as_decoded_interface_error::<INitroOptimisticVerifier::INitroOptimisticVerifierErrors>()
     {
         return Revert::Optimistic(x).into();
+    }
+    if let Some(x) =
+        e.as_decoded_interface_error::<INitroAttestationVerifier::INitroAttestationVerifierErrors>()
+    {
+        return Revert::Verifier(x).into();
     }
     if let Some(data) = e.as_revert_data() {
         return Revert::Other(format!("undecoded revert data {data}")).into();

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use alloy::primitives::{Address, B256};
 
-use crate::bindings::{IEnclaveRegistry, INitroOptimisticVerifier, IPcrRegistry};
+use crate::bindings::{
+    IEnclaveRegistry, INitroAttestationVerifier, INitroOptimisticVerifier, IPcrRegistry,
+};
 
 /// Everything that stops a command from answering.
 #[derive(Debug, thiserror::Error)]
@@ -168,6 +170,9 @@ pub enum Revert {
     /// An `IEnclaveRegistry` error.
     #[error("reverted: {}", enclave_registry_error(.0))]
     EnclaveRegistry(IEnclaveRegistry::IEnclaveRegistryErrors),
+    /// The full on-chain Nitro verifier refused the document (or its hints).
+    #[error("reverted: {0:?}")]
+    Verifier(INitroAttestationVerifier::INitroAttestationVerifierErrors),
     /// An optimistic verifier error.
     #[error("reverted: {0:?}")]
     Optimistic(INitroOptimisticVerifier::INitroOptimisticVerifierErrors),

@@ -645,3 +645,97 @@ async fn optimistic_register_enclave_and_watch() {
     ]);
     assert!(err.contains("EnclaveRegistryInvalidPublicKey"), "{err}");
 }
+
+#[tokio::test]
+#[ignore = "needs anvil and forge artifacts: run ci/pcr-registry-test"]
+async fn full_verifier_register_enclave() {
+    use alloy::network::EthereumWallet;
+    use alloy::primitives::{Address, keccak256};
+    use alloy::providers::ProviderBuilder;
+    use alloy::signers::local::PrivateKeySigner;
+    use alloy::sol_types::SolValue;
+    use pcr_registry::bindings::IEnclaveRegistry;
+    // The document's time, a block gas limit above a cold verification (~41 M gas over the whole
+    // chain of certificates in one transaction), and pre-Osaka rules (no per-transaction cap).
+    let anvil = Anvil::start(
+        31407,
+        &[
+            "--timestamp",
+            "1767472900",
+            "--gas-limit",
+            "200000000",
+            "--hardfork",
+            "cancun",
+        ],
+    );
+    let url = anvil.url.clone();
+    let env = TestEnv::new();
+    let deployed = deploy_on(anvil, env.dir.path(), &[], None).await;
+    let registry = deployed.registry;
+    let (env, _chain) = with_chain(env, deployed);
+    let deployer: PrivateKeySigner = DEPLOYER_KEY.parse().unwrap();
+    let admin = deployer.address();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(deployer))
+        .connect_http(url.parse().unwrap());
+    // The real verifier, rooted in the AWS root (empty constructor root = the pinned one).
+    let full = common::create(
+        &provider,
+        common::artifact_bytecode("NitroAttestationVerifier"),
+        (alloy::primitives::Bytes::new(), admin).abi_encode_params(),
+    )
+    .await;
+    let family = "matching-engine-full";
+    IEnclaveRegistry::new(registry, &provider)
+        .configureFamily(keccak256(family), full, 86_400, 7 * 86_400)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert_ne!(full, Address::ZERO);
+
+    let doc = real_document("base_nitro-validator_2026-01-03_repaired.cose");
+    let pcr_file = pcr_json_of(&env, &doc);
+    let (code, v) = env.json(&[
+        "register",
+        "--pcrs",
+        pcr_file.to_str().unwrap(),
+        "--family",
+        family,
+        "--version",
+        "1",
+        "--private-key-env",
+        "REGISTRAR_KEY",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    // The verifier accepts the document with the hints this tool computed; the registry then
+    // refuses it because the real document carries no enclave public key. A wrong hint or
+    // calldata would have failed earlier, with a Nitro… error.
+    let err = env.error(&[
+        "register-enclave",
+        "--doc",
+        &doc,
+        "--family",
+        family,
+        "--private-key-env",
+        "DEPLOYER_KEY",
+    ]);
+    assert!(err.contains("EnclaveRegistryInvalidPublicKey"), "{err}");
+    // A forged document: the full verifier's own error, decoded.
+    let mut forged = std::fs::read(&doc).unwrap();
+    let n = forged.len();
+    forged[n - 10] ^= 1;
+    let forged = env.write("forged.cose", &forged);
+    let err = env.error(&[
+        "register-enclave",
+        "--doc",
+        forged.to_str().unwrap(),
+        "--family",
+        family,
+        "--private-key-env",
+        "DEPLOYER_KEY",
+    ]);
+    assert!(err.contains("NitroBadSignature"), "{err}");
+}
