@@ -296,10 +296,17 @@ impl Registry {
             call.send().await.map_err(|e| decode_error(name, e))
         })
         .await?;
-        let receipt = timed(name, async {
-            pending.get_receipt().await.map_err(|e| rpc(name, e))
-        })
-        .await?;
+        let hash = *pending.tx_hash();
+        let unconfirmed = |e: &dyn std::fmt::Display| {
+            rpc(
+                name,
+                format!("transaction {hash} was sent but not confirmed: {e}"),
+            )
+        };
+        let receipt = tokio::time::timeout(RPC_TIMEOUT, pending.get_receipt())
+            .await
+            .map_err(|_| unconfirmed(&format!("no receipt within {} s", RPC_TIMEOUT.as_secs())))?
+            .map_err(|e| unconfirmed(&e))?;
         if !receipt.status() {
             return Err(RpcError::TxFailed(receipt.transaction_hash).into());
         }

@@ -45,10 +45,14 @@ pub async fn verifier_of(registry: &Registry, family: &str) -> Result<VerifierKi
         .statusOf(B256::ZERO)
         .call()
         .await;
-    Ok(match probe {
-        Ok(_) => VerifierKind::Optimistic(verifier),
-        Err(_) => VerifierKind::Full(verifier),
-    })
+    // A verifier without `statusOf` reverts (no such function); an RPC failure is not an answer.
+    match probe {
+        Ok(_) => Ok(VerifierKind::Optimistic(verifier)),
+        Err(e) => match crate::client::decode_error("statusOf", e) {
+            Error::Revert(_) => Ok(VerifierKind::Full(verifier)),
+            other => Err(other),
+        },
+    }
 }
 
 /// The bond a payable call needs: the call is simulated with no value; an `OptimisticWrongBond`
