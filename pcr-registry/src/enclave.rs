@@ -303,3 +303,46 @@ async fn judge(registry: &Registry, tx: Option<B256>, now_ms: u64) -> Result<&'s
         Err(_) => "not-genuine",
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::genuine;
+
+    const DOC: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../attestation/tests/data/base_nitro-validator_2026-01-03_repaired.cose"
+    );
+    const DOC_TIME_MS: u64 = 1_767_472_867_402;
+
+    #[test]
+    fn judges_authenticity_at_the_given_time() {
+        let doc = std::fs::read(DOC).unwrap();
+        assert!(genuine(&doc, DOC_TIME_MS + 60_000).is_ok());
+        // Freshness is the registry's business, certificate validity is not: a day later the
+        // ~3-hour leaf certificate has expired and the full verifier would refuse the document.
+        assert_eq!(
+            genuine(&doc, DOC_TIME_MS + 86_400_000).unwrap_err().code(),
+            "chain.expired"
+        );
+        let mut forged = doc.clone();
+        let n = forged.len();
+        forged[n - 10] ^= 1;
+        assert_eq!(
+            genuine(&forged, DOC_TIME_MS).unwrap_err().code(),
+            "signature.invalid"
+        );
+    }
+
+    #[test]
+    fn debug_documents_are_genuine_for_the_verifier() {
+        // The verifier judges authenticity only; the registry refuses debug PCRs itself, so a
+        // watcher must not stake a bond challenging a genuine debug document.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../attestation/tests/data/evervault_beta_debug-mode-attestation-doc-bytes.cose"
+        );
+        let doc = std::fs::read(path).unwrap();
+        let ts = nitro_attestation::peek_timestamp(&doc).unwrap();
+        assert!(genuine(&doc, ts).is_ok());
+    }
+}
