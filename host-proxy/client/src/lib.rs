@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+mod addr;
+mod dial;
+mod error;
+mod tls;
+mod transport;
+
+pub use addr::{AddrError, ProxyAddr};
+pub use dial::{Dialer, Io};
+pub use error::{Error, HttpError, TlsError};
+pub use tls::Upstream;
+pub use transport::{DEFAULT_TIMEOUT, ProxyTransport};
