@@ -86,6 +86,12 @@ pub enum HttpError {
     /// The upstream (or the host) closed the connection before the whole response arrived.
     #[error("connection closed before the whole response arrived")]
     Closed(#[source] hyper::Error),
+    /// The response body is larger than the transport accepts.
+    #[error("response body larger than {0} bytes")]
+    TooLarge(usize),
+    /// Reading the response body failed for another reason.
+    #[error("reading the response body")]
+    Body(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Any other HTTP protocol error.
     #[error("HTTP exchange failed")]
     Protocol(#[source] hyper::Error),

@@ -12,4 +12,4 @@ pub use addr::{AddrError, ProxyAddr};
 pub use dial::{Dialer, Io};
 pub use error::{Error, HttpError, TlsError};
 pub use tls::Upstream;
-pub use transport::{DEFAULT_TIMEOUT, ProxyTransport};
+pub use transport::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ProxyTransport};

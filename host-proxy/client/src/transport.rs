@@ -9,7 +9,8 @@ use std::time::Duration;
 use alloy_json_rpc::{RequestPacket, ResponsePacket};
 use alloy_transport::{TransportError, TransportErrorKind};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header;
 use hyper_util::rt::TokioIo;
@@ -20,6 +21,10 @@ use crate::tls::Upstream;
 
 /// Time one request may take, connection set-up included, unless set otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Largest response body accepted unless set otherwise (large `eth_getLogs` answers fit;
+/// a host or upstream streaming without end does not exhaust the enclave's memory).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 
 /// A `Clone` alloy transport (`tower::Service<RequestPacket>`) reaching one upstream
 /// through one proxy route. Clones share one idle keep-alive connection; a request
@@ -36,22 +41,35 @@ struct Inner {
     dialer: Dialer,
     upstream: Upstream,
     timeout: Duration,
+    max_response_bytes: usize,
     idle: Mutex<Option<SendRequest<Full<Bytes>>>>,
 }
 
 impl ProxyTransport {
     /// A transport to `upstream` through the proxy route `dialer` reaches.
     pub fn new(dialer: Dialer, upstream: Upstream) -> Self {
-        Self::with_timeout(dialer, upstream, DEFAULT_TIMEOUT)
+        Self::with_limits(
+            dialer,
+            upstream,
+            DEFAULT_TIMEOUT,
+            DEFAULT_MAX_RESPONSE_BYTES,
+        )
     }
 
-    /// Like [`ProxyTransport::new`] with a per-request time limit.
-    pub fn with_timeout(dialer: Dialer, upstream: Upstream, timeout: Duration) -> Self {
+    /// Like [`ProxyTransport::new`] with a per-request time limit (connection set-up
+    /// included) and a largest accepted response body.
+    pub fn with_limits(
+        dialer: Dialer,
+        upstream: Upstream,
+        timeout: Duration,
+        max_response_bytes: usize,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 dialer,
                 upstream,
                 timeout,
+                max_response_bytes,
                 idle: Mutex::new(None),
             }),
         }
@@ -91,24 +109,45 @@ impl ProxyTransport {
         }
         let request = builder.body(Full::new(body)).map_err(HttpError::Request)?;
 
-        let mut sender = match self.take_idle().await {
-            Some(s) => s,
-            None => self.open().await?,
+        let (sender, response) = match self.take_idle().await {
+            Some(mut idle) => match idle.try_send_request(request).await {
+                Ok(response) => (idle, response),
+                // The idle connection closed before the request was written: nothing
+                // reached the upstream, so sending it on a new connection is safe.
+                Err(mut e) => match e.take_message() {
+                    Some(request) => self.open_and_send(request).await?,
+                    None => return Err(HttpError::exchange(e.into_error()).into()),
+                },
+            },
+            None => self.open_and_send(request).await?,
         };
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(HttpError::exchange)?;
         let status = response.status();
-        let body = response
-            .into_body()
+        let limit = self.inner.max_response_bytes;
+        let body = Limited::new(response.into_body(), limit)
             .collect()
             .await
-            .map_err(HttpError::exchange)?
+            .map_err(|e| match e.downcast::<hyper::Error>() {
+                Ok(e) => HttpError::exchange(*e),
+                Err(e) if e.is::<LengthLimitError>() => HttpError::TooLarge(limit),
+                Err(e) => HttpError::Body(e),
+            })?
             .to_bytes();
         // The whole response was read: the connection can carry the next request.
         self.put_idle(sender);
         Ok((status, body))
+    }
+
+    /// Opens a new connection and sends `request` on it.
+    async fn open_and_send(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+    ) -> Result<(SendRequest<Full<Bytes>>, hyper::Response<Incoming>), Error> {
+        let mut sender = self.open().await?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(HttpError::exchange)?;
+        Ok((sender, response))
     }
 
     /// The idle connection, if it is still open.

@@ -71,7 +71,8 @@ impl Ca {
 
 type Body = BoxBody<Bytes, std::io::Error>;
 
-/// Answers `eth_chainId` (31337) and `eth_blockNumber` (42); `test_truncate` gets a
+/// Answers `eth_chainId` (31337) and `eth_blockNumber` (42, then closes the connection);
+/// `test_truncate` gets a
 /// response cut off mid-body (the connection is then closed).
 async fn rpc(req: hyper::Request<Incoming>) -> Result<hyper::Response<Body>, Infallible> {
     assert_eq!(req.uri().path(), "/rpc", "request target from the URL");
@@ -88,6 +89,7 @@ async fn rpc(req: hyper::Request<Incoming>) -> Result<hyper::Response<Body>, Inf
         .to_bytes();
     let v: serde_json::Value = serde_json::from_slice(&body).expect("JSON request");
     let (id, method) = (v["id"].clone(), v["method"].as_str().unwrap_or_default());
+    let huge;
     let result = match method {
         "eth_chainId" => "0x7a69",
         "eth_blockNumber" => "0x2a",
@@ -104,10 +106,21 @@ async fn rpc(req: hyper::Request<Incoming>) -> Result<hyper::Response<Body>, Inf
                 .body(BodyExt::boxed(body))
                 .expect("response"));
         }
+        "test_hang" => return Ok(std::future::pending().await),
+        "test_huge" => {
+            huge = "f".repeat(4096);
+            &huge
+        }
         other => panic!("unexpected method {other}"),
     };
     let out = serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result});
+    let connection = if method == "eth_blockNumber" {
+        "close"
+    } else {
+        "keep-alive"
+    };
     Ok(hyper::Response::builder()
+        .header(hyper::header::CONNECTION, connection)
         .header(hyper::header::CONTENT_TYPE, "application/json")
         .body(
             Full::new(Bytes::from(out.to_string()))
@@ -175,8 +188,12 @@ async fn setup(server: Arc<rustls::ServerConfig>) -> Setup {
 }
 
 fn client(dialer: Dialer, roots_pem: &[u8]) -> RpcClient {
+    client_with(dialer, roots_pem, BOUND, 1024)
+}
+
+fn client_with(dialer: Dialer, roots_pem: &[u8], timeout: Duration, max: usize) -> RpcClient {
     let upstream = Upstream::new(&format!("https://{NAME}/rpc"), roots_pem).expect("upstream");
-    let transport = ProxyTransport::with_timeout(dialer, upstream, BOUND);
+    let transport = ProxyTransport::with_limits(dialer, upstream, timeout, max);
     ClientBuilder::default().transport(transport, false)
 }
 
@@ -286,4 +303,66 @@ async fn a_route_without_a_listener_is_a_dial_error() {
         .expect("in time")
         .expect_err("nothing listens");
     assert!(matches!(cause(&err), Error::Dial { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_upstream_that_never_answers_times_out_and_the_next_request_works() {
+    let ca = Ca::new("pinned root");
+    let s = setup(ca.server(NAME)).await;
+    let limit = Duration::from_millis(300);
+    let c = client_with(s.dialer.clone(), &ca.pem(), limit, 1024);
+    let err = tokio::time::timeout(BOUND, c.request_noparams::<String>("test_hang"))
+        .await
+        .expect("in time")
+        .expect_err("no answer");
+    assert!(
+        matches!(cause(&err), Error::Timeout(d) if *d == limit),
+        "{err:?}"
+    );
+    let chain = tokio::time::timeout(BOUND, c.request_noparams::<String>("eth_chainId"))
+        .await
+        .expect("in time")
+        .expect("a new connection");
+    assert_eq!(chain, "0x7a69");
+}
+
+#[tokio::test]
+async fn a_response_larger_than_the_limit_is_refused() {
+    let ca = Ca::new("pinned root");
+    let s = setup(ca.server(NAME)).await;
+    let c = client_with(s.dialer.clone(), &ca.pem(), BOUND, 1024);
+    let err = tokio::time::timeout(BOUND, c.request_noparams::<String>("test_huge"))
+        .await
+        .expect("in time")
+        .expect_err("4 KiB body over a 1 KiB limit");
+    assert!(
+        matches!(cause(&err), Error::Http(HttpError::TooLarge(1024))),
+        "{err:?}"
+    );
+    let c = client_with(s.dialer.clone(), &ca.pem(), BOUND, 8192);
+    let big = tokio::time::timeout(BOUND, c.request_noparams::<String>("test_huge"))
+        .await
+        .expect("in time")
+        .expect("under the limit");
+    assert_eq!(big.len(), 4096);
+}
+
+#[tokio::test]
+async fn a_connection_the_upstream_closed_is_not_reused() {
+    let ca = Ca::new("pinned root");
+    let s = setup(ca.server(NAME)).await;
+    let c = client(s.dialer.clone(), &ca.pem());
+    for (method, want) in [
+        ("eth_blockNumber", "0x2a"),
+        ("eth_chainId", "0x7a69"),
+        ("eth_chainId", "0x7a69"),
+    ] {
+        let got = tokio::time::timeout(BOUND, c.request_noparams::<String>(method))
+            .await
+            .expect("in time")
+            .expect(method);
+        assert_eq!(got, want);
+    }
+    // `Connection: close` after the first answer: a second connection, then reused.
+    assert_eq!(s.accepted.load(Ordering::SeqCst), 2);
 }
