@@ -49,6 +49,9 @@ pub enum TlsError {
         #[source]
         source: rustls::Error,
     },
+    /// The crypto provider does not support the safe default protocol versions.
+    #[error("TLS provider lacks the default protocol versions")]
+    Provider(#[source] rustls::Error),
     /// The upstream URL is not `https://HOST[:PORT][/PATH]` with a valid server name.
     #[error("upstream URL `{0}`: expected https://HOST[:PORT][/PATH]")]
     BadUrl(String),

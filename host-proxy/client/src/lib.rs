@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod addr;
