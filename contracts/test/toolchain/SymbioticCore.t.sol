@@ -7,7 +7,9 @@ import {NetworkRegistry} from "@symbioticfi/core/src/contracts/NetworkRegistry.s
 import {OperatorRegistry} from "@symbioticfi/core/src/contracts/OperatorRegistry.sol";
 import {VaultFactory} from "@symbioticfi/core/src/contracts/VaultFactory.sol";
 import {NetworkMiddlewareService} from "@symbioticfi/core/src/contracts/service/NetworkMiddlewareService.sol";
-import {INetworkMiddlewareService} from "@symbioticfi/core/src/interfaces/service/INetworkMiddlewareService.sol";
+import {
+    INetworkMiddlewareService
+} from "@symbioticfi/core/src/interfaces/service/INetworkMiddlewareService.sol";
 import {IOperatorRegistry} from "@symbioticfi/core/src/interfaces/IOperatorRegistry.sol";
 
 /// @notice Proves the contracts toolchain end to end: the real Symbiotic core 1.0.3 sources from
