@@ -138,8 +138,11 @@ contract MarketplaceFuzz_Test is Marketplace_Test {
             withdrawn += token.balanceOf(pool[i]);
         }
         assertEq(withdrawn, paidToGenerators);
-        vm.prank(refundTo);
-        mp.withdraw();
+        // The requester may have nothing to collect (every slot proven at the full reward).
+        if (mp.withdrawableOf(refundTo) != 0) {
+            vm.prank(refundTo);
+            mp.withdraw();
+        }
         assertEq(token.balanceOf(refundTo) + withdrawn, escrowed, "everything escrowed came out once");
         assertEq(token.balanceOf(address(mp)), 0);
     }
