@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets with nightly cargo-fuzz and runs each for SECONDS (default 10) from the
 # seeds: real documents and the bad-document corpus for `verify`, real payloads for `payload`.
-# Needs the nightly toolchain and cargo-fuzz (ci/pins/cargo-tools.txt).
+# Needs the nightly toolchain and cargo-fuzz (ci/pins/cargo-fuzz-tools.txt).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 seconds="${1:-10}"

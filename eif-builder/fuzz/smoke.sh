@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzz smoke run: 10 s per target (EIF reader, cpio reader), seeded with a valid EIF and cpio.
-# Needs the nightly toolchain and cargo-fuzz (pinned in ci/pins/cargo-tools.txt).
+# Needs the nightly toolchain and cargo-fuzz (pinned in ci/pins/cargo-fuzz-tools.txt).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
