@@ -52,7 +52,13 @@ abstract contract SymbioticCoreDeployer is Test {
     /// @dev Deploys factories, registries, services and the implementations, whitelisted; `this` owns the
     /// factories.
     function deploySymbioticCore() internal returns (Core memory c) {
-        bytes memory owner = abi.encode(address(this));
+        return deploySymbioticCore(address(this));
+    }
+
+    /// @dev As `deploySymbioticCore()`, with `factoryOwner` owning the factories. A script broadcasting from an
+    /// account passes that account: it sends the whitelisting calls.
+    function deploySymbioticCore(address factoryOwner) internal returns (Core memory c) {
+        bytes memory owner = abi.encode(factoryOwner);
         c.vaultFactory = _deploy("VaultFactory.sol:VaultFactory", owner);
         c.delegatorFactory = _deploy("DelegatorFactory.sol:DelegatorFactory", owner);
         c.slasherFactory = _deploy("SlasherFactory.sol:SlasherFactory", owner);
