@@ -1,0 +1,392 @@
+//! Slashes from L2 to L1: `SlashRequested` records of the staking module become enclave-signed
+//! `SlashResult`s for `NetworkMiddleware.slash`; the middleware's veto requests are executed once
+//! their veto period is over (unless a resolver vetoed them) and while the vault still allows it.
+
+use alloy::primitives::aliases::U48;
+use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::rpc::types::{Filter, Log};
+use alloy::sol_types::SolEvent;
+use serde::Serialize;
+
+use crate::bindings::{INetworkMiddleware, ISymbioticStakingModule, IVault, IVetoSlasher, SlashResult};
+use crate::chain::Chain;
+use crate::error::{DataError, Error};
+use crate::job::{Bridge, unix_now};
+use crate::typed::{middleware_domain, sign};
+
+/// One `SlashRequested` record of the staking module (one vault of one slash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SlashRecord {
+    /// The module's slash id.
+    pub slash_id: B256,
+    /// The operator.
+    pub operator: Address,
+    /// The L1 vault.
+    pub vault: Address,
+    /// Collateral units to slash.
+    pub amount: U256,
+    /// The snapshot's capture time.
+    pub capture: u64,
+    /// The L2 block that recorded it.
+    pub l2_block: u64,
+}
+
+/// What became of a slash record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SlashOutcome {
+    /// `NetworkMiddleware.slash` accepted it (slashed, or a veto request made).
+    Submitted {
+        /// The record.
+        record: SlashRecord,
+        /// The L1 transaction.
+        tx: B256,
+    },
+    /// L1 had already processed it (an earlier run, or another relayer).
+    AlreadyProcessed {
+        /// The record.
+        record: SlashRecord,
+    },
+    /// Refused for good (outside the capture window, vault removed, …): dropped.
+    Refused {
+        /// The record.
+        record: SlashRecord,
+        /// The middleware's reason.
+        reason: String,
+    },
+    /// Failed for now (RPC failure, key not live, …): retried next round.
+    Retry {
+        /// The record.
+        record: SlashRecord,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A veto request the middleware made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OpenRequest {
+    /// The module's slash id.
+    pub slash_id: B256,
+    /// The vault.
+    pub vault: Address,
+    /// The VetoSlasher request index.
+    pub index: U256,
+    /// The capture time.
+    pub capture: u64,
+}
+
+/// What became of a veto request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ExecuteOutcome {
+    /// Executed now.
+    Executed {
+        /// The request.
+        request: OpenRequest,
+        /// The L1 transaction.
+        tx: B256,
+    },
+    /// A resolver vetoed it: nothing is slashed.
+    Vetoed {
+        /// The request.
+        request: OpenRequest,
+    },
+    /// Completed before (by an earlier run or someone else).
+    AlreadyCompleted {
+        /// The request.
+        request: OpenRequest,
+    },
+    /// Still in its veto period.
+    VetoPending {
+        /// The request.
+        request: OpenRequest,
+        /// When it ends (L1 s).
+        veto_deadline: u64,
+    },
+    /// The vault's epoch since the capture is over: it can no longer be executed.
+    WindowClosed {
+        /// The request.
+        request: OpenRequest,
+    },
+    /// Failed for now: retried next round.
+    Retry {
+        /// The request.
+        request: OpenRequest,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Middleware reverts that will not change by retrying.
+const FINAL_REFUSALS: [&str; 5] = [
+    "MiddlewareCaptureOutsideWindow",
+    "MiddlewareVaultNotRegistered",
+    "MiddlewareZeroAmount",
+    "MiddlewareZeroSlashId",
+    "MiddlewareSlashAlreadyProcessed",
+];
+
+fn bad_log(chain: &'static str, event: &'static str, log: &Log, reason: impl Into<String>) -> Error {
+    DataError::BadLog {
+        chain,
+        event,
+        block: log.block_number,
+        reason: reason.into(),
+    }
+    .into()
+}
+
+/// Checks a log against the filter that produced it and the verified header of its block.
+async fn checked_log<E: SolEvent>(
+    chain: &Chain,
+    log: &Log,
+    address: Address,
+    range: (u64, u64),
+    now: u64,
+) -> Result<Option<E>, Error> {
+    let (name, event) = (chain.name(), E::SIGNATURE);
+    if log.removed {
+        return Ok(None);
+    }
+    if log.address() != address {
+        return Err(bad_log(name, event, log, "from another contract"));
+    }
+    let number = log
+        .block_number
+        .filter(|n| (range.0..=range.1).contains(n))
+        .ok_or_else(|| bad_log(name, event, log, "block outside the range asked for"))?;
+    let decoded = E::decode_log(&log.inner)
+        .map_err(|e| bad_log(name, event, log, e.to_string()))?;
+    let header = chain.verified_block(number, now).await?;
+    if log.block_hash != Some(header.hash) {
+        return Err(bad_log(name, event, log, "block hash differs from the block's header"));
+    }
+    Ok(Some(decoded.data))
+}
+
+impl Bridge {
+    /// Scans new L2 blocks (up to the head minus `l2_confirmations`) for slash records, then
+    /// carries every pending record to L1.
+    ///
+    /// # Errors
+    /// A failure while scanning (nothing is lost: the scan resumes where it stopped).
+    pub async fn carry_slashes(&mut self) -> Result<Vec<SlashOutcome>, Error> {
+        let now = unix_now();
+        let safe = self
+            .l2
+            .head()
+            .await?
+            .saturating_sub(self.settings.l2_confirmations);
+        while self.l2_cursor <= safe {
+            let to = self
+                .l2_cursor
+                .saturating_add(self.settings.log_range - 1)
+                .min(safe);
+            let filter = Filter::new()
+                .address(self.module)
+                .event_signature(ISymbioticStakingModule::SlashRequested::SIGNATURE_HASH)
+                .from_block(self.l2_cursor)
+                .to_block(to);
+            for log in self.l2.logs(&filter).await? {
+                let Some(e) = checked_log::<ISymbioticStakingModule::SlashRequested>(
+                    &self.l2,
+                    &log,
+                    self.module,
+                    (self.l2_cursor, to),
+                    now,
+                )
+                .await?
+                else {
+                    continue;
+                };
+                let record = SlashRecord {
+                    slash_id: e.slashId,
+                    operator: e.operator,
+                    vault: e.vault,
+                    amount: e.amount,
+                    capture: e.captureTimestamp.to(),
+                    l2_block: log.block_number.unwrap_or_default(),
+                };
+                self.pending.insert((record.slash_id, record.vault), record);
+            }
+            self.l2_cursor = to + 1;
+        }
+        let mut out = Vec::new();
+        let records: Vec<SlashRecord> = self.pending.values().cloned().collect();
+        for record in records {
+            let outcome = self.carry(record).await;
+            if !matches!(outcome, SlashOutcome::Retry { .. }) {
+                if let SlashOutcome::Submitted { record, .. }
+                | SlashOutcome::AlreadyProcessed { record }
+                | SlashOutcome::Refused { record, .. } = &outcome
+                {
+                    self.pending.remove(&(record.slash_id, record.vault));
+                }
+            }
+            out.push(outcome);
+        }
+        Ok(out)
+    }
+
+    async fn carry(&self, record: SlashRecord) -> SlashOutcome {
+        let reader = INetworkMiddleware::new(self.middleware, self.l1.reader());
+        match self
+            .l1
+            .call(
+                "isProcessed",
+                reader.isProcessed(record.slash_id, record.vault).call(),
+            )
+            .await
+        {
+            Ok(true) => return SlashOutcome::AlreadyProcessed { record },
+            Ok(false) => {}
+            Err(e) => {
+                return SlashOutcome::Retry {
+                    record,
+                    reason: e.to_string(),
+                };
+            }
+        }
+        let result = SlashResult {
+            slashId: record.slash_id,
+            vault: record.vault,
+            operator: record.operator,
+            amount: record.amount,
+            captureTimestamp: U48::saturating_from(record.capture),
+        };
+        let domain = middleware_domain(self.l1.chain_id(), self.middleware);
+        let signature = match sign(&*self.signer, &result, &domain) {
+            Ok((_, s)) => s,
+            Err(e) => {
+                return SlashOutcome::Retry {
+                    record,
+                    reason: e.to_string(),
+                };
+            }
+        };
+        let sender = INetworkMiddleware::new(self.middleware, self.l1.sender().clone());
+        match self.l1.send("slash", sender.slash(result, signature)).await {
+            Ok(tx) => SlashOutcome::Submitted { record, tx },
+            Err(Error::Revert(r)) if FINAL_REFUSALS.contains(&r.name()) => SlashOutcome::Refused {
+                record,
+                reason: r.reason,
+            },
+            Err(e) => SlashOutcome::Retry {
+                record,
+                reason: e.to_string(),
+            },
+        }
+    }
+
+    /// Scans L1 for the middleware's veto requests and executes those whose veto period is over.
+    ///
+    /// # Errors
+    /// A failure while scanning (the scan resumes where it stopped).
+    pub async fn execute_requests(&mut self) -> Result<Vec<ExecuteOutcome>, Error> {
+        let now = unix_now();
+        let head = self.l1.head().await?;
+        while self.l1_cursor <= head {
+            let to = self
+                .l1_cursor
+                .saturating_add(self.settings.log_range - 1)
+                .min(head);
+            let filter = Filter::new()
+                .address(self.middleware)
+                .event_signature(INetworkMiddleware::SlashRequested::SIGNATURE_HASH)
+                .from_block(self.l1_cursor)
+                .to_block(to);
+            for log in self.l1.logs(&filter).await? {
+                let Some(e) = checked_log::<INetworkMiddleware::SlashRequested>(
+                    &self.l1,
+                    &log,
+                    self.middleware,
+                    (self.l1_cursor, to),
+                    now,
+                )
+                .await?
+                else {
+                    continue;
+                };
+                let request = OpenRequest {
+                    slash_id: e.slashId,
+                    vault: e.vault,
+                    index: e.slashIndex,
+                    capture: e.captureTimestamp.to(),
+                };
+                self.open.insert((request.vault, request.index), request);
+            }
+            self.l1_cursor = to + 1;
+        }
+        let l1_now = self.l1.verified_block(head, now).await?.timestamp;
+        let mut out = Vec::new();
+        let requests: Vec<OpenRequest> = self.open.values().cloned().collect();
+        for request in requests {
+            let outcome = match self.execute(request.clone(), l1_now).await {
+                Ok(o) => o,
+                Err(e) => ExecuteOutcome::Retry {
+                    request: request.clone(),
+                    reason: e.to_string(),
+                },
+            };
+            if !matches!(
+                outcome,
+                ExecuteOutcome::VetoPending { .. } | ExecuteOutcome::Retry { .. }
+            ) {
+                self.open.remove(&(request.vault, request.index));
+            }
+            out.push(outcome);
+        }
+        Ok(out)
+    }
+
+    async fn execute(&self, request: OpenRequest, l1_now: u64) -> Result<ExecuteOutcome, Error> {
+        let p = self.l1.reader();
+        let vault = IVault::new(request.vault, p);
+        let slasher = self.l1.call("slasher", vault.slasher().call()).await?;
+        let veto = IVetoSlasher::new(slasher, p);
+        let r = self
+            .l1
+            .call("slashRequests", veto.slashRequests(request.index).call())
+            .await?;
+        if r.completed {
+            let filter = Filter::new()
+                .address(slasher)
+                .event_signature(IVetoSlasher::VetoSlash::SIGNATURE_HASH)
+                .topic1(B256::from(request.index))
+                .from_block(self.settings.l1_start_block);
+            let vetoed = !self.l1.logs(&filter).await?.is_empty();
+            return Ok(if vetoed {
+                ExecuteOutcome::Vetoed { request }
+            } else {
+                ExecuteOutcome::AlreadyCompleted { request }
+            });
+        }
+        let deadline: u64 = r.vetoDeadline.to();
+        if l1_now < deadline {
+            return Ok(ExecuteOutcome::VetoPending {
+                request,
+                veto_deadline: deadline,
+            });
+        }
+        let epoch: u64 = self
+            .l1
+            .call("epochDuration", vault.epochDuration().call())
+            .await?
+            .to();
+        if l1_now > request.capture.saturating_add(epoch) {
+            return Ok(ExecuteOutcome::WindowClosed { request });
+        }
+        let sender = INetworkMiddleware::new(self.middleware, self.l1.sender().clone());
+        let tx = self
+            .l1
+            .send(
+                "executeSlash",
+                sender.executeSlash(request.vault, request.index, Bytes::new()),
+            )
+            .await?;
+        Ok(ExecuteOutcome::Executed { request, tx })
+    }
+}
