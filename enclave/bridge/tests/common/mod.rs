@@ -1,0 +1,314 @@
+//! Two-anvil harness: throwaway anvils, forge artifacts and scripts, dev-NSM enclave keys
+//! registered through the real on-chain Nitro verifier (rooted in the dev CA).
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, B256, Bytes, keccak256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolValue;
+use nitro_attestation::FixedClock;
+use nitro_attestation::dev::{DevNsm, DevNsmConfig};
+use nitro_attestation::nsm::{AttestationRequest, Nsm};
+use pcr_registry::bindings::{IEnclaveRegistry, IPcrRegistry};
+use pcr_registry::client::Registry;
+use pcr_registry::deployment::Deployment;
+use serde_json::Value;
+
+/// anvil's funded dev accounts (its default mnemonic).
+pub const DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+pub const OPERATOR_KEY: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+pub const RESOLVER_KEY: &str = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a";
+pub const MARKET_KEY: &str = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
+pub const RELAYER_KEY: &str = "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e";
+
+/// The enclave family (a dev family: its verifier trusts the dev CA).
+pub const FAMILY: &str = "matching-engine-dev";
+
+pub fn key(hex: &str) -> PrivateKeySigner {
+    hex.parse().unwrap()
+}
+
+pub fn addr(hex: &str) -> Address {
+    key(hex).address()
+}
+
+/// A throwaway anvil on 127.0.0.1, killed on drop.
+pub struct Anvil {
+    child: Child,
+    pub url: String,
+    pub chain_id: u64,
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Anvil {
+    /// Cancun rules and a block gas limit above a cold on-chain attestation verification.
+    pub fn start(chain_id: u64, timestamp: u64) -> Anvil {
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new("anvil")
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--chain-id", &chain_id.to_string(), "--silent"])
+                .args(["--timestamp", &timestamp.to_string()])
+                .args(["--hardfork", "cancun", "--gas-limit", "200000000"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("anvil on PATH (source ci/env.sh)");
+            let mut anvil = Anvil {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+                chain_id,
+            };
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if anvil.child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return anvil;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        panic!("anvil did not start");
+    }
+
+    pub fn provider(&self, key_hex: Option<&str>) -> DynProvider {
+        let url = self.url.parse().unwrap();
+        match key_hex {
+            Some(k) => ProviderBuilder::new()
+                .wallet(EthereumWallet::from(key(k)))
+                .connect_http(url)
+                .erased(),
+            None => ProviderBuilder::new().connect_http(url).erased(),
+        }
+    }
+}
+
+/// Sets the next block's time and mines `blocks` blocks.
+pub async fn set_time(p: &DynProvider, t: u64, blocks: u64) {
+    let _: Value = p
+        .raw_request("evm_setNextBlockTimestamp".into(), (t,))
+        .await
+        .unwrap();
+    for _ in 0..blocks {
+        let _: Value = p.raw_request("evm_mine".into(), ()).await.unwrap();
+    }
+}
+
+pub async fn latest_time(p: &DynProvider) -> u64 {
+    p.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .unwrap()
+        .unwrap()
+        .header
+        .inner
+        .timestamp
+}
+
+fn contracts_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts")
+}
+
+fn forge_out() -> PathBuf {
+    std::env::var("BRIDGE_TEST_FORGE_OUT").map_or_else(|_| contracts_dir().join("out"), PathBuf::from)
+}
+
+/// Creation bytecode of `name` from forge's output.
+pub fn artifact_bytecode(name: &str) -> Vec<u8> {
+    let path = forge_out().join(format!("{name}.sol/{name}.json"));
+    let artifact: Value = serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| {
+        panic!("{}: {e} (run ci/bridge-e2e, which builds the contracts)", path.display())
+    }))
+    .unwrap();
+    hex::decode(artifact["bytecode"]["object"].as_str().unwrap().trim_start_matches("0x")).unwrap()
+}
+
+pub async fn create(p: &DynProvider, mut code: Vec<u8>, args: Vec<u8>) -> Address {
+    code.extend(args);
+    p.send_transaction(alloy::rpc::types::TransactionRequest::default().with_deploy_code(code))
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .contract_address
+        .unwrap()
+}
+
+/// Runs a forge script broadcasting as `DEPLOYER_KEY`; returns the JSON it wrote under
+/// `contracts/deployments/` (removed afterwards).
+pub fn forge_script(script: &str, anvil: &Anvil, env: &[(&str, String)], scratch: &Path) -> Value {
+    let name = format!("bridge-e2e-{}-{}.json", std::process::id(), anvil.chain_id);
+    let mut cmd = Command::new("forge");
+    cmd.current_dir(contracts_dir())
+        .args(["script", script, "--rpc-url", &anvil.url, "--broadcast", "--slow"])
+        .args(["--private-key", DEPLOYER_KEY])
+        .env("FOUNDRY_OUT", forge_out())
+        .env("FOUNDRY_BROADCAST", scratch.join("broadcast"))
+        .env("DEPLOYMENT_FILE", &name);
+    if let Ok(cache) = std::env::var("BRIDGE_TEST_FORGE_CACHE") {
+        cmd.env("FOUNDRY_CACHE_PATH", cache);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("forge on PATH (source ci/env.sh)");
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = contracts_dir().join("deployments").join(&name);
+    let value: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    value
+}
+
+pub fn json_addr(v: &Value, field: &str) -> Address {
+    v[field].as_str().unwrap_or_else(|| panic!("no {field} in {v}")).parse().unwrap()
+}
+
+/// A chain's enclave registry with the dev family (verified through the real Nitro verifier
+/// rooted in the dev CA), one registered image and the bridge key registered.
+pub struct Enclaves {
+    pub address: Address,
+    pub image: B256,
+}
+
+/// A `pcr-registry` client of `registry` acting as the deployer (registrar and revoker), over a
+/// fresh provider (its nonce is read anew: the deployer also sends from other providers).
+pub async fn registry_client(anvil: &Anvil, registry: Address) -> Registry {
+    Registry::connect(
+        anvil.provider(Some(DEPLOYER_KEY)),
+        Deployment {
+            chain_id: anvil.chain_id,
+            start_block: 0,
+            pcr_registry: registry,
+            enclave_registry: registry,
+            families: Vec::new(),
+        },
+        Some(addr(DEPLOYER_KEY)),
+        &anvil.url,
+    )
+    .await
+    .unwrap()
+}
+
+/// PCRs of the bridge's (dev) image.
+pub const PCRS: ([u8; 48], [u8; 48], [u8; 48]) = ([0x11; 48], [0x22; 48], [0x33; 48]);
+
+/// Deploys the verifier and the registry as `Deploy.s.sol` would for a devnet (family
+/// `FAMILY` with the dev-rooted `NitroAttestationVerifier`), registers the image and the enclave
+/// key bound to `public_key` by a dev-NSM attestation at the chain's time.
+pub async fn enclaves(anvil: &Anvil, public_key: &[u8]) -> Enclaves {
+    let p = anvil.provider(Some(DEPLOYER_KEY));
+    let admin = addr(DEPLOYER_KEY);
+    let now_ms = latest_time(&p).await * 1000;
+    let nsm = DevNsm::new(
+        DevNsmConfig::image(PCRS.0, PCRS.1, PCRS.2).with_clock(Arc::new(FixedClock(now_ms))),
+    )
+    .unwrap();
+    let verifier = create(
+        &p,
+        artifact_bytecode("NitroAttestationVerifier"),
+        (Bytes::from(nsm.trusted_root().der().to_vec()), admin).abi_encode_params(),
+    )
+    .await;
+    let registry = create(
+        &p,
+        artifact_bytecode("EnclaveRegistry"),
+        (admin, alloy::primitives::aliases::U48::ZERO).abi_encode_params(),
+    )
+    .await;
+    let family = keccak256(FAMILY);
+    let r = IEnclaveRegistry::new(registry, &p);
+    r.configureFamily(family, verifier, 300, 365 * 86_400)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    alloy::sol! {
+        #[sol(rpc)]
+        interface IRoles { function grantRole(bytes32 role, address account) external; }
+    }
+    for role in ["REGISTRAR_ROLE", "REVOKER_ROLE"] {
+        IRoles::new(registry, &p)
+            .grantRole(keccak256(role), admin)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+    }
+    let client = registry_client(anvil, registry).await;
+    let (image, _) = client
+        .register(
+            family,
+            &pcr_registry::pcrs::ImagePcrs {
+                pcr0: PCRS.0,
+                pcr1: PCRS.1,
+                pcr2: PCRS.2,
+                pcr8: None,
+            },
+            IPcrRegistry::ImageMetadata {
+                name: "engine".into(),
+                version: "1".into(),
+                sourceRevision: "dev".into(),
+                eifSha256: B256::repeat_byte(7),
+                provenanceUri: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let document = nsm
+        .attestation(&AttestationRequest {
+            public_key: Some(public_key.to_vec()),
+            user_data: None,
+            nonce: None,
+        })
+        .unwrap();
+    let report = pcr_registry::enclave::register_enclave(&client, FAMILY, document)
+        .await
+        .unwrap();
+    assert_eq!(report.json["registered"], true, "{}", report.json);
+    Enclaves {
+        address: registry,
+        image,
+    }
+}
+
+/// The 65-byte uncompressed public key of a secret.
+pub fn public_key(secret: &[u8; 32]) -> Vec<u8> {
+    let k = PrivateKeySigner::from_bytes(&(*secret).into()).unwrap();
+    k.credential()
+        .verifying_key()
+        .to_encoded_point(false)
+        .as_bytes()
+        .to_vec()
+}

@@ -1,0 +1,375 @@
+//! L1 and L2 as two anvils of different chain ids, the real Symbiotic core 1.0.3 and the project's
+//! contracts deployed by the devnet forge scripts, enclave keys registered from dev-NSM
+//! attestations through the on-chain Nitro verifier, and the bridge job between them.
+//! Ignored by default (needs anvil, forge and the contracts' build): `ci/bridge-e2e`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::DynProvider;
+use common::*;
+use matching_engine::LocalSigner;
+use symbiotic_bridge::bindings::{ISymbioticStakingModule, IVetoSlasher};
+use symbiotic_bridge::{
+    Bridge, Chain, Error, ExecuteOutcome, Settings, SlashOutcome, SnapshotOutcome,
+};
+
+alloy::sol! {
+    #[sol(rpc)]
+    interface ITestToken {
+        function mint(address to, uint256 amount) external;
+        function approve(address spender, uint256 amount) external returns (bool);
+        function balanceOf(address account) external view returns (uint256);
+    }
+    #[sol(rpc)]
+    interface IVaultDeposit {
+        function deposit(address onBehalfOf, uint256 amount) external returns (uint256, uint256);
+    }
+    #[sol(rpc)]
+    interface IModuleMarket {
+        function lock(address generator, uint256 market, uint256 amount) external returns (bool);
+        function slash(address generator, uint256 market, uint256 amount, address recipient) external;
+        function restakedStakeOf(address generator) external view returns (uint256);
+    }
+}
+
+const DAY: u64 = 86_400;
+const E18: u64 = 1_000_000_000_000_000_000;
+
+fn units(n: u64) -> U256 {
+    U256::from(n) * U256::from(E18)
+}
+
+const L1_ID: u64 = 17_000;
+const L2_ID: u64 = 31_337;
+
+struct World {
+    l1: Anvil,
+    l2: Anvil,
+    l1_dev: DynProvider,
+    l2_dev: DynProvider,
+    l1_enclaves: Enclaves,
+    l2_enclaves: Enclaves,
+    middleware: Address,
+    module: Address,
+    collateral: Address,
+    veto_vault: Address,
+    instant_vault: Address,
+    veto_slasher: Address,
+    secret: [u8; 32],
+    _scratch: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    // Both chains start 30 days in the past, so that days of warping keep them behind the clock
+    // the bridge checks block times against.
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 30 * DAY;
+    let l1 = Anvil::start(L1_ID, start);
+    let l2 = Anvil::start(L2_ID, start);
+    let mut secret = [0u8; 32];
+    secret[0] = 0x42;
+    secret[31] = 0x07;
+    let public = public_key(&secret);
+    let l1_enclaves = enclaves(&l1, &public).await;
+    let l2_enclaves = enclaves(&l2, &public).await;
+    let scratch = tempfile::tempdir().unwrap();
+    let d1 = forge_script(
+        "script/SymbioticDevnetL1.s.sol",
+        &l1,
+        &[
+            ("ENCLAVE_REGISTRY", l1_enclaves.address.to_string()),
+            ("FAMILY", FAMILY.into()),
+            ("OPERATOR_KEYS", OPERATOR_KEY.into()),
+            ("RESOLVER", addr(RESOLVER_KEY).to_string()),
+        ],
+        scratch.path(),
+    );
+    let collateral = json_addr(&d1, "collateral");
+    let d2 = forge_script(
+        "script/SymbioticDevnetL2.s.sol",
+        &l2,
+        &[
+            ("ENCLAVE_REGISTRY", l2_enclaves.address.to_string()),
+            ("FAMILY", FAMILY.into()),
+            ("COLLATERALS", collateral.to_string()),
+            ("WEIGHTS", E18.to_string()),
+            ("MARKETPLACE", addr(MARKET_KEY).to_string()),
+        ],
+        scratch.path(),
+    );
+    assert_eq!(d1["chainId"], L1_ID);
+    assert_eq!(d2["chainId"], L2_ID);
+    World {
+        l1_dev: l1.provider(Some(DEPLOYER_KEY)),
+        l2_dev: l2.provider(Some(DEPLOYER_KEY)),
+        l1,
+        l2,
+        l1_enclaves,
+        l2_enclaves,
+        middleware: json_addr(&d1, "middleware"),
+        module: json_addr(&d2, "stakingModule"),
+        collateral,
+        veto_vault: json_addr(&d1, "vetoVault"),
+        instant_vault: json_addr(&d1, "instantVault"),
+        veto_slasher: json_addr(&d1, "vetoSlasher"),
+        secret,
+        _scratch: scratch,
+    }
+}
+
+impl World {
+    async fn chain(&self, anvil: &Anvil, name: &'static str) -> Chain {
+        // Two read endpoints (here the same node): the job demands they agree.
+        Chain::connect(
+            name,
+            anvil.chain_id,
+            vec![anvil.provider(None), anvil.provider(None)],
+            anvil.provider(Some(RELAYER_KEY)),
+            addr(RELAYER_KEY),
+            Duration::from_secs(30),
+            15,
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn bridge_with(&self, secret: [u8; 32]) -> Bridge {
+        let settings = Settings {
+            l1_confirmations: 2,
+            l2_confirmations: 0,
+            capture_delay: 60,
+            stakes_per_chunk: 1,
+            max_operators: 100,
+            l1_start_block: 0,
+            l2_start_block: 0,
+            log_range: 1000,
+        };
+        Bridge::new(
+            self.chain(&self.l1, "L1").await,
+            self.chain(&self.l2, "L2").await,
+            self.middleware,
+            self.module,
+            Arc::new(LocalSigner::from_bytes(&secret).unwrap()),
+            settings,
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn bridge(&self) -> Bridge {
+        self.bridge_with(self.secret).await
+    }
+
+    /// Moves both chains to time `t` and mines a few blocks on each (L1 confirmations).
+    async fn at(&self, t: u64) {
+        set_time(&self.l1_dev, t, 4).await;
+        set_time(&self.l2_dev, t, 1).await;
+    }
+
+    async fn restaked(&self, who: Address) -> U256 {
+        IModuleMarket::new(self.module, &self.l2_dev)
+            .restakedStakeOf(who)
+            .call()
+            .await
+            .unwrap()
+    }
+
+    async fn burnt(&self) -> U256 {
+        ITestToken::new(self.collateral, &self.l1_dev)
+            .balanceOf(Address::left_padding_from(&[0xde, 0xad]))
+            .call()
+            .await
+            .unwrap()
+    }
+
+    /// The marketplace (an account bound to the module) locks and slashes `amount` of `who`.
+    async fn missed_deadline(&self, who: Address, amount: U256) -> B256 {
+        let m = IModuleMarket::new(self.module, self.l2.provider(Some(MARKET_KEY)));
+        m.lock(who, U256::from(1), amount)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        let receipt = m
+            .slash(who, U256::from(1), amount, addr(MARKET_KEY))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        let id = receipt
+            .inner
+            .logs()
+            .iter()
+            .find_map(|l| {
+                l.log_decode::<ISymbioticStakingModule::SlashRequested>()
+                    .ok()
+                    .map(|e| e.inner.data.slashId)
+            })
+            .expect("the module recorded the slash");
+        id
+    }
+}
+
+fn is_revert(e: &Error, name: &str) -> bool {
+    e.revert().is_some_and(|r| r.name() == name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs anvil, forge and the contracts' build: run ci/bridge-e2e"]
+async fn stake_reaches_l2_and_slashes_reach_l1() {
+    let w = world().await;
+    let operator = addr(OPERATOR_KEY);
+    let mut bridge = w.bridge().await;
+    let clock = bridge.clock();
+    let genesis = clock.genesis;
+    assert_eq!((clock.duration, clock.offset), (DAY, 3600));
+
+    // Epoch 0: nothing staked yet. The snapshot lands (one empty chunk) and counts nothing.
+    w.at(genesis + 120).await;
+    let r = bridge.tick().await;
+    assert!(r.errors.is_empty(), "{r:?}");
+    assert!(
+        matches!(r.snapshot, Some(SnapshotOutcome::Submitted { epoch: 0, entries: 0, total: 1, sent: 1, .. })),
+        "{r:?}"
+    );
+
+    // A deposit on L1 after epoch 0's capture: 1000 in each vault.
+    let token = ITestToken::new(w.collateral, &w.l1_dev);
+    let me = addr(DEPLOYER_KEY);
+    for vault in [w.veto_vault, w.instant_vault] {
+        token.mint(me, units(1000)).send().await.unwrap().get_receipt().await.unwrap();
+        token.approve(vault, units(1000)).send().await.unwrap().get_receipt().await.unwrap();
+        IVaultDeposit::new(vault, &w.l1_dev)
+            .deposit(me, units(1000))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+    }
+    let r = bridge.tick().await;
+    assert!(matches!(r.snapshot, Some(SnapshotOutcome::AlreadyFinalised { epoch: 0, .. })), "{r:?}");
+    assert_eq!(w.restaked(operator).await, U256::ZERO, "not before the next epoch");
+
+    // Epoch 1: the snapshot carries both vaults (two chunks of one entry), but it becomes the
+    // marketplace's stake only at the activation offset.
+    w.at(genesis + DAY + 120).await;
+    let r = bridge.tick().await;
+    assert!(r.errors.is_empty(), "{r:?}");
+    assert!(
+        matches!(r.snapshot, Some(SnapshotOutcome::Submitted { epoch: 1, entries: 2, total: 2, sent: 2, .. })),
+        "{r:?}"
+    );
+    assert_eq!(w.restaked(operator).await, U256::ZERO, "before the activation offset");
+    w.at(genesis + DAY + 3600 + 10).await;
+    assert_eq!(w.restaked(operator).await, units(2000), "usable stake on L2");
+    let stored = ISymbioticStakingModule::new(w.module, &w.l2_dev)
+        .vaultStakesOf(1, operator)
+        .call()
+        .await
+        .unwrap();
+    let mut vaults: Vec<Address> = stored.iter().map(|s| s.vault).collect();
+    vaults.sort();
+    let mut expected = vec![w.veto_vault, w.instant_vault];
+    expected.sort();
+    assert_eq!(vaults, expected);
+    assert!(stored.iter().all(|s| s.amount == units(1000) && s.collateral == w.collateral));
+
+    // A restarted job repeats nothing.
+    let mut again = w.bridge().await;
+    let r = again.tick().await;
+    assert!(matches!(r.snapshot, Some(SnapshotOutcome::AlreadyFinalised { epoch: 1, .. })), "{r:?}");
+    assert!(r.slashes.is_empty() && r.executions.is_empty() && r.errors.is_empty(), "{r:?}");
+
+    // Two missed deadlines on L2: 100 each, split 50/50 over the two vaults.
+    let first = w.missed_deadline(operator, units(100)).await;
+    let second = w.missed_deadline(operator, units(100)).await;
+    assert_eq!(w.restaked(operator).await, units(1800));
+    let slashes = bridge.carry_slashes().await.unwrap();
+    assert_eq!(slashes.len(), 4, "{slashes:?}");
+    assert!(slashes.iter().all(|s| matches!(s, SlashOutcome::Submitted { .. })), "{slashes:?}");
+    // The instant vault is slashed at once (to its burner); the veto vault has two requests.
+    assert_eq!(w.burnt().await, units(100));
+    let pending = bridge.execute_requests().await.unwrap();
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    let index_of = |id: B256| {
+        pending
+            .iter()
+            .find_map(|o| match o {
+                ExecuteOutcome::VetoPending { request, .. } if request.slash_id == id => Some(request.index),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let (keep, veto) = (index_of(first), index_of(second));
+    // A restarted job finds both slashes processed on L1.
+    let mut again = w.bridge().await;
+    let redo = again.carry_slashes().await.unwrap();
+    assert_eq!(redo.len(), 4);
+    assert!(redo.iter().all(|s| matches!(s, SlashOutcome::AlreadyProcessed { .. })), "{redo:?}");
+
+    // The resolver vetoes the second request during the veto period.
+    IVetoSlasher::new(w.veto_slasher, w.l1.provider(Some(RESOLVER_KEY)))
+        .vetoSlash(veto, alloy::primitives::Bytes::new())
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    // After the veto period: the first executes, the vetoed one does not.
+    w.at(genesis + 2 * DAY + 3600 + 100).await;
+    let done = bridge.execute_requests().await.unwrap();
+    assert_eq!(done.len(), 2, "{done:?}");
+    assert!(done.iter().any(|o| matches!(o, ExecuteOutcome::Executed { request, .. } if request.index == keep)), "{done:?}");
+    assert!(done.iter().any(|o| matches!(o, ExecuteOutcome::Vetoed { request } if request.index == veto)), "{done:?}");
+    assert_eq!(w.burnt().await, units(150), "100 instant + 50 executed; the vetoed 50 stays");
+    assert!(bridge.execute_requests().await.unwrap().is_empty(), "nothing left open");
+
+    // A slash whose capture is older than the vaults allow is refused on L1 with a named error.
+    // (No newer snapshot: epoch 1's capture is still the active one.)
+    w.at(genesis + DAY + 60 + 7 * DAY + 100).await;
+    let _late = w.missed_deadline(operator, units(100)).await;
+    let late = bridge.carry_slashes().await.unwrap();
+    assert_eq!(late.len(), 2, "{late:?}");
+    assert!(
+        late.iter().all(|s| matches!(s, SlashOutcome::Refused { reason, .. } if reason.starts_with("MiddlewareCaptureOutsideWindow"))),
+        "{late:?}"
+    );
+    assert_eq!(w.burnt().await, units(150));
+
+    // A snapshot signed by a key no registered image attested is refused.
+    let mut rogue_secret = w.secret;
+    rogue_secret[5] ^= 0xff;
+    let rogue = w.bridge_with(rogue_secret).await;
+    let e = rogue.sync_snapshot().await.unwrap_err();
+    assert!(is_revert(&e, "EnclaveAuthKeyNotLive"), "{e}");
+    // Revoking the image kills the bridge's own key.
+    registry_client(&w.l2, w.l2_enclaves.address)
+        .await
+        .revoke(w.l2_enclaves.image, "test")
+        .await
+        .unwrap();
+    let e = bridge.sync_snapshot().await.unwrap_err();
+    assert!(is_revert(&e, "EnclaveAuthKeyNotLive"), "{e}");
+    let epoch = clock.epoch_of(latest_time(&w.l2_dev).await).unwrap();
+    let snap = ISymbioticStakingModule::new(w.module, &w.l2_dev)
+        .snapshotOf(epoch)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(snap.snapshotKey, B256::ZERO, "no snapshot landed");
+    let _ = &w.l1_enclaves;
+}
