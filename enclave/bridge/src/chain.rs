@@ -80,9 +80,7 @@ impl Chain {
             max_future_skew,
         };
         for p in chain.readers.iter().chain([&chain.sender]) {
-            let actual = chain
-                .timed("eth_chainId", p.get_chain_id())
-                .await?;
+            let actual = chain.timed("eth_chainId", p.get_chain_id()).await?;
             if actual != chain_id {
                 return Err(RpcError::WrongChain {
                     chain: name,
@@ -374,7 +372,10 @@ mod tests {
             captureTimestamp: alloy::primitives::aliases::U48::from(5u8),
             earliest: alloy::primitives::aliases::U48::from(9u8),
         };
-        assert!(decode_revert(&Bytes::from(e.abi_encode())).starts_with("MiddlewareCaptureOutsideWindow"));
+        assert!(
+            decode_revert(&Bytes::from(e.abi_encode()))
+                .starts_with("MiddlewareCaptureOutsideWindow")
+        );
         assert_eq!(decode_revert(&Bytes::new()), "no reason");
         assert!(decode_revert(&Bytes::from(vec![1, 2, 3, 4])).starts_with("unknown error"));
     }

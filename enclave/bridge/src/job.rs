@@ -167,13 +167,19 @@ impl Bridge {
         l2.require_code(module).await?;
         let m = ISymbioticStakingModule::new(module, l2.reader());
         let genesis: u64 = l2.call("GENESIS", m.GENESIS().call()).await?.to();
-        let duration: u64 = l2.call("EPOCH_DURATION", m.EPOCH_DURATION().call()).await?.to();
+        let duration: u64 = l2
+            .call("EPOCH_DURATION", m.EPOCH_DURATION().call())
+            .await?
+            .to();
         let offset: u64 = l2
             .call("ACTIVATION_OFFSET", m.ACTIVATION_OFFSET().call())
             .await?
             .to();
         let max_vaults = l2
-            .call("MAX_VAULTS_PER_OPERATOR", m.MAX_VAULTS_PER_OPERATOR().call())
+            .call(
+                "MAX_VAULTS_PER_OPERATOR",
+                m.MAX_VAULTS_PER_OPERATOR().call(),
+            )
             .await?;
         let clock = EpochClock::new(genesis, duration, offset)?;
         if settings.capture_delay >= duration {
@@ -232,7 +238,10 @@ impl Bridge {
         let m = ISymbioticStakingModule::new(self.module, self.l2.reader());
         let done = self
             .l2
-            .call("snapshotOf", m.snapshotOf(epoch).block(l2_block.id()).call())
+            .call(
+                "snapshotOf",
+                m.snapshotOf(epoch).block(l2_block.id()).call(),
+            )
             .await?;
         if done.snapshotKey != B256::ZERO {
             return Ok(SnapshotOutcome::AlreadyFinalised {

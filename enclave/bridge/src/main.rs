@@ -56,7 +56,8 @@ fn default_skew() -> u64 {
 }
 
 fn env_secret(name: &str) -> Result<[u8; 32]> {
-    let text = std::env::var(name).with_context(|| format!("environment variable {name} is not set"))?;
+    let text =
+        std::env::var(name).with_context(|| format!("environment variable {name} is not set"))?;
     let bytes = alloy::primitives::hex::decode(text.trim())
         .ok()
         .filter(|b| b.len() == 32)
@@ -100,7 +101,8 @@ async fn chain(name: &'static str, c: &ChainConfig, config: &Config) -> Result<C
 #[allow(clippy::print_stdout)]
 async fn run(path: &str, once: bool) -> Result<()> {
     let text = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
-    let config: Config = serde_json::from_slice(&text).with_context(|| format!("bad config {path}"))?;
+    let config: Config =
+        serde_json::from_slice(&text).with_context(|| format!("bad config {path}"))?;
     let signer = LocalSigner::from_bytes(&env_secret(&config.enclave_key_env)?)
         .map_err(|e| anyhow::anyhow!("enclave key: {e}"))?;
     let l1 = chain("L1", &config.l1, &config).await?;

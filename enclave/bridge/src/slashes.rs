@@ -8,7 +8,9 @@ use alloy::rpc::types::{Filter, Log};
 use alloy::sol_types::SolEvent;
 use serde::Serialize;
 
-use crate::bindings::{INetworkMiddleware, ISymbioticStakingModule, IVault, IVetoSlasher, SlashResult};
+use crate::bindings::{
+    INetworkMiddleware, ISymbioticStakingModule, IVault, IVetoSlasher, SlashResult,
+};
 use crate::chain::Chain;
 use crate::error::{DataError, Error};
 use crate::job::{Bridge, unix_now};
@@ -129,7 +131,12 @@ const FINAL_REFUSALS: [&str; 5] = [
     "MiddlewareSlashAlreadyProcessed",
 ];
 
-fn bad_log(chain: &'static str, event: &'static str, log: &Log, reason: impl Into<String>) -> Error {
+fn bad_log(
+    chain: &'static str,
+    event: &'static str,
+    log: &Log,
+    reason: impl Into<String>,
+) -> Error {
     DataError::BadLog {
         chain,
         event,
@@ -158,11 +165,16 @@ async fn checked_log<E: SolEvent>(
         .block_number
         .filter(|n| (range.0..=range.1).contains(n))
         .ok_or_else(|| bad_log(name, event, log, "block outside the range asked for"))?;
-    let decoded = E::decode_log(&log.inner)
-        .map_err(|e| bad_log(name, event, log, e.to_string()))?;
+    let decoded =
+        E::decode_log(&log.inner).map_err(|e| bad_log(name, event, log, e.to_string()))?;
     let header = chain.verified_block(number, now).await?;
     if log.block_hash != Some(header.hash) {
-        return Err(bad_log(name, event, log, "block hash differs from the block's header"));
+        return Err(bad_log(
+            name,
+            event,
+            log,
+            "block hash differs from the block's header",
+        ));
     }
     Ok(Some(decoded.data))
 }
@@ -218,13 +230,11 @@ impl Bridge {
         let records: Vec<SlashRecord> = self.pending.values().cloned().collect();
         for record in records {
             let outcome = self.carry(record).await;
-            if !matches!(outcome, SlashOutcome::Retry { .. }) {
-                if let SlashOutcome::Submitted { record, .. }
-                | SlashOutcome::AlreadyProcessed { record }
-                | SlashOutcome::Refused { record, .. } = &outcome
-                {
-                    self.pending.remove(&(record.slash_id, record.vault));
-                }
+            if let SlashOutcome::Submitted { record, .. }
+            | SlashOutcome::AlreadyProcessed { record }
+            | SlashOutcome::Refused { record, .. } = &outcome
+            {
+                self.pending.remove(&(record.slash_id, record.vault));
             }
             out.push(outcome);
         }

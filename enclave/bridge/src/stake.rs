@@ -31,7 +31,10 @@ pub async fn read_stakes(
         return Ok(Vec::new());
     };
     let delegator = l1
-        .call("delegator", IVault::new(*first, p).delegator().block(at).call())
+        .call(
+            "delegator",
+            IVault::new(*first, p).delegator().block(at).call(),
+        )
         .await?;
     let opt_in = l1
         .call(
@@ -45,7 +48,10 @@ pub async fn read_stakes(
     let registry = l1
         .call(
             "WHO_REGISTRY",
-            IOptInService::new(opt_in, p).WHO_REGISTRY().block(at).call(),
+            IOptInService::new(opt_in, p)
+                .WHO_REGISTRY()
+                .block(at)
+                .call(),
         )
         .await?;
     let registry = IRegistry::new(registry, p);
@@ -80,7 +86,8 @@ pub async fn read_stakes(
             }
             .into());
         }
-        for ((vault, collateral), amount) in r.vaults.into_iter().zip(r.collaterals).zip(r.amounts) {
+        for ((vault, collateral), amount) in r.vaults.into_iter().zip(r.collaterals).zip(r.amounts)
+        {
             out.push(VaultStake {
                 operator,
                 vault,

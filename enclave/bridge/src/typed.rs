@@ -60,8 +60,8 @@ pub fn sign<T: SolStruct>(
 mod tests {
     use super::*;
     use crate::bindings::{SlashResult, StakeSnapshotChunk, VaultStake};
-    use alloy::primitives::{U256, address, b256, bytes, keccak256};
     use alloy::primitives::aliases::U48;
+    use alloy::primitives::{U256, address, b256, bytes, keccak256};
     use matching_engine::LocalSigner;
 
     fn key_one() -> LocalSigner {
@@ -111,7 +111,9 @@ mod tests {
         );
         assert_eq!(
             sig,
-            bytes!("0xc2944985cacb1ca8043c70ae8bfe2d2d900c771c11c46f5fa0e616d6a21eefcb4f55cf41032917c72b12b7a129576e99dd363a9bd92660d6251812f6747532f01c")
+            bytes!(
+                "0xc2944985cacb1ca8043c70ae8bfe2d2d900c771c11c46f5fa0e616d6a21eefcb4f55cf41032917c72b12b7a129576e99dd363a9bd92660d6251812f6747532f01c"
+            )
         );
     }
 
@@ -135,7 +137,9 @@ mod tests {
         );
         assert_eq!(
             sig,
-            bytes!("0x0d76f5bb12c8592ecd2d6cfad8189e4eef11b469673d1e9e6500ea66d26d88a92c31d09ba114a83e80c4bc11ef26a6a326e972a6fab2655ad69952335d12fc911c")
+            bytes!(
+                "0x0d76f5bb12c8592ecd2d6cfad8189e4eef11b469673d1e9e6500ea66d26d88a92c31d09ba114a83e80c4bc11ef26a6a326e972a6fab2655ad69952335d12fc911c"
+            )
         );
     }
 
@@ -149,8 +153,14 @@ mod tests {
             captureTimestamp: U48::from(5u8),
         };
         let a = result.eip712_signing_hash(&middleware_domain(1, VERIFIER));
-        assert_ne!(a, result.eip712_signing_hash(&middleware_domain(17000, VERIFIER)));
-        assert_ne!(a, result.eip712_signing_hash(&middleware_domain(1, Address::ZERO)));
+        assert_ne!(
+            a,
+            result.eip712_signing_hash(&middleware_domain(17000, VERIFIER))
+        );
+        assert_ne!(
+            a,
+            result.eip712_signing_hash(&middleware_domain(1, Address::ZERO))
+        );
         assert_ne!(a, result.eip712_signing_hash(&module_domain(1, VERIFIER)));
     }
 }

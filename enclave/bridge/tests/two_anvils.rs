@@ -207,7 +207,7 @@ impl World {
             .get_receipt()
             .await
             .unwrap();
-        let id = receipt
+        receipt
             .inner
             .logs()
             .iter()
@@ -216,8 +216,7 @@ impl World {
                     .ok()
                     .map(|e| e.inner.data.slashId)
             })
-            .expect("the module recorded the slash");
-        id
+            .expect("the module recorded the slash")
     }
 }
 
@@ -240,7 +239,16 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     let r = bridge.tick().await;
     assert!(r.errors.is_empty(), "{r:?}");
     assert!(
-        matches!(r.snapshot, Some(SnapshotOutcome::Submitted { epoch: 0, entries: 0, total: 1, sent: 1, .. })),
+        matches!(
+            r.snapshot,
+            Some(SnapshotOutcome::Submitted {
+                epoch: 0,
+                entries: 0,
+                total: 1,
+                sent: 1,
+                ..
+            })
+        ),
         "{r:?}"
     );
 
@@ -248,8 +256,22 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     let token = ITestToken::new(w.collateral, &w.l1_dev);
     let me = addr(DEPLOYER_KEY);
     for vault in [w.veto_vault, w.instant_vault] {
-        token.mint(me, units(1000)).send().await.unwrap().get_receipt().await.unwrap();
-        token.approve(vault, units(1000)).send().await.unwrap().get_receipt().await.unwrap();
+        token
+            .mint(me, units(1000))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        token
+            .approve(vault, units(1000))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
         IVaultDeposit::new(vault, &w.l1_dev)
             .deposit(me, units(1000))
             .send()
@@ -260,8 +282,18 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
             .unwrap();
     }
     let r = bridge.tick().await;
-    assert!(matches!(r.snapshot, Some(SnapshotOutcome::AlreadyFinalised { epoch: 0, .. })), "{r:?}");
-    assert_eq!(w.restaked(operator).await, U256::ZERO, "not before the next epoch");
+    assert!(
+        matches!(
+            r.snapshot,
+            Some(SnapshotOutcome::AlreadyFinalised { epoch: 0, .. })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(
+        w.restaked(operator).await,
+        U256::ZERO,
+        "not before the next epoch"
+    );
 
     // Epoch 1: the snapshot carries both vaults (two chunks of one entry), but it becomes the
     // marketplace's stake only at the activation offset.
@@ -269,12 +301,29 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     let r = bridge.tick().await;
     assert!(r.errors.is_empty(), "{r:?}");
     assert!(
-        matches!(r.snapshot, Some(SnapshotOutcome::Submitted { epoch: 1, entries: 2, total: 2, sent: 2, .. })),
+        matches!(
+            r.snapshot,
+            Some(SnapshotOutcome::Submitted {
+                epoch: 1,
+                entries: 2,
+                total: 2,
+                sent: 2,
+                ..
+            })
+        ),
         "{r:?}"
     );
-    assert_eq!(w.restaked(operator).await, U256::ZERO, "before the activation offset");
+    assert_eq!(
+        w.restaked(operator).await,
+        U256::ZERO,
+        "before the activation offset"
+    );
     w.at(genesis + DAY + 3600 + 10).await;
-    assert_eq!(w.restaked(operator).await, units(2000), "usable stake on L2");
+    assert_eq!(
+        w.restaked(operator).await,
+        units(2000),
+        "usable stake on L2"
+    );
     let stored = ISymbioticStakingModule::new(w.module, &w.l2_dev)
         .vaultStakesOf(1, operator)
         .call()
@@ -285,13 +334,26 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     let mut expected = vec![w.veto_vault, w.instant_vault];
     expected.sort();
     assert_eq!(vaults, expected);
-    assert!(stored.iter().all(|s| s.amount == units(1000) && s.collateral == w.collateral));
+    assert!(
+        stored
+            .iter()
+            .all(|s| s.amount == units(1000) && s.collateral == w.collateral)
+    );
 
     // A restarted job repeats nothing.
     let mut again = w.bridge().await;
     let r = again.tick().await;
-    assert!(matches!(r.snapshot, Some(SnapshotOutcome::AlreadyFinalised { epoch: 1, .. })), "{r:?}");
-    assert!(r.slashes.is_empty() && r.executions.is_empty() && r.errors.is_empty(), "{r:?}");
+    assert!(
+        matches!(
+            r.snapshot,
+            Some(SnapshotOutcome::AlreadyFinalised { epoch: 1, .. })
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r.slashes.is_empty() && r.executions.is_empty() && r.errors.is_empty(),
+        "{r:?}"
+    );
 
     // Two missed deadlines on L2: 100 each, split 50/50 over the two vaults.
     let first = w.missed_deadline(operator, units(100)).await;
@@ -299,7 +361,12 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     assert_eq!(w.restaked(operator).await, units(1800));
     let slashes = bridge.carry_slashes().await.unwrap();
     assert_eq!(slashes.len(), 4, "{slashes:?}");
-    assert!(slashes.iter().all(|s| matches!(s, SlashOutcome::Submitted { .. })), "{slashes:?}");
+    assert!(
+        slashes
+            .iter()
+            .all(|s| matches!(s, SlashOutcome::Submitted { .. })),
+        "{slashes:?}"
+    );
     // The instant vault is slashed at once (to its burner); the veto vault has two requests.
     assert_eq!(w.burnt().await, units(100));
     let pending = bridge.execute_requests().await.unwrap();
@@ -308,7 +375,9 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
         pending
             .iter()
             .find_map(|o| match o {
-                ExecuteOutcome::VetoPending { request, .. } if request.slash_id == id => Some(request.index),
+                ExecuteOutcome::VetoPending { request, .. } if request.slash_id == id => {
+                    Some(request.index)
+                }
                 _ => None,
             })
             .unwrap()
@@ -318,7 +387,11 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     let mut again = w.bridge().await;
     let redo = again.carry_slashes().await.unwrap();
     assert_eq!(redo.len(), 4);
-    assert!(redo.iter().all(|s| matches!(s, SlashOutcome::AlreadyProcessed { .. })), "{redo:?}");
+    assert!(
+        redo.iter()
+            .all(|s| matches!(s, SlashOutcome::AlreadyProcessed { .. })),
+        "{redo:?}"
+    );
 
     // The resolver vetoes the second request during the veto period.
     IVetoSlasher::new(w.veto_slasher, w.l1.provider(Some(RESOLVER_KEY)))
@@ -333,10 +406,26 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     w.at(genesis + 2 * DAY + 3600 + 100).await;
     let done = bridge.execute_requests().await.unwrap();
     assert_eq!(done.len(), 2, "{done:?}");
-    assert!(done.iter().any(|o| matches!(o, ExecuteOutcome::Executed { request, .. } if request.index == keep)), "{done:?}");
-    assert!(done.iter().any(|o| matches!(o, ExecuteOutcome::Vetoed { request } if request.index == veto)), "{done:?}");
-    assert_eq!(w.burnt().await, units(150), "100 instant + 50 executed; the vetoed 50 stays");
-    assert!(bridge.execute_requests().await.unwrap().is_empty(), "nothing left open");
+    assert!(
+        done.iter().any(
+            |o| matches!(o, ExecuteOutcome::Executed { request, .. } if request.index == keep)
+        ),
+        "{done:?}"
+    );
+    assert!(
+        done.iter()
+            .any(|o| matches!(o, ExecuteOutcome::Vetoed { request } if request.index == veto)),
+        "{done:?}"
+    );
+    assert_eq!(
+        w.burnt().await,
+        units(150),
+        "100 instant + 50 executed; the vetoed 50 stays"
+    );
+    assert!(
+        bridge.execute_requests().await.unwrap().is_empty(),
+        "nothing left open"
+    );
 
     // A slash whose capture is older than the vaults allow is refused on L1 with a named error.
     // (No newer snapshot: epoch 1's capture is still the active one.)

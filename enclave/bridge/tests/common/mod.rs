@@ -132,17 +132,27 @@ fn contracts_dir() -> PathBuf {
 }
 
 fn forge_out() -> PathBuf {
-    std::env::var("BRIDGE_TEST_FORGE_OUT").map_or_else(|_| contracts_dir().join("out"), PathBuf::from)
+    std::env::var("BRIDGE_TEST_FORGE_OUT")
+        .map_or_else(|_| contracts_dir().join("out"), PathBuf::from)
 }
 
 /// Creation bytecode of `name` from forge's output.
 pub fn artifact_bytecode(name: &str) -> Vec<u8> {
     let path = forge_out().join(format!("{name}.sol/{name}.json"));
     let artifact: Value = serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("{}: {e} (run ci/bridge-e2e, which builds the contracts)", path.display())
+        panic!(
+            "{}: {e} (run ci/bridge-e2e, which builds the contracts)",
+            path.display()
+        )
     }))
     .unwrap();
-    hex::decode(artifact["bytecode"]["object"].as_str().unwrap().trim_start_matches("0x")).unwrap()
+    hex::decode(
+        artifact["bytecode"]["object"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+    )
+    .unwrap()
 }
 
 pub async fn create(p: &DynProvider, mut code: Vec<u8>, args: Vec<u8>) -> Address {
@@ -163,7 +173,14 @@ pub fn forge_script(script: &str, anvil: &Anvil, env: &[(&str, String)], scratch
     let name = format!("bridge-e2e-{}-{}.json", std::process::id(), anvil.chain_id);
     let mut cmd = Command::new("forge");
     cmd.current_dir(contracts_dir())
-        .args(["script", script, "--rpc-url", &anvil.url, "--broadcast", "--slow"])
+        .args([
+            "script",
+            script,
+            "--rpc-url",
+            &anvil.url,
+            "--broadcast",
+            "--slow",
+        ])
         .args(["--private-key", DEPLOYER_KEY])
         .env("FOUNDRY_OUT", forge_out())
         .env("FOUNDRY_BROADCAST", scratch.join("broadcast"))
@@ -188,7 +205,11 @@ pub fn forge_script(script: &str, anvil: &Anvil, env: &[(&str, String)], scratch
 }
 
 pub fn json_addr(v: &Value, field: &str) -> Address {
-    v[field].as_str().unwrap_or_else(|| panic!("no {field} in {v}")).parse().unwrap()
+    v[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {field} in {v}"))
+        .parse()
+        .unwrap()
 }
 
 /// A chain's enclave registry with the dev family (verified through the real Nitro verifier
