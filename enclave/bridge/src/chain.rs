@@ -5,10 +5,12 @@
 use std::future::IntoFuture;
 use std::time::Duration;
 
+use alloy::consensus::ReceiptEnvelope;
+use alloy::consensus::proofs::calculate_receipt_root;
 use alloy::contract::{CallBuilder, CallDecoder};
 use alloy::eips::{BlockId, BlockNumberOrTag, RpcBlockHash};
 use alloy::network::Ethereum;
-use alloy::primitives::{Address, B256, Bytes};
+use alloy::primitives::{Address, B256, Bytes, Log as PrimitiveLog};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{Filter, Log};
 use alloy::sol_types::SolInterface;
@@ -26,6 +28,8 @@ pub struct VerifiedBlock {
     pub hash: B256,
     /// Timestamp (s).
     pub timestamp: u64,
+    /// Root of the block's receipts (binds its logs to the hash).
+    pub receipts_root: B256,
 }
 
 impl VerifiedBlock {
@@ -267,6 +271,7 @@ impl Chain {
             number,
             hash,
             timestamp: header.inner.timestamp,
+            receipts_root: header.inner.receipts_root,
         })
     }
 
@@ -286,6 +291,45 @@ impl Chain {
             .into());
         }
         Ok(())
+    }
+
+    /// The logs of `block`, from its receipts (read endpoint), checked against the block's
+    /// receipts root: an endpoint cannot invent a log without forging the header every endpoint
+    /// agreed on.
+    ///
+    /// # Errors
+    /// [`DataError::MissingBlock`], [`DataError::BadHeader`] or an RPC failure.
+    pub async fn verified_logs(&self, block: &VerifiedBlock) -> Result<Vec<PrimitiveLog>, Error> {
+        let receipts = self
+            .timed(
+                "eth_getBlockReceipts",
+                self.reader()
+                    .get_block_receipts(BlockId::Hash(RpcBlockHash {
+                        block_hash: block.hash,
+                        require_canonical: Some(true),
+                    })),
+            )
+            .await?
+            .ok_or(DataError::MissingBlock {
+                chain: self.name,
+                number: block.number,
+            })?;
+        let envelopes: Vec<ReceiptEnvelope> = receipts
+            .iter()
+            .map(|r| r.inner.clone().into_primitives_receipt())
+            .collect();
+        if calculate_receipt_root(&envelopes) != block.receipts_root {
+            return Err(DataError::BadHeader {
+                chain: self.name,
+                number: block.number,
+                reason: "receipts do not hash to the receipts root",
+            }
+            .into());
+        }
+        Ok(envelopes
+            .into_iter()
+            .flat_map(|e| e.logs().to_vec())
+            .collect())
     }
 
     /// Logs of `filter` (a block range no wider than the caller chose).

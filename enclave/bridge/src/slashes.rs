@@ -2,6 +2,8 @@
 //! `SlashResult`s for `NetworkMiddleware.slash`; the middleware's veto requests are executed once
 //! their veto period is over (unless a resolver vetoed them) and while the vault still allows it.
 
+use std::collections::BTreeMap;
+
 use alloy::primitives::aliases::U48;
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::rpc::types::{Filter, Log};
@@ -146,13 +148,18 @@ fn bad_log(
     .into()
 }
 
-/// Checks a log against the filter that produced it and the verified header of its block.
+/// Logs of blocks already checked against their receipts root, by block number.
+type BlockLogs = BTreeMap<u64, Vec<alloy::primitives::Log>>;
+
+/// Checks a log against the filter that produced it and against the receipts of its block, whose
+/// header every read endpoint agreed on.
 async fn checked_log<E: SolEvent>(
     chain: &Chain,
     log: &Log,
     address: Address,
     range: (u64, u64),
     now: u64,
+    verified: &mut BlockLogs,
 ) -> Result<Option<E>, Error> {
     let (name, event) = (chain.name(), E::SIGNATURE);
     if log.removed {
@@ -167,14 +174,23 @@ async fn checked_log<E: SolEvent>(
         .ok_or_else(|| bad_log(name, event, log, "block outside the range asked for"))?;
     let decoded =
         E::decode_log(&log.inner).map_err(|e| bad_log(name, event, log, e.to_string()))?;
-    let header = chain.verified_block(number, now).await?;
-    if log.block_hash != Some(header.hash) {
-        return Err(bad_log(
-            name,
-            event,
-            log,
-            "block hash differs from the block's header",
-        ));
+    if let std::collections::btree_map::Entry::Vacant(slot) = verified.entry(number) {
+        let header = chain.verified_block(number, now).await?;
+        if log.block_hash != Some(header.hash) {
+            return Err(bad_log(
+                name,
+                event,
+                log,
+                "block hash differs from the block's header",
+            ));
+        }
+        slot.insert(chain.verified_logs(&header).await?);
+    }
+    if !verified
+        .get(&number)
+        .is_some_and(|logs| logs.contains(&log.inner))
+    {
+        return Err(bad_log(name, event, log, "not in the block's receipts"));
     }
     Ok(Some(decoded.data))
 }
@@ -192,6 +208,7 @@ impl Bridge {
             .head()
             .await?
             .saturating_sub(self.settings.l2_confirmations);
+        let mut verified = BlockLogs::new();
         while self.l2_cursor <= safe {
             let to = self
                 .l2_cursor
@@ -209,6 +226,7 @@ impl Bridge {
                     self.module,
                     (self.l2_cursor, to),
                     now,
+                    &mut verified,
                 )
                 .await?
                 else {
@@ -298,6 +316,7 @@ impl Bridge {
     pub async fn execute_requests(&mut self) -> Result<Vec<ExecuteOutcome>, Error> {
         let now = unix_now();
         let head = self.l1.head().await?;
+        let mut verified = BlockLogs::new();
         while self.l1_cursor <= head {
             let to = self
                 .l1_cursor
@@ -315,6 +334,7 @@ impl Bridge {
                     self.middleware,
                     (self.l1_cursor, to),
                     now,
+                    &mut verified,
                 )
                 .await?
                 else {
