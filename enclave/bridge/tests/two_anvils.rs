@@ -29,12 +29,58 @@ alloy::sol! {
         function deposit(address onBehalfOf, uint256 amount) external returns (uint256, uint256);
     }
     #[sol(rpc)]
-    interface IModuleMarket {
-        function lock(address generator, uint256 market, uint256 amount) external returns (bool);
-        function slash(address generator, uint256 market, uint256 amount, address recipient) external;
+    interface IModuleView {
         function restakedStakeOf(address generator) external view returns (uint256);
     }
+
+    /// EIP-712 `AssignmentBatch` of the marketplace (signed by a live matching-engine key).
+    struct Assignment {
+        uint256 askId;
+        uint256 slot;
+        address generator;
+        uint256 price;
+    }
+    struct AssignmentBatch {
+        Assignment[] assignments;
+        uint256 validUntil;
+    }
+
+    #[sol(rpc)]
+    interface IMarketplace {
+        struct MarketParams {
+            address verifier;
+            uint8 mode;
+            uint32 bidWindow;
+            uint96 slashingPenalty;
+            bytes32 proverFamily;
+            uint32 activationDelay;
+        }
+        struct AskParams {
+            uint256 marketId;
+            uint256 reward;
+            uint64 expiry;
+            uint32 provingTime;
+            uint8 redundancy;
+            address refundAddress;
+            bytes proverData;
+        }
+        event AssignmentAccepted(uint256 indexed askId, address indexed generator, uint8 slot, uint256 price,
+            uint64 deadline);
+        function createMarket(MarketParams calldata params) external returns (uint256 marketId);
+        function registerGenerator(uint32 capacity) external;
+        function joinMarket(uint256 marketId, uint96 cost, uint32 proposedTime, bytes calldata enclaveSignature)
+            external;
+        function createAsk(AskParams calldata params) external returns (uint256 askId);
+        function askCount() external view returns (uint256);
+        function assignBatch(Assignment[] calldata assignments, uint256 validUntil, bytes calldata signature)
+            external returns (uint256 accepted);
+        function slash(uint256 askId, uint256 slot) external;
+    }
 }
+
+/// The market every test assignment uses: order book, penalty 100 (stake units), one hour to prove.
+const PENALTY: u64 = 100;
+const PROVING_TIME: u64 = 3600;
 
 const DAY: u64 = 86_400;
 const E18: u64 = 1_000_000_000_000_000_000;
@@ -59,6 +105,8 @@ struct World {
     veto_vault: Address,
     instant_vault: Address,
     veto_slasher: Address,
+    marketplace: Address,
+    payment: Address,
     secret: [u8; 32],
     _scratch: tempfile::TempDir,
 }
@@ -100,7 +148,6 @@ async fn world() -> World {
             ("FAMILY", FAMILY.into()),
             ("COLLATERALS", collateral.to_string()),
             ("WEIGHTS", E18.to_string()),
-            ("MARKETPLACE", addr(MARKET_KEY).to_string()),
         ],
         scratch.path(),
     );
@@ -119,6 +166,8 @@ async fn world() -> World {
         veto_vault: json_addr(&d1, "vetoVault"),
         instant_vault: json_addr(&d1, "instantVault"),
         veto_slasher: json_addr(&d1, "vetoSlasher"),
+        marketplace: json_addr(&d2, "marketplace"),
+        payment: json_addr(&d2, "paymentToken"),
         secret,
         _scratch: scratch,
     }
@@ -174,7 +223,7 @@ impl World {
     }
 
     async fn restaked(&self, who: Address) -> U256 {
-        IModuleMarket::new(self.module, &self.l2_dev)
+        IModuleView::new(self.module, &self.l2_dev)
             .restakedStakeOf(who)
             .call()
             .await
@@ -189,18 +238,135 @@ impl World {
             .unwrap()
     }
 
-    /// The marketplace (an account bound to the module) locks and slashes `amount` of `who`.
-    async fn missed_deadline(&self, who: Address, amount: U256) -> B256 {
-        let m = IModuleMarket::new(self.module, self.l2.provider(Some(MARKET_KEY)));
-        m.lock(who, U256::from(1), amount)
+    /// Market 1 (a real proof system), the operator registered as a generator and joined, the
+    /// requester (deployer) funded.
+    async fn open_market(&self) {
+        let verifier = create(
+            &self.l2_dev,
+            artifact_bytecode("SchnorrBn254Verifier"),
+            Vec::new(),
+        )
+        .await;
+        let m = IMarketplace::new(self.marketplace, &self.l2_dev);
+        m.createMarket(IMarketplace::MarketParams {
+            verifier,
+            mode: 0,
+            bidWindow: 0,
+            slashingPenalty: alloy::primitives::Uint::from(PENALTY)
+                * alloy::primitives::Uint::from(E18),
+            proverFamily: B256::ZERO,
+            activationDelay: 0,
+        })
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+        let op = IMarketplace::new(self.marketplace, self.l2.provider(Some(OPERATOR_KEY)));
+        op.registerGenerator(4)
             .send()
             .await
             .unwrap()
             .get_receipt()
             .await
             .unwrap();
-        let receipt = m
-            .slash(who, U256::from(1), amount, addr(MARKET_KEY))
+        op.joinMarket(
+            U256::from(1),
+            alloy::primitives::Uint::ZERO,
+            600,
+            alloy::primitives::Bytes::new(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+        let pay = ITestToken::new(self.payment, &self.l2_dev);
+        pay.mint(addr(DEPLOYER_KEY), units(1000))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        pay.approve(self.marketplace, units(1000))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+    }
+
+    /// An ask assigned to `who` by a batch the enclave key signs, its proving time left to pass,
+    /// and the marketplace's `slash`: the staking module's slash id.
+    async fn missed_deadline(&self, who: Address) -> B256 {
+        let now = latest_time(&self.l2_dev).await;
+        let m = IMarketplace::new(self.marketplace, &self.l2_dev);
+        m.createAsk(IMarketplace::AskParams {
+            marketId: U256::from(1),
+            reward: units(1),
+            expiry: now + DAY,
+            provingTime: PROVING_TIME as u32,
+            redundancy: 1,
+            refundAddress: addr(DEPLOYER_KEY),
+            // The statement P = 1·G (the generator (1, 2) is on the curve).
+            proverData: alloy::sol_types::SolValue::abi_encode_params(&(
+                U256::from(1),
+                U256::from(2),
+            ))
+            .into(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+        let ask = m.askCount().call().await.unwrap();
+        let assignments = vec![Assignment {
+            askId: ask,
+            slot: U256::ZERO,
+            generator: who,
+            price: units(1),
+        }];
+        let batch = AssignmentBatch {
+            assignments: assignments.clone(),
+            validUntil: U256::from(now + 600),
+        };
+        let domain = alloy::sol_types::Eip712Domain::new(
+            Some("ProofMarketplace".into()),
+            Some("1".into()),
+            Some(U256::from(L2_ID)),
+            Some(self.marketplace),
+            None,
+        );
+        let engine = LocalSigner::from_bytes(&self.secret).unwrap();
+        let (_, signature) = symbiotic_bridge::typed::sign(&engine, &batch, &domain).unwrap();
+        let relayer = IMarketplace::new(self.marketplace, self.l2.provider(Some(RELAYER_KEY)));
+        let receipt = relayer
+            .assignBatch(assignments, batch.validUntil, signature)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(
+            receipt
+                .inner
+                .logs()
+                .iter()
+                .any(|l| l.log_decode::<IMarketplace::AssignmentAccepted>().is_ok()),
+            "assignment accepted (stake locked)"
+        );
+        // The generator does not prove in time.
+        self.at(latest_time(&self.l2_dev).await + PROVING_TIME + 60)
+            .await;
+        let receipt = relayer
+            .slash(ask, U256::ZERO)
             .send()
             .await
             .unwrap()
@@ -355,9 +521,10 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
         "{r:?}"
     );
 
-    // Two missed deadlines on L2: 100 each, split 50/50 over the two vaults.
-    let first = w.missed_deadline(operator, units(100)).await;
-    let second = w.missed_deadline(operator, units(100)).await;
+    // Two missed deadlines in the marketplace: 100 each, split 50/50 over the two vaults.
+    w.open_market().await;
+    let first = w.missed_deadline(operator).await;
+    let second = w.missed_deadline(operator).await;
     assert_eq!(w.restaked(operator).await, units(1800));
     let slashes = bridge.carry_slashes().await.unwrap();
     assert_eq!(slashes.len(), 4, "{slashes:?}");
@@ -403,7 +570,7 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
         .await
         .unwrap();
     // After the veto period: the first executes, the vetoed one does not.
-    w.at(genesis + 2 * DAY + 3600 + 100).await;
+    w.at(latest_time(&w.l2_dev).await + DAY + 100).await;
     let done = bridge.execute_requests().await.unwrap();
     assert_eq!(done.len(), 2, "{done:?}");
     assert!(
@@ -430,7 +597,7 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     // A slash whose capture is older than the vaults allow is refused on L1 with a named error.
     // (No newer snapshot: epoch 1's capture is still the active one.)
     w.at(genesis + DAY + 60 + 7 * DAY + 100).await;
-    let _late = w.missed_deadline(operator, units(100)).await;
+    let _late = w.missed_deadline(operator).await;
     let late = bridge.carry_slashes().await.unwrap();
     assert_eq!(late.len(), 2, "{late:?}");
     assert!(
