@@ -56,8 +56,10 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// Checks every endpoint's chain id. `sender` signs transactions as `from`; `readers` (at
-    /// least one) answer reads. Block timestamps more than `max_future_skew` seconds ahead of the
+    /// Checks every endpoint's chain id. `sender` signs transactions as `from` and must read the
+    /// account's nonce for each transaction (alloy's simple nonce manager, not the cached one:
+    /// another relayer or an earlier run may share the account); `readers` (at least one) answer
+    /// reads. Block timestamps more than `max_future_skew` seconds ahead of the
     /// clock are refused.
     ///
     /// # Errors

@@ -13,8 +13,8 @@ use alloy::sol_types::SolValue;
 use matching_engine::Signer;
 use serde::Serialize;
 
-use crate::bindings::ISymbioticStakingModule;
-use crate::chain::Chain;
+use crate::bindings::{ISymbioticStakingModule, StakeSnapshotChunk};
+use crate::chain::{Chain, VerifiedBlock};
 use crate::error::{ConfigError, Error};
 use crate::slashes::{ExecuteOutcome, OpenRequest, SlashOutcome, SlashRecord};
 use crate::snapshot::{EpochClock, chunks, collect};
@@ -144,7 +144,7 @@ impl std::fmt::Debug for Bridge {
 }
 
 /// The enclave's clock (s since the Unix epoch).
-pub(crate) fn unix_now() -> u64 {
+pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -257,27 +257,14 @@ impl Bridge {
                 reason: "capture time not yet past on L2",
             });
         }
-        let l1_head = self.l1.head().await?;
-        let target = l1_head.saturating_sub(self.settings.l1_confirmations);
-        let block = self.l1.verified_block(target, now).await?;
-        if block.timestamp <= capture {
+        let Some((block, chunks)) = self.snapshot_chunks(epoch, capture, now).await? else {
             return Ok(SnapshotOutcome::Waiting {
                 epoch,
                 capture,
                 reason: "no final L1 block after the capture time yet",
             });
-        }
-        let raw = read_stakes(
-            &self.l1,
-            self.middleware,
-            &block,
-            capture,
-            self.settings.max_operators,
-        )
-        .await?;
-        self.l1.still_canonical(&block).await?;
-        let entries = collect(raw, self.max_vaults)?;
-        let chunks = chunks(epoch, capture, &entries, self.settings.stakes_per_chunk)?;
+        };
+        let entries: usize = chunks.iter().map(|c| c.stakes.len()).sum();
         let total = chunks.first().map_or(1, |c| c.total);
         let key = snapshot_key(epoch, capture, total, self.signer_address());
         let received = self
@@ -308,10 +295,42 @@ impl Bridge {
             epoch,
             capture,
             l1_block: block.number,
-            entries: entries.len(),
+            entries,
             total,
             sent,
         })
+    }
+
+    /// The chunks of epoch `epoch`'s snapshot at `capture`, read at the final L1 block (head minus
+    /// `l1_confirmations`), or `None` while that block is not after the capture time. The same
+    /// inputs give the same chunks on every run: the state at a time before a final block is final.
+    ///
+    /// # Errors
+    /// A chain failure or bad chain data.
+    pub async fn snapshot_chunks(
+        &self,
+        epoch: u64,
+        capture: u64,
+        now: u64,
+    ) -> Result<Option<(VerifiedBlock, Vec<StakeSnapshotChunk>)>, Error> {
+        let l1_head = self.l1.head().await?;
+        let target = l1_head.saturating_sub(self.settings.l1_confirmations);
+        let block = self.l1.verified_block(target, now).await?;
+        if block.timestamp <= capture {
+            return Ok(None);
+        }
+        let raw = read_stakes(
+            &self.l1,
+            self.middleware,
+            &block,
+            capture,
+            self.settings.max_operators,
+        )
+        .await?;
+        self.l1.still_canonical(&block).await?;
+        let entries = collect(raw, self.max_vaults)?;
+        let chunks = chunks(epoch, capture, &entries, self.settings.stakes_per_chunk)?;
+        Ok(Some((block, chunks)))
     }
 
     /// One round: the snapshot, then slash records to L1, then due veto requests.

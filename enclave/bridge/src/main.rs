@@ -70,7 +70,16 @@ fn env_secret(name: &str) -> Result<[u8; 32]> {
 fn http(url: &str, wallet: Option<EthereumWallet>) -> Result<DynProvider> {
     let url = url.parse().with_context(|| format!("bad RPC URL {url}"))?;
     Ok(match wallet {
-        Some(w) => ProviderBuilder::new().wallet(w).connect_http(url).erased(),
+        // The nonce is read for every transaction: another relayer, or this job before a restart,
+        // may have sent from the same account (a cached nonce would stay wrong forever).
+        Some(w) => ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .with_gas_estimation()
+            .with_simple_nonce_management()
+            .fetch_chain_id()
+            .wallet(w)
+            .connect_http(url)
+            .erased(),
         None => ProviderBuilder::new().connect_http(url).erased(),
     })
 }

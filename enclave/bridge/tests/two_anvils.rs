@@ -606,26 +606,90 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     );
     assert_eq!(w.burnt().await, units(150));
 
-    // A snapshot signed by a key no registered image attested is refused.
+    // A snapshot signed by a key no registered image attested is refused (epoch 8 has none yet).
     let mut rogue_secret = w.secret;
     rogue_secret[5] ^= 0xff;
     let rogue = w.bridge_with(rogue_secret).await;
     let e = rogue.sync_snapshot().await.unwrap_err();
     assert!(is_revert(&e, "EnclaveAuthKeyNotLive"), "{e}");
-    // Revoking the image kills the bridge's own key.
+
+    // A run that stopped after the first of epoch 8's two chunks: the job resumes at the second.
+    let epoch = clock.epoch_of(latest_time(&w.l2_dev).await).unwrap();
+    assert_eq!(epoch, 8);
+    let capture = clock.capture(epoch, 60).unwrap();
+    let (_, chunks) = bridge
+        .snapshot_chunks(epoch, capture, symbiotic_bridge::job::unix_now())
+        .await
+        .unwrap()
+        .expect("a final L1 block after the capture");
+    assert_eq!(chunks.len(), 2);
+    let first_chunk = &chunks[0];
+    let engine = LocalSigner::from_bytes(&w.secret).unwrap();
+    let (_, signature) = symbiotic_bridge::typed::sign(
+        &engine,
+        first_chunk,
+        &symbiotic_bridge::typed::module_domain(L2_ID, w.module),
+    )
+    .unwrap();
+    ISymbioticStakingModule::new(w.module, w.l2.provider(Some(RELAYER_KEY)))
+        .submitSnapshotChunk(
+            epoch,
+            first_chunk.captureTimestamp,
+            0,
+            2,
+            first_chunk.stakes.clone(),
+            signature,
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let r = bridge.sync_snapshot().await.unwrap();
+    assert!(
+        matches!(
+            r,
+            SnapshotOutcome::Submitted {
+                epoch: 8,
+                total: 2,
+                sent: 1,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    // Epoch 8 counts what L1 kept: 1000 - 100 (instant) and 1000 - 50 (veto, one executed).
+    assert_eq!(w.restaked(operator).await, units(1850));
+
+    // Revoking the image on L1 stops slash results signed by its keys; the record stays pending.
+    registry_client(&w.l1, w.l1_enclaves.address)
+        .await
+        .revoke(w.l1_enclaves.image, "test")
+        .await
+        .unwrap();
+    let _after = w.missed_deadline(operator).await;
+    let held = bridge.carry_slashes().await.unwrap();
+    assert_eq!(held.len(), 2, "{held:?}");
+    assert!(
+        held.iter().all(|s| matches!(s, SlashOutcome::Retry { reason, .. } if reason.contains("EnclaveAuthKeyNotLive"))),
+        "{held:?}"
+    );
+    assert_eq!(w.burnt().await, units(150));
+
+    // Revoking the image on L2 stops the bridge's own snapshots.
     registry_client(&w.l2, w.l2_enclaves.address)
         .await
         .revoke(w.l2_enclaves.image, "test")
         .await
         .unwrap();
+    w.at(clock.start(9).unwrap() + 120).await;
     let e = bridge.sync_snapshot().await.unwrap_err();
     assert!(is_revert(&e, "EnclaveAuthKeyNotLive"), "{e}");
-    let epoch = clock.epoch_of(latest_time(&w.l2_dev).await).unwrap();
     let snap = ISymbioticStakingModule::new(w.module, &w.l2_dev)
-        .snapshotOf(epoch)
+        .snapshotOf(9)
         .call()
         .await
         .unwrap();
     assert_eq!(snap.snapshotKey, B256::ZERO, "no snapshot landed");
-    let _ = &w.l1_enclaves;
 }

@@ -97,7 +97,12 @@ impl Anvil {
     pub fn provider(&self, key_hex: Option<&str>) -> DynProvider {
         let url = self.url.parse().unwrap();
         match key_hex {
+            // Nonces read per transaction: several providers send from one account.
             Some(k) => ProviderBuilder::new()
+                .disable_recommended_fillers()
+                .with_gas_estimation()
+                .with_simple_nonce_management()
+                .fetch_chain_id()
                 .wallet(EthereumWallet::from(key(k)))
                 .connect_http(url)
                 .erased(),
