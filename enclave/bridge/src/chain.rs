@@ -123,27 +123,38 @@ impl Chain {
         &self.sender
     }
 
+    /// Runs a future with the time limit.
+    async fn within<T>(
+        &self,
+        call: &'static str,
+        fut: impl IntoFuture<Output = T>,
+    ) -> Result<T, Error> {
+        tokio::time::timeout(self.timeout, fut.into_future())
+            .await
+            .map_err(|_| {
+                RpcError::Timeout {
+                    chain: self.name,
+                    call,
+                    secs: self.timeout.as_secs(),
+                }
+                .into()
+            })
+    }
+
     /// Runs an RPC future with the time limit, naming a failure.
     pub(crate) async fn timed<T, E: std::fmt::Display>(
         &self,
         call: &'static str,
         fut: impl IntoFuture<Output = Result<T, E>>,
     ) -> Result<T, Error> {
-        match tokio::time::timeout(self.timeout, fut.into_future()).await {
-            Err(_) => Err(RpcError::Timeout {
-                chain: self.name,
-                call,
-                secs: self.timeout.as_secs(),
-            }
-            .into()),
-            Ok(Err(e)) => Err(RpcError::Call {
+        self.within(call, fut).await?.map_err(|e| {
+            RpcError::Call {
                 chain: self.name,
                 call,
                 reason: e.to_string(),
             }
-            .into()),
-            Ok(Ok(v)) => Ok(v),
-        }
+            .into()
+        })
     }
 
     /// Runs a contract call with the time limit, decoding a revert.
@@ -152,16 +163,9 @@ impl Chain {
         call: &'static str,
         fut: impl IntoFuture<Output = Result<T, alloy::contract::Error>>,
     ) -> Result<T, Error> {
-        match tokio::time::timeout(self.timeout, fut.into_future()).await {
-            Err(_) => Err(RpcError::Timeout {
-                chain: self.name,
-                call,
-                secs: self.timeout.as_secs(),
-            }
-            .into()),
-            Ok(Err(e)) => Err(self.contract_error(call, e)),
-            Ok(Ok(v)) => Ok(v),
-        }
+        self.within(call, fut)
+            .await?
+            .map_err(|e| self.contract_error(call, e))
     }
 
     fn contract_error(&self, call: &'static str, e: alloy::contract::Error) -> Error {

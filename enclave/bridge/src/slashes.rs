@@ -195,6 +195,37 @@ async fn checked_log<E: SolEvent>(
     Ok(Some(decoded.data))
 }
 
+/// The `E` events of `address` in blocks `from..=to`, fetched `page` blocks at a time, each checked
+/// by [`checked_log`]; with the block of each.
+async fn scan<E: SolEvent>(
+    chain: &Chain,
+    address: Address,
+    (from, to): (u64, u64),
+    page: u64,
+    now: u64,
+) -> Result<Vec<(E, u64)>, Error> {
+    let mut verified = BlockLogs::new();
+    let mut out = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let end = start.saturating_add(page - 1).min(to);
+        let filter = Filter::new()
+            .address(address)
+            .event_signature(E::SIGNATURE_HASH)
+            .from_block(start)
+            .to_block(end);
+        for log in chain.logs(&filter).await? {
+            if let Some(e) =
+                checked_log::<E>(chain, &log, address, (start, end), now, &mut verified).await?
+            {
+                out.push((e, log.block_number.unwrap_or_default()));
+            }
+        }
+        start = end + 1;
+    }
+    Ok(out)
+}
+
 impl Bridge {
     /// Scans new L2 blocks (up to the head minus `l2_confirmations`) for slash records, then
     /// carries every pending record to L1.
@@ -208,42 +239,26 @@ impl Bridge {
             .head()
             .await?
             .saturating_sub(self.settings.l2_confirmations);
-        let mut verified = BlockLogs::new();
-        while self.l2_cursor <= safe {
-            let to = self
-                .l2_cursor
-                .saturating_add(self.settings.log_range - 1)
-                .min(safe);
-            let filter = Filter::new()
-                .address(self.module)
-                .event_signature(ISymbioticStakingModule::SlashRequested::SIGNATURE_HASH)
-                .from_block(self.l2_cursor)
-                .to_block(to);
-            for log in self.l2.logs(&filter).await? {
-                let Some(e) = checked_log::<ISymbioticStakingModule::SlashRequested>(
-                    &self.l2,
-                    &log,
-                    self.module,
-                    (self.l2_cursor, to),
-                    now,
-                    &mut verified,
-                )
-                .await?
-                else {
-                    continue;
-                };
-                let record = SlashRecord {
-                    slash_id: e.slashId,
-                    operator: e.operator,
-                    vault: e.vault,
-                    amount: e.amount,
-                    capture: e.captureTimestamp.to(),
-                    l2_block: log.block_number.unwrap_or_default(),
-                };
-                self.pending.insert((record.slash_id, record.vault), record);
-            }
-            self.l2_cursor = to + 1;
+        let found = scan::<ISymbioticStakingModule::SlashRequested>(
+            &self.l2,
+            self.module,
+            (self.l2_cursor, safe),
+            self.settings.log_range,
+            now,
+        )
+        .await?;
+        for (e, l2_block) in found {
+            let record = SlashRecord {
+                slash_id: e.slashId,
+                operator: e.operator,
+                vault: e.vault,
+                amount: e.amount,
+                capture: e.captureTimestamp.to(),
+                l2_block,
+            };
+            self.pending.insert((record.slash_id, record.vault), record);
         }
+        self.l2_cursor = self.l2_cursor.max(safe.saturating_add(1));
         let mut out = Vec::new();
         let records: Vec<SlashRecord> = self.pending.values().cloned().collect();
         for record in records {
@@ -316,40 +331,24 @@ impl Bridge {
     pub async fn execute_requests(&mut self) -> Result<Vec<ExecuteOutcome>, Error> {
         let now = unix_now();
         let head = self.l1.head().await?;
-        let mut verified = BlockLogs::new();
-        while self.l1_cursor <= head {
-            let to = self
-                .l1_cursor
-                .saturating_add(self.settings.log_range - 1)
-                .min(head);
-            let filter = Filter::new()
-                .address(self.middleware)
-                .event_signature(INetworkMiddleware::SlashRequested::SIGNATURE_HASH)
-                .from_block(self.l1_cursor)
-                .to_block(to);
-            for log in self.l1.logs(&filter).await? {
-                let Some(e) = checked_log::<INetworkMiddleware::SlashRequested>(
-                    &self.l1,
-                    &log,
-                    self.middleware,
-                    (self.l1_cursor, to),
-                    now,
-                    &mut verified,
-                )
-                .await?
-                else {
-                    continue;
-                };
-                let request = OpenRequest {
-                    slash_id: e.slashId,
-                    vault: e.vault,
-                    index: e.slashIndex,
-                    capture: e.captureTimestamp.to(),
-                };
-                self.open.insert((request.vault, request.index), request);
-            }
-            self.l1_cursor = to + 1;
+        let found = scan::<INetworkMiddleware::SlashRequested>(
+            &self.l1,
+            self.middleware,
+            (self.l1_cursor, head),
+            self.settings.log_range,
+            now,
+        )
+        .await?;
+        for (e, _) in found {
+            let request = OpenRequest {
+                slash_id: e.slashId,
+                vault: e.vault,
+                index: e.slashIndex,
+                capture: e.captureTimestamp.to(),
+            };
+            self.open.insert((request.vault, request.index), request);
         }
+        self.l1_cursor = self.l1_cursor.max(head.saturating_add(1));
         let l1_now = self.l1.verified_block(head, now).await?.timestamp;
         let mut out = Vec::new();
         let requests: Vec<OpenRequest> = self.open.values().cloned().collect();

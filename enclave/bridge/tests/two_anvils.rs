@@ -257,47 +257,21 @@ impl World {
             proverFamily: B256::ZERO,
             activationDelay: 0,
         })
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+        .mined()
+        .await;
         let op = IMarketplace::new(self.marketplace, self.l2.provider(Some(OPERATOR_KEY)));
-        op.registerGenerator(4)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+        op.registerGenerator(4).mined().await;
         op.joinMarket(
             U256::from(1),
             alloy::primitives::Uint::ZERO,
             600,
             alloy::primitives::Bytes::new(),
         )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+        .mined()
+        .await;
         let pay = ITestToken::new(self.payment, &self.l2_dev);
-        pay.mint(addr(DEPLOYER_KEY), units(1000))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        pay.approve(self.marketplace, units(1000))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+        pay.mint(addr(DEPLOYER_KEY), units(1000)).mined().await;
+        pay.approve(self.marketplace, units(1000)).mined().await;
     }
 
     /// An ask assigned to `who` by a batch the enclave key signs, its proving time left to pass,
@@ -319,12 +293,8 @@ impl World {
             ))
             .into(),
         })
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+        .mined()
+        .await;
         let ask = m.askCount().call().await.unwrap();
         let assignments = vec![Assignment {
             askId: ask,
@@ -348,12 +318,8 @@ impl World {
         let relayer = IMarketplace::new(self.marketplace, self.l2.provider(Some(RELAYER_KEY)));
         let receipt = relayer
             .assignBatch(assignments, batch.validUntil, signature)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+            .mined()
+            .await;
         assert!(
             receipt
                 .inner
@@ -365,14 +331,7 @@ impl World {
         // The generator does not prove in time.
         self.at(latest_time(&self.l2_dev).await + PROVING_TIME + 60)
             .await;
-        let receipt = relayer
-            .slash(ask, U256::ZERO)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+        let receipt = relayer.slash(ask, U256::ZERO).mined().await;
         receipt
             .inner
             .logs()
@@ -422,30 +381,12 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     let token = ITestToken::new(w.collateral, &w.l1_dev);
     let me = addr(DEPLOYER_KEY);
     for vault in [w.veto_vault, w.instant_vault] {
-        token
-            .mint(me, units(1000))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        token
-            .approve(vault, units(1000))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+        token.mint(me, units(1000)).mined().await;
+        token.approve(vault, units(1000)).mined().await;
         IVaultDeposit::new(vault, &w.l1_dev)
             .deposit(me, units(1000))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+            .mined()
+            .await;
     }
     let r = bridge.tick().await;
     assert!(
@@ -563,12 +504,8 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     // The resolver vetoes the second request during the veto period.
     IVetoSlasher::new(w.veto_slasher, w.l1.provider(Some(RESOLVER_KEY)))
         .vetoSlash(veto, alloy::primitives::Bytes::new())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+        .mined()
+        .await;
     // After the veto period: the first executes, the vetoed one does not.
     w.at(latest_time(&w.l2_dev).await + DAY + 100).await;
     let done = bridge.execute_requests().await.unwrap();
@@ -640,12 +577,8 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
             first_chunk.stakes.clone(),
             signature,
         )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+        .mined()
+        .await;
     let r = bridge.sync_snapshot().await.unwrap();
     assert!(
         matches!(

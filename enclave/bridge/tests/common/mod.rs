@@ -111,6 +111,18 @@ impl Anvil {
     }
 }
 
+/// Sends a call and waits for its receipt (test set-up: any failure panics).
+#[allow(async_fn_in_trait)]
+pub trait Mined {
+    async fn mined(self) -> alloy::rpc::types::TransactionReceipt;
+}
+
+impl<P: Provider, D: alloy::contract::CallDecoder> Mined for alloy::contract::CallBuilder<P, D> {
+    async fn mined(self) -> alloy::rpc::types::TransactionReceipt {
+        self.send().await.unwrap().get_receipt().await.unwrap()
+    }
+}
+
 /// Sets the next block's time and mines `blocks` blocks.
 pub async fn set_time(p: &DynProvider, t: u64, blocks: u64) {
     let _: Value = p
@@ -272,12 +284,8 @@ pub async fn enclaves(anvil: &Anvil, public_key: &[u8]) -> Enclaves {
     let family = keccak256(FAMILY);
     let r = IEnclaveRegistry::new(registry, &p);
     r.configureFamily(family, verifier, 300, 365 * 86_400)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+        .mined()
+        .await;
     alloy::sol! {
         #[sol(rpc)]
         interface IRoles { function grantRole(bytes32 role, address account) external; }
@@ -285,12 +293,8 @@ pub async fn enclaves(anvil: &Anvil, public_key: &[u8]) -> Enclaves {
     for role in ["REGISTRAR_ROLE", "REVOKER_ROLE"] {
         IRoles::new(registry, &p)
             .grantRole(keccak256(role), admin)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+            .mined()
+            .await;
     }
     let client = registry_client(anvil, registry).await;
     let (image, _) = client
