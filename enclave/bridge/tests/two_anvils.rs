@@ -10,11 +10,13 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::DynProvider;
+use alloy::sol_types::SolEvent;
 use common::*;
 use matching_engine::LocalSigner;
 use symbiotic_bridge::bindings::{ISymbioticStakingModule, IVetoSlasher};
 use symbiotic_bridge::{
-    Bridge, Chain, Error, ExecuteOutcome, Settings, SlashOutcome, SnapshotOutcome,
+    Bridge, Chain, DataError, Error, ExecuteOutcome, RpcError, Settings, SlashOutcome,
+    SnapshotOutcome,
 };
 
 alloy::sol! {
@@ -176,10 +178,16 @@ async fn world() -> World {
 impl World {
     async fn chain(&self, anvil: &Anvil, name: &'static str) -> Chain {
         // Two read endpoints (here the same node): the job demands they agree.
+        self.chain_over(anvil, name, &[&anvil.url, &anvil.url])
+            .await
+    }
+
+    /// A chain whose reads go to `readers` (transactions still to `anvil`).
+    async fn chain_over(&self, anvil: &Anvil, name: &'static str, readers: &[&str]) -> Chain {
         Chain::connect(
             name,
             anvil.chain_id,
-            vec![anvil.provider(None), anvil.provider(None)],
+            readers.iter().map(|u| reader(u)).collect(),
             anvil.provider(Some(RELAYER_KEY)),
             addr(RELAYER_KEY),
             Duration::from_secs(30),
@@ -190,6 +198,15 @@ impl World {
     }
 
     async fn bridge_with(&self, secret: [u8; 32]) -> Bridge {
+        self.bridge_from(
+            self.chain(&self.l1, "L1").await,
+            self.chain(&self.l2, "L2").await,
+            secret,
+        )
+        .await
+    }
+
+    async fn bridge_from(&self, l1: Chain, l2: Chain, secret: [u8; 32]) -> Bridge {
         let settings = Settings {
             l1_confirmations: 2,
             l2_confirmations: 0,
@@ -201,8 +218,8 @@ impl World {
             log_range: 1000,
         };
         Bridge::new(
-            self.chain(&self.l1, "L1").await,
-            self.chain(&self.l2, "L2").await,
+            l1,
+            l2,
             self.middleware,
             self.module,
             Arc::new(LocalSigner::from_bytes(&secret).unwrap()),
@@ -343,6 +360,13 @@ impl World {
             })
             .expect("the module recorded the slash")
     }
+}
+
+fn reader(url: &str) -> DynProvider {
+    use alloy::providers::{Provider, ProviderBuilder};
+    ProviderBuilder::new()
+        .connect_http(url.parse().unwrap())
+        .erased()
 }
 
 fn is_revert(e: &Error, name: &str) -> bool {
@@ -625,4 +649,118 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
         .await
         .unwrap();
     assert_eq!(snap.snapshotKey, B256::ZERO, "no snapshot landed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs anvil, forge and the contracts' build: run ci/bridge-e2e"]
+async fn lying_endpoints_give_named_errors_and_nothing_is_sent() {
+    use alloy::providers::Provider;
+    use serde_json::{Value, json};
+    let w = world().await;
+    let genesis = w.bridge().await.clock().genesis;
+    w.at(genesis + 120).await;
+
+    // A header whose fields were changed no longer hashes to its hash.
+    let forged_header = common::tamper::tamper(
+        &w.l1.url,
+        Arc::new(|method: &str, _: &Value, result: &mut Value| {
+            if method == "eth_getBlockByNumber" && result.is_object() {
+                result["timestamp"] = json!("0x1");
+            }
+        }),
+    )
+    .await;
+    let bridge = w
+        .bridge_from(
+            w.chain_over(&w.l1, "L1", &[&forged_header.url]).await,
+            w.chain(&w.l2, "L2").await,
+            w.secret,
+        )
+        .await;
+    let e = bridge.sync_snapshot().await.unwrap_err();
+    assert!(
+        matches!(e, Error::Data(DataError::BadHeader { chain: "L1", .. })),
+        "{e}"
+    );
+
+    // Two endpoints serving different chains with the same id disagree on the block.
+    let other = Anvil::start(L1_ID, latest_time(&w.l1_dev).await);
+    let height = w.l1_dev.get_block_number().await.unwrap();
+    let _: Value = other
+        .provider(None)
+        .raw_request("anvil_mine".into(), (format!("{:#x}", height + 1),))
+        .await
+        .unwrap();
+    let bridge = w
+        .bridge_from(
+            w.chain_over(&w.l1, "L1", &[&w.l1.url, &other.url]).await,
+            w.chain(&w.l2, "L2").await,
+            w.secret,
+        )
+        .await;
+    let e = bridge.sync_snapshot().await.unwrap_err();
+    assert!(
+        matches!(e, Error::Rpc(RpcError::Disagreement { chain: "L1", .. })),
+        "{e}"
+    );
+    let snap = ISymbioticStakingModule::new(w.module, &w.l2_dev)
+        .snapshotOf(0)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(snap.snapshotKey, B256::ZERO, "nothing was submitted");
+
+    // An endpoint inventing a slash record in a real block: not in that block's receipts.
+    let block = w
+        .l2_dev
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .unwrap()
+        .unwrap();
+    let (number, hash) = (block.header.inner.number, block.header.hash);
+    let module = w.module;
+    let operator = addr(OPERATOR_KEY);
+    let vault = w.instant_vault;
+    let fake = json!({
+        "address": module.to_string(),
+        "topics": [
+            ISymbioticStakingModule::SlashRequested::SIGNATURE_HASH.to_string(),
+            B256::repeat_byte(0x5a).to_string(),
+            B256::left_padding_from(operator.as_slice()).to_string(),
+            B256::left_padding_from(vault.as_slice()).to_string(),
+        ],
+        "data": alloy::primitives::hex::encode_prefixed(
+            alloy::sol_types::SolValue::abi_encode_params(&(units(500), U256::from(genesis + 60)))
+        ),
+        "blockNumber": format!("{number:#x}"),
+        "blockHash": hash.to_string(),
+        "transactionHash": B256::repeat_byte(0x77).to_string(),
+        "transactionIndex": "0x0",
+        "logIndex": "0x0",
+        "removed": false,
+    });
+    let forged_log = common::tamper::tamper(
+        &w.l2.url,
+        Arc::new(move |method: &str, _: &Value, result: &mut Value| {
+            if method == "eth_getLogs"
+                && let Some(logs) = result.as_array_mut()
+            {
+                logs.push(fake.clone());
+            }
+        }),
+    )
+    .await;
+    let mut bridge = w
+        .bridge_from(
+            w.chain(&w.l1, "L1").await,
+            w.chain_over(&w.l2, "L2", &[&forged_log.url]).await,
+            w.secret,
+        )
+        .await;
+    let e = bridge.carry_slashes().await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Data(DataError::BadLog { chain: "L2", reason, .. }) if reason.contains("receipts")),
+        "{e}"
+    );
+    assert_eq!(w.burnt().await, U256::ZERO, "nothing was slashed");
 }

@@ -2,6 +2,8 @@
 //! registered through the real on-chain Nitro verifier (rooted in the dev CA).
 #![allow(dead_code, unreachable_pub)]
 
+pub mod tamper;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
