@@ -162,9 +162,8 @@ contract SymbioticDevnetL1 is SymbioticCoreDeployer {
         vm.serializeAddress(k, "instantSlasher", d.instantVault.slasher);
         vm.serializeAddress(k, "instantDelegator", d.instantVault.delegator);
         string memory json = vm.serializeAddress(k, "middleware", d.middleware);
-        string memory name = vm.envOr(
-            "DEPLOYMENT_FILE", string.concat("symbiotic-l1-", vm.toString(block.chainid), ".json")
-        );
+        string memory name =
+            vm.envOr("DEPLOYMENT_FILE", string.concat("symbiotic-l1-", vm.toString(block.chainid), ".json"));
         string memory dir = string.concat(vm.projectRoot(), "/deployments");
         vm.createDir(dir, true);
         vm.writeJson(json, string.concat(dir, "/", name));
