@@ -23,7 +23,7 @@ use crate::typed::{module_domain, sign, signer_address};
 
 /// Tuning of the job.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// L1 blocks below the head before a block counts as final (stake is read there).
     pub l1_confirmations: u64,

@@ -239,6 +239,58 @@ impl World {
         set_time(&self.l2_dev, t, 1).await;
     }
 
+    /// `symbiotic-bridge --config … --once` with the test's settings: its one JSON report.
+    fn run_binary(&self) -> serde_json::Value {
+        let dir = tempfile::tempdir().unwrap();
+        let config = serde_json::json!({
+            "l1": {"chain_id": L1_ID, "rpc_urls": [self.l1.url, self.l1.url], "tx_key_env": "TEST_L1_TX"},
+            "l2": {"chain_id": L2_ID, "rpc_urls": [self.l2.url], "tx_key_env": "TEST_L2_TX"},
+            "middleware": self.middleware.to_string(),
+            "staking_module": self.module.to_string(),
+            "enclave_key_env": "TEST_ENCLAVE_KEY",
+            "settings": {"l1_confirmations": 2, "l2_confirmations": 0, "capture_delay": 60,
+                         "stakes_per_chunk": 1, "max_operators": 100, "l1_start_block": 0,
+                         "l2_start_block": 0, "log_range": 1000},
+        });
+        let path = dir.path().join("bridge.json");
+        std::fs::write(&path, config.to_string()).unwrap();
+        let run = |envs: &[(&str, &str)]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_symbiotic-bridge"))
+                .args(["--config", path.to_str().unwrap(), "--once"])
+                .env_remove("TEST_L1_TX")
+                .envs(envs.iter().copied())
+                .output()
+                .unwrap()
+        };
+        let enclave_key = alloy::primitives::hex::encode(self.secret);
+        // Without the L1 transaction key: one error line naming the variable, nothing printed.
+        let out = run(&[
+            ("TEST_L2_TX", RELAYER_KEY),
+            ("TEST_ENCLAVE_KEY", &enclave_key),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains("TEST_L1_TX"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(&enclave_key[2..]), "a key was printed");
+        let out = run(&[
+            ("TEST_L1_TX", RELAYER_KEY),
+            ("TEST_L2_TX", RELAYER_KEY),
+            ("TEST_ENCLAVE_KEY", &enclave_key),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        serde_json::from_str(stdout.trim()).unwrap()
+    }
+
     async fn restaked(&self, who: Address) -> U256 {
         IModuleView::new(self.module, &self.l2_dev)
             .restakedStakeOf(who)
@@ -383,23 +435,13 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     let genesis = clock.genesis;
     assert_eq!((clock.duration, clock.offset), (DAY, 3600));
 
-    // Epoch 0: nothing staked yet. The snapshot lands (one empty chunk) and counts nothing.
+    // Epoch 0: nothing staked yet. The binary's round lands the snapshot (one empty chunk).
     w.at(genesis + 120).await;
-    let r = bridge.tick().await;
-    assert!(r.errors.is_empty(), "{r:?}");
-    assert!(
-        matches!(
-            r.snapshot,
-            Some(SnapshotOutcome::Submitted {
-                epoch: 0,
-                entries: 0,
-                total: 1,
-                sent: 1,
-                ..
-            })
-        ),
-        "{r:?}"
-    );
+    let report = w.run_binary();
+    assert_eq!(report["snapshot"]["snapshot"], "submitted", "{report}");
+    assert_eq!(report["snapshot"]["epoch"], 0, "{report}");
+    assert_eq!(report["snapshot"]["entries"], 0, "{report}");
+    assert_eq!(report["errors"], serde_json::json!([]), "{report}");
 
     // A deposit on L1 after epoch 0's capture: 1000 in each vault.
     let token = ITestToken::new(w.collateral, &w.l1_dev);
