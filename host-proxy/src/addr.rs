@@ -1,4 +1,5 @@
-//! Endpoint addresses: `vsock:CID:PORT`, `unix:PATH` and `tcp:HOST:PORT`.
+//! Endpoint addresses: `vsock:CID:PORT`, `unix:PATH`, `tcp:HOST:PORT` and
+//! `hvsock:PATH:PORT`.
 //!
 //! One syntax names both sides of every route, so the same configuration (and the
 //! same proxy code) runs over vsock in production and over Unix or TCP sockets in
@@ -31,14 +32,23 @@ pub enum Endpoint {
         /// TCP port.
         port: u16,
     },
+    /// A guest's vsock port behind a hybrid vsock socket (Firecracker, vhost-device-vsock):
+    /// the host connects to the Unix socket `path` and asks for `port` with
+    /// `CONNECT <port>\n`. A destination only.
+    HybridVsock {
+        /// The device's host-side Unix socket.
+        path: PathBuf,
+        /// The guest's vsock port.
+        port: u32,
+    },
 }
 
 /// Why an endpoint string does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AddrError {
-    /// The string does not start with `vsock:`, `unix:` or `tcp:`.
-    #[error("`{0}`: expected `vsock:CID:PORT`, `unix:PATH` or `tcp:HOST:PORT`")]
+    /// The string does not start with `vsock:`, `unix:`, `tcp:` or `hvsock:`.
+    #[error("`{0}`: expected `vsock:CID:PORT`, `unix:PATH`, `tcp:HOST:PORT` or `hvsock:PATH:PORT`")]
     UnknownScheme(String),
     /// The part after the scheme lacks a `:PORT`.
     #[error("`{0}`: missing `:PORT`")]
@@ -66,6 +76,22 @@ pub enum AddrError {
     Empty(String),
 }
 
+/// Splits `rest` at its last `:` into the part before and a port no larger than `max`.
+fn split_port<P>(input: &str, rest: &str, max: u32) -> Result<(String, P), AddrError>
+where
+    P: FromStr,
+{
+    let (head, port) = rest
+        .rsplit_once(':')
+        .ok_or_else(|| AddrError::MissingPort(input.to_owned()))?;
+    let port = port.parse().map_err(|_| AddrError::BadPort {
+        input: input.to_owned(),
+        port: port.to_owned(),
+        max,
+    })?;
+    Ok((head.to_owned(), port))
+}
+
 impl FromStr for Endpoint {
     type Err = AddrError;
 
@@ -73,45 +99,42 @@ impl FromStr for Endpoint {
         let (scheme, rest) = s
             .split_once(':')
             .ok_or_else(|| AddrError::UnknownScheme(s.to_owned()))?;
+        let empty = || AddrError::Empty(s.to_owned());
         match scheme {
-            "unix" if rest.is_empty() => Err(AddrError::Empty(s.to_owned())),
+            "unix" if rest.is_empty() => Err(empty()),
             "unix" => Ok(Endpoint::Unix(PathBuf::from(rest))),
             "vsock" => {
-                let (cid, port) = rest
-                    .rsplit_once(':')
-                    .ok_or_else(|| AddrError::MissingPort(s.to_owned()))?;
-                let cid = match cid {
+                let (cid, port) = split_port(s, rest, u32::MAX)?;
+                let cid = match cid.as_str() {
                     "any" => VSOCK_CID_ANY,
                     c => c.parse().map_err(|_| AddrError::BadCid {
                         input: s.to_owned(),
-                        cid: c.to_owned(),
+                        cid: cid.clone(),
                     })?,
                 };
-                let port = port.parse().map_err(|_| AddrError::BadPort {
-                    input: s.to_owned(),
-                    port: port.to_owned(),
-                    max: u32::MAX,
-                })?;
                 Ok(Endpoint::Vsock { cid, port })
             }
             "tcp" => {
-                let (host, port) = rest
-                    .rsplit_once(':')
-                    .ok_or_else(|| AddrError::MissingPort(s.to_owned()))?;
+                let (host, port) = split_port(s, rest, u16::MAX.into())?;
                 let host = host
                     .strip_prefix('[')
                     .and_then(|h| h.strip_suffix(']'))
-                    .unwrap_or(host);
+                    .unwrap_or(&host);
                 if host.is_empty() {
-                    return Err(AddrError::Empty(s.to_owned()));
+                    return Err(empty());
                 }
-                let port = port.parse().map_err(|_| AddrError::BadPort {
-                    input: s.to_owned(),
-                    port: port.to_owned(),
-                    max: u16::MAX.into(),
-                })?;
                 Ok(Endpoint::Tcp {
                     host: host.to_owned(),
+                    port,
+                })
+            }
+            "hvsock" => {
+                let (path, port) = split_port(s, rest, u32::MAX)?;
+                if path.is_empty() {
+                    return Err(empty());
+                }
+                Ok(Endpoint::HybridVsock {
+                    path: PathBuf::from(path),
                     port,
                 })
             }
@@ -128,6 +151,7 @@ impl fmt::Display for Endpoint {
             Endpoint::Unix(p) => write!(f, "unix:{}", p.display()),
             Endpoint::Tcp { host, port } if host.contains(':') => write!(f, "tcp:[{host}]:{port}"),
             Endpoint::Tcp { host, port } => write!(f, "tcp:{host}:{port}"),
+            Endpoint::HybridVsock { path, port } => write!(f, "hvsock:{}:{port}", path.display()),
         }
     }
 }
@@ -166,6 +190,20 @@ mod tests {
                 Endpoint::Tcp {
                     host: "rpc.example.org".into(),
                     port: 443,
+                },
+            ),
+            (
+                "hvsock:/run/vm/v.sock:5005",
+                Endpoint::HybridVsock {
+                    path: "/run/vm/v.sock".into(),
+                    port: 5005,
+                },
+            ),
+            (
+                "hvsock:rel:ative.sock:1",
+                Endpoint::HybridVsock {
+                    path: "rel:ative.sock".into(),
+                    port: 1,
                 },
             ),
             (
@@ -215,6 +253,22 @@ mod tests {
         assert!(matches!(
             "unix:".parse::<Endpoint>(),
             Err(AddrError::Empty(_))
+        ));
+        assert!(matches!(
+            "hvsock:/v.sock:port".parse::<Endpoint>(),
+            Err(AddrError::BadPort { .. })
+        ));
+        assert!(matches!(
+            "hvsock:v.sock".parse::<Endpoint>(),
+            Err(AddrError::MissingPort(_))
+        ));
+        assert!(matches!(
+            "hvsock::5005".parse::<Endpoint>(),
+            Err(AddrError::Empty(_))
+        ));
+        assert!(matches!(
+            "hvsock:/v.sock:-1".parse::<Endpoint>(),
+            Err(AddrError::BadPort { .. })
         ));
     }
 }

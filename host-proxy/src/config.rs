@@ -299,6 +299,14 @@ fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
 }
 
 fn check_listen(place: &str, ep: &Endpoint) -> Result<(), ConfigError> {
+    if matches!(ep, Endpoint::HybridVsock { .. }) {
+        return Err(invalid(
+            place,
+            format!(
+                "listen {ep}: hvsock: is a destination only; the guest's connections arrive on unix:PATH_PORT"
+            ),
+        ));
+    }
     if let Endpoint::Tcp { host, .. } = ep
         && host.parse::<std::net::IpAddr>().is_err()
     {

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::config::ConfigError;
+use crate::hvsock::HandshakeError;
 
 /// Everything the library can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,9 @@ pub enum DialError {
     /// Resolution plus connection took longer than `connect_timeout`.
     #[error("upstream did not answer within {0:?}")]
     Timeout(Duration),
+    /// A hybrid vsock device did not hand over the guest port.
+    #[error("hybrid vsock handshake: {0}")]
+    Handshake(#[from] HandshakeError),
 }
 
 impl DialError {
@@ -73,6 +77,7 @@ impl DialError {
             DialError::Resolve(_) => Some("resolve"),
             DialError::Connect(_) => Some("connect"),
             DialError::Timeout(_) => Some("connect_timeout"),
+            DialError::Handshake(_) => Some("handshake"),
         }
     }
 }

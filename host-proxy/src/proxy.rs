@@ -106,11 +106,18 @@ impl Proxy {
                 tracker: tracker.clone(),
                 cut: cut.clone(),
             };
-            info!(route = %ctx.route.name, listen = %ctx.route.listen, connect = %ctx.route.connect, "route up");
+            // The bound address: with `tcp:IP:0` the kernel picked the port.
+            let listen = listener
+                .local_endpoint()
+                .map_or_else(|_| ctx.route.listen.to_string(), |ep| ep.to_string());
+            info!(route = %ctx.route.name, %listen, connect = %ctx.route.connect, "route up");
             loops.spawn(accept_loop(ctx, listener, stop.clone()));
         }
         let admin_stop = CancellationToken::new();
         let admin_task = self.admin.map(|l| {
+            if let Ok(ep) = l.local_endpoint() {
+                info!(listen = %ep, "admin up");
+            }
             tokio::spawn(admin::serve(
                 l,
                 Arc::clone(&self.metrics),

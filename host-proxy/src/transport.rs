@@ -15,6 +15,7 @@ use tokio_vsock::{VsockAddr, VsockListener, VsockStream};
 
 use crate::addr::Endpoint;
 use crate::error::{DialError, Refusal};
+use crate::hvsock;
 use crate::policy::AddressPolicy;
 
 /// Pending connections the kernel queues per listener.
@@ -74,6 +75,10 @@ impl Listener {
             Endpoint::Vsock { cid, port } => Ok(Listener::Vsock(VsockListener::bind(
                 VsockAddr::new(*cid, *port),
             )?)),
+            Endpoint::HybridVsock { .. } => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "hvsock: is a destination; listen on unix:PATH_PORT for the guest's connections",
+            )),
         }
     }
 
@@ -178,6 +183,13 @@ async fn dial_inner(ep: &Endpoint, policy: &AddressPolicy) -> Result<Stream, Dia
                 .await
                 .map_err(DialError::Connect)?,
         )),
+        Endpoint::HybridVsock { path, port } => {
+            let mut s = UnixStream::connect(path)
+                .await
+                .map_err(DialError::Connect)?;
+            hvsock::handshake(&mut s, *port).await?;
+            Ok(Stream::Unix(s))
+        }
     }
 }
 

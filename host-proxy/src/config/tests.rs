@@ -98,6 +98,25 @@ fn rejects_bad_configs_with_the_route_and_field_named() {
         err("[[route]]\nname=\"x\"\nlisten=\"ftp:/a\"\nconnect=\"unix:/b\"")
             .contains("expected `vsock:CID:PORT`")
     );
+    assert!(
+        err("[[route]]\nname=\"x\"\nlisten=\"hvsock:/v.sock:5005\"\nconnect=\"unix:/b\"")
+            .contains("route \"x\": listen hvsock:/v.sock:5005: hvsock: is a destination only")
+    );
+    assert!(
+        err("[[route]]\nname=\"x\"\nlisten=\"unix:/a\"\nconnect=\"hvsock:/v.sock:5005\"\nallow=[\"127.0.0.1/32\"]")
+            .contains("only applies")
+    );
+    let inbound = Config::parse(
+        "[[route]]\nname=\"status\"\nlisten=\"tcp:127.0.0.1:0\"\nconnect=\"hvsock:/run/vm/v.sock:5005\"",
+    )
+    .unwrap();
+    assert_eq!(
+        inbound.routes[0].connect,
+        Endpoint::HybridVsock {
+            path: "/run/vm/v.sock".into(),
+            port: 5005
+        }
+    );
     assert!(err("[admin]\nlisten=\"vsock:any:9\"\n[[route]]\nname=\"x\"\nlisten=\"unix:/a\"\nconnect=\"unix:/b\"").contains("[admin]"));
 }
 
