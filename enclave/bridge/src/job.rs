@@ -358,3 +358,39 @@ pub fn snapshot_key(epoch: u64, capture: u64, total: u32, signer: Address) -> B2
     let capture = U48::saturating_from(capture);
     keccak256((epoch, capture, total, signer).abi_encode_params())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_default_field_by_field_and_refuse_unknown_fields() {
+        let s: Settings = serde_json::from_str(r#"{"capture_delay": 5}"#).unwrap();
+        assert_eq!(
+            s,
+            Settings {
+                capture_delay: 5,
+                ..Settings::default()
+            }
+        );
+        assert!(serde_json::from_str::<Settings>(r#"{"capture_dealy": 5}"#).is_err());
+    }
+
+    #[test]
+    fn snapshot_key_is_the_modules() {
+        // keccak256(abi.encode(uint64 3, uint48 1777600000, uint32 2, address 0x11…11)).
+        let mut words = Vec::new();
+        for v in [3u64, 1_777_600_000, 2] {
+            let mut w = [0u8; 32];
+            w[24..].copy_from_slice(&v.to_be_bytes());
+            words.extend_from_slice(&w);
+        }
+        let mut w = [0u8; 32];
+        w[12..].copy_from_slice(&[0x11; 20]);
+        words.extend_from_slice(&w);
+        assert_eq!(
+            snapshot_key(3, 1_777_600_000, 2, Address::repeat_byte(0x11)),
+            keccak256(&words)
+        );
+    }
+}
