@@ -216,7 +216,7 @@
           --version ${builtins.substring 0 12 revision} \
           --source-revision ${revision} \
           --cargo-lock ${./Cargo.lock} \
-          --toolchain rustc=${rust.version} \
+          --toolchain rustc=${pins.rustVersion} \
           --toolchain gcc=${pkgs.stdenv.cc.cc.version} \
           --toolchain linux-source=${pins.linuxSourceVersion} \
           --toolchain ca-certificates=${pins.caCertificatesVersion} \
