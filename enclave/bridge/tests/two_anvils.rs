@@ -597,9 +597,24 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
         "nothing left open"
     );
 
+    // No newer snapshot from here on: epoch 1's capture stays the active one.
+    let capture1 = clock.capture(1, 60).unwrap();
+    // A slash just inside the veto vault's request window (capture + epoch - veto): instant part
+    // slashed, veto request made, but nobody executes it before the vault's epoch since the
+    // capture is over.
+    w.at(capture1 + 6 * DAY - 3 * 3600).await;
+    let third = w.missed_deadline(operator).await;
+    let r = bridge.carry_slashes().await.unwrap();
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert!(
+        r.iter()
+            .all(|s| matches!(s, SlashOutcome::Submitted { .. })),
+        "{r:?}"
+    );
+    assert_eq!(w.burnt().await, units(200));
+
     // A slash whose capture is older than the vaults allow is refused on L1 with a named error.
-    // (No newer snapshot: epoch 1's capture is still the active one.)
-    w.at(genesis + DAY + 60 + 7 * DAY + 100).await;
+    w.at(capture1 + 7 * DAY + 100).await;
     let _late = w.missed_deadline(operator).await;
     let late = bridge.carry_slashes().await.unwrap();
     assert_eq!(late.len(), 2, "{late:?}");
@@ -607,7 +622,13 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
         late.iter().all(|s| matches!(s, SlashOutcome::Refused { reason, .. } if reason.starts_with("MiddlewareCaptureOutsideWindow"))),
         "{late:?}"
     );
-    assert_eq!(w.burnt().await, units(150));
+    // The third slash's veto request can no longer be executed.
+    let closed = bridge.execute_requests().await.unwrap();
+    assert!(
+        matches!(closed.as_slice(), [ExecuteOutcome::WindowClosed { request }] if request.slash_id == third),
+        "{closed:?}"
+    );
+    assert_eq!(w.burnt().await, units(200));
 
     // A snapshot signed by a key no registered image attested is refused (epoch 8 has none yet).
     let mut rogue_secret = w.secret;
@@ -658,8 +679,8 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
         ),
         "{r:?}"
     );
-    // Epoch 8 counts what L1 kept: 1000 - 100 (instant) and 1000 - 50 (veto, one executed).
-    assert_eq!(w.restaked(operator).await, units(1850));
+    // Epoch 8 counts what L1 kept: 1000 - 150 (instant) and 1000 - 50 (veto, one executed).
+    assert_eq!(w.restaked(operator).await, units(1800));
 
     // Revoking the image on L1 stops slash results signed by its keys; the record stays pending.
     registry_client(&w.l1, w.l1_enclaves.address)
@@ -674,7 +695,7 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
         held.iter().all(|s| matches!(s, SlashOutcome::Retry { reason, .. } if reason.contains("EnclaveAuthKeyNotLive"))),
         "{held:?}"
     );
-    assert_eq!(w.burnt().await, units(150));
+    assert_eq!(w.burnt().await, units(200));
 
     // Revoking the image on L2 stops the bridge's own snapshots.
     registry_client(&w.l2, w.l2_enclaves.address)
