@@ -1,32 +1,78 @@
-//! `enclave-app`: the minimal enclave application (until the matching engine takes its place).
+//! `enclave-app`: the matching engine's enclave application.
 //!
-//! At start it asks the NSM for an attestation document (through the [`Nsm`] trait of
-//! `nitro-attestation`), then listens on a vsock port and answers each `STATUS` request with one
-//! JSON line: whether the NSM is present and, when it is, the document in base64. Protocol in
-//! `protocol.rs` and in the enclave README.
+//! At start it generates the engine key and the bid key (see `identity.rs`), asks the NSM for
+//! an attestation document, and serves the `STATUS` line protocol (`protocol.rs`). With an
+//! `engine` section in its configuration it also follows the marketplace through JSON-RPC
+//! (`chain/ingest.rs`), relays signed assignment batches (`chain/relay.rs`) and serves the HTTP
+//! API (`http.rs`). Builds with `danger-dev-nsm` can run on a host with the dev NSM and a
+//! plain-HTTP RPC (local simulation); see `enclave/README.md`.
 #![forbid(unsafe_code)]
 
+mod chain;
 mod config;
+mod http;
+mod identity;
+mod listen;
 mod protocol;
+mod service;
 mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr as _;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address as ChainAddress, B256};
+use alloy::providers::{DynProvider, Provider as _, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
 use anyhow::Context as _;
-use nitro_attestation::nsm::{Nsm, NsmDevice};
+use clap::Parser;
+use matching_engine::{Address, BidContext, Engine};
+use nitro_attestation::NsmError;
+use nitro_attestation::nsm::Nsm;
 
-use crate::config::Config;
+use crate::chain::abi::IProofMarketplace;
+use crate::chain::decode::Sources;
+use crate::chain::ingest::{Ingest, IngestConfig};
+use crate::chain::relay::{Relay, RelayConfig};
+use crate::config::{Config, EngineConfig};
+use crate::identity::Identity;
+use crate::listen::{ListenAddr, Listener};
+use crate::service::{Facts, Service, Shared};
 use crate::status::Status;
 
 /// Default location of the configuration inside the root file system.
 const DEFAULT_CONFIG: &str = "/etc/enclave-app.json";
-/// A client that does not send its request within this time is dropped.
+/// A `STATUS` client that does not send its request within this time is dropped.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Environment variable holding the relayer's private key (hex). Without it a relayer key is
+/// generated at start and its address shown by `/status`, to be funded.
+const RELAYER_KEY_ENV: &str = "ENCLAVE_APP_RELAYER_KEY";
+
+/// The matching engine's enclave application.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// Configuration file (JSON).
+    #[arg(long, default_value = DEFAULT_CONFIG)]
+    config: PathBuf,
+}
 
 fn main() -> ExitCode {
-    match run() {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("enclave-app: error: starting the runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("enclave-app: error: {err:#}");
@@ -35,53 +81,259 @@ fn main() -> ExitCode {
     }
 }
 
-fn config_path() -> anyhow::Result<PathBuf> {
-    let mut args = std::env::args_os().skip(1);
-    match (args.next(), args.next(), args.next()) {
-        (None, ..) => Ok(PathBuf::from(DEFAULT_CONFIG)),
-        (Some(flag), Some(path), None) if flag == "--config" => Ok(PathBuf::from(path)),
-        _ => anyhow::bail!("usage: enclave-app [--config PATH] (default {DEFAULT_CONFIG})"),
+/// The NSM: the dev NSM when the configuration asks for it (dev builds only), else `/dev/nsm`.
+fn open_nsm(config: &Config) -> anyhow::Result<Result<Arc<dyn Nsm>, NsmError>> {
+    match &config.dev_nsm_pcrs {
+        None => Ok(nitro_attestation::nsm::NsmDevice::open().map(|d| Arc::new(d) as Arc<dyn Nsm>)),
+        #[cfg(feature = "danger-dev-nsm")]
+        Some(pcrs) => {
+            use nitro_attestation::dev::{DevNsm, DevNsmConfig};
+            let pcr = |name: &str, hex_value: &str| -> anyhow::Result<[u8; 48]> {
+                let bytes = hex::decode(hex_value.trim_start_matches("0x"))
+                    .with_context(|| format!("dev_nsm_pcrs.{name} is not hex"))?;
+                bytes
+                    .try_into()
+                    .map_err(|_| anyhow::anyhow!("dev_nsm_pcrs.{name} is not 48 bytes"))
+            };
+            let nsm = DevNsm::new(DevNsmConfig::image(
+                pcr("PCR0", &pcrs.pcr0)?,
+                pcr("PCR1", &pcrs.pcr1)?,
+                pcr("PCR2", &pcrs.pcr2)?,
+            ))
+            .context("starting the dev NSM")?;
+            eprintln!(
+                "enclave-app: DEV NSM (dev CA): documents are rejected by production verifiers"
+            );
+            Ok(Ok(Arc::new(nsm)))
+        }
+        #[cfg(not(feature = "danger-dev-nsm"))]
+        Some(_) => anyhow::bail!(
+            "the configuration asks for the dev NSM (dev_nsm_pcrs), which this build does not have"
+        ),
     }
 }
 
-fn run() -> anyhow::Result<()> {
-    let path = config_path()?;
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let path = cli.config;
     let config = Config::load(&path).with_context(|| format!("loading {}", path.display()))?;
     eprintln!(
         "enclave-app {} starting (config {})",
         env!("CARGO_PKG_VERSION"),
         path.display()
     );
-
     let ca_roots = status::count_certificates(&config.ca_roots)
         .with_context(|| format!("reading CA roots {}", config.ca_roots.display()))?;
-    let nsm = NsmDevice::open();
-    let status = Status::collect(nsm.as_ref().map(|device| device as &dyn Nsm), ca_roots);
+    let nsm = open_nsm(&config)?;
+    let status = Status::collect(nsm.as_ref().map(|n| n.as_ref()), ca_roots);
     eprintln!("enclave-app: {}", status.summary());
+    let identity = Identity::generate(nsm.map_err(|e| e.to_string()));
+    eprintln!(
+        "enclave-app: engine key {}",
+        service::engine_address(&identity)
+    );
 
-    let listener =
-        vsock::VsockListener::bind_with_cid_port(vsock::VMADDR_CID_ANY, config.vsock_port)
-            .with_context(|| format!("listening on vsock port {}", config.vsock_port))?;
-    eprintln!("enclave-app: listening on vsock port {}", config.vsock_port);
-    let answer = status.to_json_line();
+    let status_addr = config.status_listen()?;
+    let status_listener = Listener::bind(&status_addr)
+        .await
+        .with_context(|| format!("listening on {status_addr}"))?;
+    eprintln!(
+        "enclave-app: listening on {} (STATUS)",
+        status_listener.local_addr(&status_addr)
+    );
+    // The boot test waits for this line.
+    if let ListenAddr::Vsock { port } = status_addr {
+        eprintln!("enclave-app: listening on vsock port {port}");
+    }
+    let status_task = tokio::spawn(serve_status(status_listener, status.to_json_line()));
+
+    let Some(engine) = config.engine.clone() else {
+        status_task.await.context("STATUS server")?;
+        return Ok(());
+    };
+    let service = start_engine(&config, &engine, identity).await?;
+    let http_addr = ListenAddr::from_str(&engine.http_listen)?;
+    let http_listener = Listener::bind(&http_addr)
+        .await
+        .with_context(|| format!("listening on {http_addr}"))?;
+    eprintln!(
+        "enclave-app: listening on {} (HTTP API)",
+        http_listener.local_addr(&http_addr)
+    );
+    tokio::spawn(http::serve(http_listener, service.shared.clone()));
+    service.run().await;
+    Ok(())
+}
+
+async fn serve_status(listener: Listener, answer: String) {
     loop {
-        let (stream, peer) = match listener.accept() {
+        let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(err) => {
                 // Transient (descriptor exhaustion, aborted connection): log and keep serving.
                 eprintln!("enclave-app: accept failed: {err}");
-                std::thread::sleep(Duration::from_millis(100));
+                tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
         };
-        let served = stream
-            .set_read_timeout(Some(CLIENT_TIMEOUT))
-            .and_then(|()| stream.set_write_timeout(Some(CLIENT_TIMEOUT)))
-            .map_err(protocol::ServeError::Io)
-            .and_then(|()| protocol::serve(&stream, &answer));
-        match served {
-            Ok(request) => eprintln!("enclave-app: answered {request:?} from {peer}"),
-            Err(err) => eprintln!("enclave-app: client {peer}: {err}"),
-        }
+        let answer = answer.clone();
+        tokio::spawn(async move {
+            match protocol::serve_async(stream, &answer, CLIENT_TIMEOUT).await {
+                Ok(request) => eprintln!("enclave-app: answered {request:?} from {peer}"),
+                Err(err) => eprintln!("enclave-app: client {peer}: {err}"),
+            }
+        });
     }
+}
+
+/// The reader and the relayer providers over the configured RPC route.
+fn providers(
+    config: &Config,
+    engine: &EngineConfig,
+    relayer: PrivateKeySigner,
+) -> anyhow::Result<(DynProvider, DynProvider)> {
+    let wallet = EthereumWallet::from(relayer);
+    match &engine.rpc.proxy {
+        Some(proxy) => {
+            let roots = std::fs::read(&config.ca_roots)
+                .with_context(|| format!("reading {}", config.ca_roots.display()))?;
+            let upstream = host_proxy_client::Upstream::new(&engine.rpc.url, &roots)
+                .context("engine.rpc.url")?;
+            let dialer = host_proxy_client::Dialer::new(
+                host_proxy_client::ProxyAddr::from_str(proxy).context("engine.rpc.proxy")?,
+            );
+            let transport = host_proxy_client::ProxyTransport::new(dialer, upstream);
+            let client = alloy::rpc::client::RpcClient::new(transport, false);
+            let reader = ProviderBuilder::new()
+                .connect_client(client.clone())
+                .erased();
+            let relayer = ProviderBuilder::new()
+                .wallet(wallet)
+                .connect_client(client)
+                .erased();
+            Ok((reader, relayer))
+        }
+        #[cfg(feature = "danger-dev-nsm")]
+        None => {
+            let url: alloy::transports::http::reqwest::Url =
+                engine.rpc.url.parse().context("engine.rpc.url")?;
+            let reader = ProviderBuilder::new().connect_http(url.clone()).erased();
+            let relayer = ProviderBuilder::new()
+                .wallet(wallet)
+                .connect_http(url)
+                .erased();
+            Ok((reader, relayer))
+        }
+        #[cfg(not(feature = "danger-dev-nsm"))]
+        None => anyhow::bail!(
+            "engine.rpc.proxy is required: this build reaches JSON-RPC only through the host proxy"
+        ),
+    }
+}
+
+fn relayer_key() -> anyhow::Result<PrivateKeySigner> {
+    match std::env::var(RELAYER_KEY_ENV) {
+        Ok(hex_key) => hex_key
+            .trim()
+            .parse::<PrivateKeySigner>()
+            .map_err(|_| anyhow::anyhow!("{RELAYER_KEY_ENV} is not a private key")),
+        Err(_) => Ok(PrivateKeySigner::random()),
+    }
+}
+
+/// Reads the staking module and the engine family from the marketplace (retrying until the RPC
+/// answers), and assembles the service.
+async fn start_engine(
+    config: &Config,
+    engine: &EngineConfig,
+    identity: Identity,
+) -> anyhow::Result<Service> {
+    let relayer = relayer_key()?;
+    let relayer_address = relayer.address();
+    eprintln!("enclave-app: relayer {relayer_address} (pays gas)");
+    let (reader, relayer_provider) = providers(config, engine, relayer)?;
+    let marketplace = IProofMarketplace::new(engine.marketplace, reader.clone());
+    let (staking, family) = loop {
+        let answer: Result<(ChainAddress, B256), String> = async {
+            let chain = reader.get_chain_id().await.map_err(|e| e.to_string())?;
+            if chain != engine.chain_id {
+                return Err(format!(
+                    "the RPC serves chain {chain}, the configuration says {}",
+                    engine.chain_id
+                ));
+            }
+            let staking = marketplace
+                .STAKING()
+                .call()
+                .await
+                .map_err(|e| e.to_string())?;
+            let family = marketplace
+                .MATCHING_ENGINE_FAMILY()
+                .call()
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok((staking, family))
+        }
+        .await;
+        match answer {
+            Ok(found) => break found,
+            Err(e) => {
+                eprintln!("enclave-app: waiting for the marketplace: {e}");
+                tokio::time::sleep(Duration::from_millis(engine.poll_interval_ms)).await;
+            }
+        }
+    };
+    let sources = Sources {
+        marketplace: engine.marketplace,
+        staking,
+    };
+    let opener = identity.bid_opener(BidContext {
+        chain_id: engine.chain_id,
+        marketplace: Address(engine.marketplace.into_array()),
+    });
+    let empty = Engine::new(
+        matching_engine::Config {
+            expiry_margin: engine.expiry_margin_s,
+        },
+        Some(opener),
+    );
+    let ingest = Ingest::new(
+        sources,
+        IngestConfig {
+            start_block: engine.start_block,
+            confirmations: engine.confirmations,
+            max_range: engine.max_block_range,
+            reorg_window: engine.reorg_window,
+        },
+        empty.clone(),
+    );
+    let relay = Relay::new(
+        engine.chain_id,
+        engine.marketplace,
+        RelayConfig {
+            batch_size: engine.batch_size,
+            validity: engine.batch_validity_s,
+        },
+    );
+    let shared = Arc::new(Shared {
+        identity,
+        facts: Some(Facts {
+            chain_id: engine.chain_id,
+            marketplace: engine.marketplace,
+            staking,
+            registry: engine.registry,
+            family,
+            relayer: relayer_address,
+            start_block: engine.start_block,
+            confirmations: engine.confirmations,
+        }),
+        snapshot: RwLock::new(Arc::new(service::initial(empty))),
+    });
+    Ok(Service {
+        shared,
+        reader,
+        relayer: relayer_provider,
+        ingest,
+        relay,
+        poll_interval: Duration::from_millis(engine.poll_interval_ms),
+    })
 }

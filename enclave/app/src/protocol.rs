@@ -81,6 +81,58 @@ pub(crate) fn serve(
     }
 }
 
+/// [`serve`] on an async stream (the listeners of [`crate::listen`]), bounded by `timeout`.
+pub(crate) async fn serve_async(
+    mut stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    status_line: &str,
+    timeout: std::time::Duration,
+) -> Result<Request, ServeError> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut line = Vec::with_capacity(MAX_REQUEST);
+    let read = async {
+        let mut byte = [0u8; 1];
+        loop {
+            if stream.read(&mut byte).await? == 0 {
+                return Ok::<_, io::Error>(());
+            }
+            line.push(byte[0]);
+            if byte[0] == b'\n' || line.len() >= MAX_REQUEST {
+                return Ok(());
+            }
+        }
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+    let mut answer = Vec::new();
+    let result = serve(ReadWrite(io::Cursor::new(line), &mut answer), status_line);
+    tokio::time::timeout(timeout, async {
+        stream.write_all(&answer).await?;
+        stream.shutdown().await
+    })
+    .await
+    .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+    result
+}
+
+/// A request already read, and where the answer goes.
+struct ReadWrite<'a>(io::Cursor<Vec<u8>>, &'a mut Vec<u8>);
+
+impl Read for ReadWrite<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for ReadWrite<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.1.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::{BufRead, BufReader, Cursor};

@@ -46,6 +46,12 @@ impl Replica {
         &self.confirmed
     }
 
+    /// Number of the confirmed tip (the newest block that can no longer be rolled back).
+    #[must_use]
+    pub fn confirmed_tip(&self) -> Option<u64> {
+        self.confirmed_tip.map(|(n, _)| n)
+    }
+
     /// Number and hash of the last block applied.
     #[must_use]
     pub fn tip(&self) -> Option<(u64, [u8; 32])> {
@@ -126,7 +132,9 @@ impl Replica {
         Ok(())
     }
 
-    fn hash_at(&self, number: u64) -> Option<[u8; 32]> {
+    /// Hash of the applied block `number`, if it is the confirmed tip or within the window.
+    #[must_use]
+    pub fn hash_at(&self, number: u64) -> Option<[u8; 32]> {
         self.unconfirmed
             .iter()
             .find(|b| b.number == number)

@@ -1,0 +1,300 @@
+//! Chain ingest: polls the marketplace's and the staking module's logs up to `confirmations`
+//! blocks below the head, checks that every block links to the one before it, and feeds the
+//! engine's [`Replica`]. A changed block within the replica's window rolls back to the fork
+//! point; a deeper reorg rebuilds the state from the start block. Nothing is taken on trust
+//! from the RPC beyond what the contracts emit: logs must carry the hash of the block header
+//! fetched for their number, and headers must chain.
+
+use std::collections::BTreeMap;
+
+use alloy::eips::BlockNumberOrTag;
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::{Filter, Log as RpcLog};
+use matching_engine::{Block, ChainError, Engine, Log, Replica};
+
+use crate::chain::decode::{DecodeError, Sources, decode_log};
+
+/// How the chain is followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IngestConfig {
+    /// First block to read (the marketplace's deployment block).
+    pub(crate) start_block: u64,
+    /// Blocks below the head that are ingested (0: up to the head).
+    pub(crate) confirmations: u64,
+    /// Most blocks read per poll.
+    pub(crate) max_range: u64,
+    /// Blocks kept reversible in the replica; a deeper reorg rebuilds from `start_block`.
+    pub(crate) reorg_window: usize,
+}
+
+/// Why a poll did not advance.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum IngestError {
+    /// The RPC call failed (transport, timeout, error response).
+    #[error("RPC {call}: {detail}")]
+    Rpc {
+        /// The call.
+        call: &'static str,
+        /// The error.
+        detail: String,
+    },
+    /// The RPC does not know a block below its own head.
+    #[error("the RPC has no block {0}")]
+    MissingBlock(u64),
+    /// Headers and logs do not describe one chain (the head moved during the poll, or the
+    /// RPC is inconsistent). Nothing was applied; the next poll starts over.
+    #[error("inconsistent chain data at block {block}: {detail}")]
+    Inconsistent {
+        /// The block.
+        block: u64,
+        /// What did not match.
+        detail: &'static str,
+    },
+}
+
+/// Counters and positions, for the status endpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IngestStats {
+    /// Latest head seen.
+    pub(crate) head: Option<u64>,
+    /// Reorgs handled within the window.
+    pub(crate) reorgs: u64,
+    /// Rebuilds from the start block (reorgs deeper than the window).
+    pub(crate) rebuilds: u64,
+    /// Logs that could not be decoded (skipped).
+    pub(crate) decode_errors: u64,
+    /// Events the engine rejected as contradicting its state (skipped).
+    pub(crate) rejected_events: u64,
+    /// The last decode error, if any.
+    pub(crate) last_decode_error: Option<String>,
+}
+
+/// What one poll did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Polled {
+    /// Blocks applied.
+    pub(crate) blocks: u64,
+    /// Whether the ingest reached `head - confirmations`.
+    pub(crate) caught_up: bool,
+}
+
+struct Header {
+    hash: [u8; 32],
+    parent: [u8; 32],
+    timestamp: u64,
+}
+
+/// The ingest state: the replica and where to read next.
+pub(crate) struct Ingest {
+    sources: Sources,
+    config: IngestConfig,
+    genesis: Engine,
+    replica: Replica,
+    next: u64,
+    stats: IngestStats,
+}
+
+fn rpc(call: &'static str) -> impl FnOnce(alloy::transports::TransportError) -> IngestError {
+    move |e| IngestError::Rpc {
+        call,
+        detail: e.to_string(),
+    }
+}
+
+impl Ingest {
+    /// Starts from `engine` (empty, with its bid opener) at `config.start_block`.
+    #[must_use]
+    pub(crate) fn new(sources: Sources, config: IngestConfig, engine: Engine) -> Self {
+        Self {
+            sources,
+            config,
+            replica: Replica::new(engine.clone(), config.reorg_window),
+            genesis: engine,
+            next: config.start_block,
+            stats: IngestStats::default(),
+        }
+    }
+
+    /// The engine state.
+    #[must_use]
+    pub(crate) fn replica(&self) -> &Replica {
+        &self.replica
+    }
+
+    /// The counters.
+    #[must_use]
+    pub(crate) fn stats(&self) -> &IngestStats {
+        &self.stats
+    }
+
+    async fn header(provider: &DynProvider, number: u64) -> Result<Header, IngestError> {
+        let block = provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .await
+            .map_err(rpc("eth_getBlockByNumber"))?
+            .ok_or(IngestError::MissingBlock(number))?;
+        Ok(Header {
+            hash: block.header.hash.0,
+            parent: block.header.parent_hash.0,
+            timestamp: block.header.timestamp,
+        })
+    }
+
+    /// Reads and applies the next range of blocks (at most `max_range`).
+    ///
+    /// # Errors
+    /// [`IngestError`]; nothing of the failed range is applied.
+    pub(crate) async fn poll(&mut self, provider: &DynProvider) -> Result<Polled, IngestError> {
+        let head = provider
+            .get_block_number()
+            .await
+            .map_err(rpc("eth_blockNumber"))?;
+        self.stats.head = Some(head);
+        if let Some((tip, hash)) = self.replica.tip()
+            && Self::header(provider, tip).await?.hash != hash
+        {
+            self.recover_from_reorg(provider).await?;
+        }
+        let target = head.saturating_sub(self.config.confirmations);
+        if self.next > target {
+            return Ok(Polled {
+                blocks: 0,
+                caught_up: true,
+            });
+        }
+        let to = target.min(self.next.saturating_add(self.config.max_range.max(1) - 1));
+        let mut headers = BTreeMap::new();
+        for number in self.next..=to {
+            headers.insert(number, Self::header(provider, number).await?);
+        }
+        let mut parent = self.replica.tip().map(|(_, h)| h);
+        for (number, h) in &headers {
+            if parent.is_some_and(|p| p != h.parent) {
+                return Err(IngestError::Inconsistent {
+                    block: *number,
+                    detail: "parent hash is not the previous block's hash",
+                });
+            }
+            parent = Some(h.hash);
+        }
+        let filter = Filter::new()
+            .address(vec![self.sources.marketplace, self.sources.staking])
+            .from_block(self.next)
+            .to_block(to);
+        let logs = provider
+            .get_logs(&filter)
+            .await
+            .map_err(rpc("eth_getLogs"))?;
+        let mut by_block: BTreeMap<u64, Vec<RpcLog>> = BTreeMap::new();
+        for log in logs {
+            let (Some(number), Some(hash)) = (log.block_number, log.block_hash) else {
+                return Err(IngestError::Inconsistent {
+                    block: self.next,
+                    detail: "a log without its block number or hash",
+                });
+            };
+            match headers.get(&number) {
+                Some(h) if h.hash == hash.0 && !log.removed => {}
+                _ => {
+                    return Err(IngestError::Inconsistent {
+                        block: number,
+                        detail: "a log from a block other than the header fetched",
+                    });
+                }
+            }
+            by_block.entry(number).or_default().push(log);
+        }
+        let mut blocks = 0;
+        for (number, h) in headers {
+            let mut raw = by_block.remove(&number).unwrap_or_default();
+            raw.sort_by_key(|l| l.log_index);
+            let block = Block {
+                number,
+                hash: h.hash,
+                parent_hash: h.parent,
+                timestamp: h.timestamp,
+                logs: self.decode_all(&raw),
+            };
+            match self.replica.push_block(block) {
+                Ok(outcome) => {
+                    self.stats.rejected_events += outcome.rejected.len() as u64;
+                }
+                Err(ChainError::LogsOutOfOrder(b)) => {
+                    return Err(IngestError::Inconsistent {
+                        block: b,
+                        detail: "two logs with the same index",
+                    });
+                }
+                Err(_) => {
+                    // The replica refused a link the headers above promised: start over.
+                    return Err(IngestError::Inconsistent {
+                        block: number,
+                        detail: "block does not link to the applied chain",
+                    });
+                }
+            }
+            self.next = number + 1;
+            blocks += 1;
+        }
+        Ok(Polled {
+            blocks,
+            caught_up: to == target,
+        })
+    }
+
+    fn decode_all(&mut self, raw: &[RpcLog]) -> Vec<Log> {
+        let mut out = Vec::with_capacity(raw.len());
+        for log in raw {
+            let Some(index) = log.log_index.and_then(|i| u32::try_from(i).ok()) else {
+                self.note(&DecodeError::Malformed {
+                    event: "log",
+                    detail: "log index missing or above u32".into(),
+                });
+                continue;
+            };
+            match decode_log(&self.sources, log) {
+                Ok(Some(event)) => out.push(Log { index, event }),
+                Ok(None) => {}
+                Err(e) => self.note(&e),
+            }
+        }
+        out
+    }
+
+    fn note(&mut self, e: &DecodeError) {
+        self.stats.decode_errors += 1;
+        self.stats.last_decode_error = Some(e.to_string());
+    }
+
+    /// The applied tip is no longer canonical: finds the newest applied block that still is and
+    /// rolls back to it, or rebuilds from the start block when the fork is below the window.
+    async fn recover_from_reorg(&mut self, provider: &DynProvider) -> Result<(), IngestError> {
+        let Some((tip, _)) = self.replica.tip() else {
+            return Ok(());
+        };
+        let floor = self
+            .replica
+            .confirmed_tip()
+            .unwrap_or(self.config.start_block);
+        let mut number = tip;
+        while number >= floor && number > self.config.start_block {
+            number -= 1;
+            let Some(ours) = self.replica.hash_at(number) else {
+                break;
+            };
+            if Self::header(provider, number).await?.hash == ours {
+                if self.replica.rollback_to(number).is_ok() {
+                    self.next = number + 1;
+                    self.stats.reorgs += 1;
+                    return Ok(());
+                }
+                break;
+            }
+        }
+        self.replica = Replica::new(self.genesis.clone(), self.config.reorg_window);
+        self.next = self.config.start_block;
+        self.stats.rebuilds += 1;
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+//! The enclave's keys and attestations.
+//!
+//! Two secp256k1 keys are generated inside the enclave at every start and never leave it:
+//! - the **engine key** signs assignment batches. Its 65-byte uncompressed public key is the
+//!   document's `public_key`, which `EnclaveRegistry.registerEnclaveKey` turns into the
+//!   address it registers (keccak256 of the 64 coordinate bytes);
+//! - the **bid key** opens sealed bids. Its 33-byte compressed public key is the document's
+//!   `user_data`, so bidders seal to a key the same attestation vouches for (a registrant may
+//!   pin it on chain with `userDataHash = keccak256(user_data)`).
+//!
+//! Separate keys keep ECDSA signing and ECDH decryption apart.
+
+use std::sync::Arc;
+
+use k256::elliptic_curve::sec1::ToEncodedPoint as _;
+use matching_engine::{Address, BidContext, BidOpener, LocalSigner, SecretKey, Signer as _};
+use nitro_attestation::NsmError;
+use nitro_attestation::nsm::{AttestationRequest, Nsm};
+use rand_core::OsRng;
+
+/// Largest caller nonce put into a document (bytes).
+pub(crate) const MAX_NONCE: usize = 64;
+
+/// Why no attestation document was produced.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum AttestError {
+    /// There is no NSM (not a Nitro enclave, and not a dev build with the dev NSM).
+    #[error("no NSM: {0}")]
+    NoNsm(String),
+    /// The caller's nonce is longer than [`MAX_NONCE`].
+    #[error("nonce is {0} bytes, at most {MAX_NONCE}")]
+    NonceTooLong(usize),
+    /// The NSM refused.
+    #[error("NSM: {0}")]
+    Nsm(#[from] NsmError),
+}
+
+/// Keys plus the NSM that attests them.
+pub(crate) struct Identity {
+    engine: LocalSigner,
+    bid: SecretKey,
+    nsm: Result<Arc<dyn Nsm>, String>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("engine", &self.engine.address())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Identity {
+    /// Fresh keys from the operating system's generator, attested by `nsm` (or the reason there
+    /// is none).
+    #[must_use]
+    pub(crate) fn generate(nsm: Result<Arc<dyn Nsm>, String>) -> Self {
+        Self {
+            engine: LocalSigner::random(&mut OsRng),
+            bid: SecretKey::random(&mut OsRng),
+            nsm,
+        }
+    }
+
+    /// The batch signer.
+    #[must_use]
+    pub(crate) fn signer(&self) -> &LocalSigner {
+        &self.engine
+    }
+
+    /// The engine key's address (what the registry registers).
+    #[must_use]
+    pub(crate) fn address(&self) -> Address {
+        self.engine.address()
+    }
+
+    /// The engine key, uncompressed (65 bytes, `0x04 ‖ x ‖ y`): the document's `public_key`.
+    #[must_use]
+    pub(crate) fn public_key(&self) -> Vec<u8> {
+        self.engine
+            .verifying_key()
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec()
+    }
+
+    /// The bid key, compressed (33 bytes): the document's `user_data`.
+    #[must_use]
+    pub(crate) fn user_data(&self) -> Vec<u8> {
+        self.bid
+            .public_key()
+            .to_encoded_point(true)
+            .as_bytes()
+            .to_vec()
+    }
+
+    /// The opener of bids sealed to the bid key, for this chain and marketplace.
+    #[must_use]
+    pub(crate) fn bid_opener(&self, context: BidContext) -> BidOpener {
+        BidOpener::new(self.bid.clone(), context)
+    }
+
+    /// Whether an NSM is available, or why not.
+    pub(crate) fn nsm(&self) -> Result<&dyn Nsm, &str> {
+        self.nsm.as_deref().map_err(String::as_str)
+    }
+
+    /// A document binding both keys, with the caller's nonce (blocking: call it off the async
+    /// runtime).
+    ///
+    /// # Errors
+    /// [`AttestError`].
+    pub(crate) fn attest(&self, nonce: Option<Vec<u8>>) -> Result<Vec<u8>, AttestError> {
+        if let Some(n) = &nonce
+            && n.len() > MAX_NONCE
+        {
+            return Err(AttestError::NonceTooLong(n.len()));
+        }
+        let nsm = self.nsm().map_err(|e| AttestError::NoNsm(e.to_owned()))?;
+        Ok(nsm.attestation(&AttestationRequest {
+            public_key: Some(self.public_key()),
+            user_data: Some(self.user_data()),
+            nonce,
+        })?)
+    }
+}
