@@ -12,7 +12,7 @@ use alloy::eips::{BlockId, BlockNumberOrTag, RpcBlockHash};
 use alloy::network::Ethereum;
 use alloy::primitives::{Address, B256, Bytes, Log as PrimitiveLog};
 use alloy::providers::{DynProvider, Provider};
-use alloy::rpc::types::{Filter, Log};
+use alloy::rpc::types::{Filter, Log, TransactionReceipt};
 use alloy::sol_types::SolInterface;
 
 use crate::bindings::{INetworkMiddleware, ISymbioticStakingModule, IVetoSlasher};
@@ -356,7 +356,7 @@ impl Chain {
         &self,
         name: &'static str,
         call: CallBuilder<&DynProvider, D, Ethereum>,
-    ) -> Result<B256, Error> {
+    ) -> Result<TransactionReceipt, Error> {
         let call = call.from(self.from);
         self.call(name, call.call_raw()).await?;
         let pending = self.call(name, call.send()).await?;
@@ -370,7 +370,7 @@ impl Chain {
             }
             .into());
         }
-        Ok(hash)
+        Ok(receipt)
     }
 }
 

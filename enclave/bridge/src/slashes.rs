@@ -40,10 +40,21 @@ pub struct SlashRecord {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SlashOutcome {
-    /// `NetworkMiddleware.slash` accepted it (slashed, or a veto request made).
-    Submitted {
+    /// Slashed at once (instant slasher).
+    Slashed {
         /// The record.
         record: SlashRecord,
+        /// The amount Symbiotic slashed (clipped to the slashable stake).
+        slashed: U256,
+        /// The L1 transaction.
+        tx: B256,
+    },
+    /// A veto request made (veto slasher): executed by a later round after the veto period.
+    Requested {
+        /// The record.
+        record: SlashRecord,
+        /// The VetoSlasher request index.
+        index: U256,
         /// The L1 transaction.
         tx: B256,
     },
@@ -263,7 +274,8 @@ impl Bridge {
         let records: Vec<SlashRecord> = self.pending.values().cloned().collect();
         for record in records {
             let outcome = self.carry(record).await;
-            if let SlashOutcome::Submitted { record, .. }
+            if let SlashOutcome::Slashed { record, .. }
+            | SlashOutcome::Requested { record, .. }
             | SlashOutcome::AlreadyProcessed { record }
             | SlashOutcome::Refused { record, .. } = &outcome
             {
@@ -311,16 +323,46 @@ impl Bridge {
             }
         };
         let sender = INetworkMiddleware::new(self.middleware, self.l1.sender().clone());
-        match self.l1.send("slash", sender.slash(result, signature)).await {
-            Ok(tx) => SlashOutcome::Submitted { record, tx },
-            Err(Error::Revert(r)) if FINAL_REFUSALS.contains(&r.name()) => SlashOutcome::Refused {
-                record,
-                reason: r.reason,
-            },
-            Err(e) => SlashOutcome::Retry {
-                record,
-                reason: e.to_string(),
-            },
+        let receipt = match self.l1.send("slash", sender.slash(result, signature)).await {
+            Ok(r) => r,
+            Err(Error::Revert(r)) if FINAL_REFUSALS.contains(&r.name()) => {
+                return SlashOutcome::Refused {
+                    record,
+                    reason: r.reason,
+                };
+            }
+            Err(e) => {
+                return SlashOutcome::Retry {
+                    record,
+                    reason: e.to_string(),
+                };
+            }
+        };
+        let tx = receipt.transaction_hash;
+        for log in receipt.inner.logs() {
+            if log.address() != self.middleware {
+                continue;
+            }
+            if let Ok(e) = log.log_decode::<INetworkMiddleware::SlashExecuted>() {
+                return SlashOutcome::Slashed {
+                    record,
+                    slashed: e.inner.data.slashedAmount,
+                    tx,
+                };
+            }
+            if let Ok(e) = log.log_decode::<INetworkMiddleware::SlashRequested>() {
+                return SlashOutcome::Requested {
+                    record,
+                    index: e.inner.data.slashIndex,
+                    tx,
+                };
+            }
+        }
+        // Accepted (the transaction succeeded) without the middleware's event: not expected from
+        // the middleware; a later round finds it processed.
+        SlashOutcome::Retry {
+            record,
+            reason: format!("slash transaction {tx} carried no middleware event"),
         }
     }
 
@@ -416,6 +458,9 @@ impl Bridge {
                 sender.executeSlash(request.vault, request.index, Bytes::new()),
             )
             .await?;
-        Ok(ExecuteOutcome::Executed { request, tx })
+        Ok(ExecuteOutcome::Executed {
+            request,
+            tx: tx.transaction_hash,
+        })
     }
 }
