@@ -1,0 +1,843 @@
+//! End to end on a real anvil with the dev NSM: the enclave app (built with `danger-dev-nsm`)
+//! against `EnclaveRegistry`, `ProofMarketplace`, `NativeStaking` and `SchnorrBn254Verifier`
+//! deployed from forge's artifacts. Run by `ci/engine-e2e`.
+//!
+//! The scenario: register the dev image; start the engine; register its key through the
+//! family's full Nitro verifier (rooted in the engine's dev CA); create a market; three
+//! generators register, stake and join; asks are created; the engine assigns them (signed
+//! batches relayed by its relayer); a generator proves one with a real Schnorr proof and
+//! withdraws its pay; a missed deadline is slashed; the engine is killed mid-stream, asks keep
+//! coming, a new engine (new key, registered again) rebuilds from the chain, and every ask ends
+//! up with each slot assigned exactly once.
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, B256, Bytes, U256, aliases::U96, keccak256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::{Filter, TransactionReceipt};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolEvent, SolValue};
+use serde_json::Value;
+
+mod contracts {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+    alloy::sol! {
+        #[sol(rpc)]
+        interface Token {
+            function mint(address to, uint256 amount) external;
+            function approve(address spender, uint256 amount) external returns (bool);
+            function balanceOf(address who) external view returns (uint256);
+        }
+        #[sol(rpc)]
+        interface Staking {
+            function bindMarketplace(address marketplace) external;
+            function deposit(uint256 market, uint256 amount) external;
+            function stakeOf(address generator, uint256 market) external view returns (uint256);
+        }
+        #[sol(rpc)]
+        interface Registry {
+            function configureFamily(bytes32 family, address verifier, uint32 maxAttestationAge, uint32 keyTtl) external;
+            function grantRole(bytes32 role, address account) external;
+            function isLiveKey(address key, bytes32 family) external view returns (bool);
+        }
+        #[sol(rpc)]
+        interface Marketplace {
+            struct MarketParams {
+                address verifier;
+                uint8 mode;
+                uint32 bidWindow;
+                uint96 slashingPenalty;
+                bytes32 proverFamily;
+                uint32 activationDelay;
+            }
+            struct AskParams {
+                uint256 marketId;
+                uint256 reward;
+                uint64 expiry;
+                uint32 provingTime;
+                uint8 redundancy;
+                address refundAddress;
+                bytes proverData;
+            }
+            struct Slot {
+                uint8 state;
+                address generator;
+                uint256 price;
+                uint64 deadline;
+            }
+            event AssignmentAccepted(uint256 indexed askId, address indexed generator, uint8 slot, uint256 price, uint64 deadline);
+            function createMarket(MarketParams calldata params) external returns (uint256);
+            function registerGenerator(uint32 capacity) external;
+            function joinMarket(uint256 marketId, uint96 cost, uint32 proposedTime, bytes calldata enclaveSignature) external;
+            function createAsk(AskParams calldata params) external returns (uint256);
+            function getSlot(uint256 askId, uint256 slot) external view returns (Slot memory);
+            function submitProof(uint256 askId, uint256 slot, bytes calldata proverData, bytes calldata proof) external;
+            function slash(uint256 askId, uint256 slot) external;
+            function withdraw() external;
+            function withdrawableOf(address account) external view returns (uint256);
+        }
+    }
+}
+use contracts::{Marketplace, Registry, Staking, Token};
+
+const DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+const RELAYER_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const FAMILY: &str = "matching-engine-dev";
+const PENALTY: u64 = 100;
+const PROVING_TIME: u32 = 4;
+const ASSIGNED: u8 = 2;
+const COMPLETED: u8 = 3;
+const SLASHED: u8 = 4;
+
+/// A throwaway anvil on 127.0.0.1, killed on drop. Cancun rules and a 200 M gas block limit:
+/// a cold full Nitro verification costs about 41 M gas in one transaction.
+struct Anvil {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Anvil {
+    fn start() -> Anvil {
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new("anvil")
+                .args([
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    &port.to_string(),
+                    "--silent",
+                ])
+                .args(["--chain-id", "31337", "--hardfork", "cancun"])
+                .args(["--gas-limit", "200000000"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("anvil on PATH (source ci/env.sh)");
+            let mut anvil = Anvil {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+            };
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if anvil.child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return anvil;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        panic!("anvil did not start");
+    }
+}
+
+/// Creation bytecode from forge's output (`ENGINE_E2E_FORGE_OUT`, as `ci/engine-e2e` sets it).
+fn artifact(name: &str) -> Vec<u8> {
+    let out = std::env::var("ENGINE_E2E_FORGE_OUT").map_or_else(
+        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/out"),
+        PathBuf::from,
+    );
+    let path = out.join(format!("{name}.sol/{name}.json"));
+    let json: Value = serde_json::from_slice(
+        &std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run ci/engine-e2e)", path.display())),
+    )
+    .unwrap();
+    hex::decode(
+        json["bytecode"]["object"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+    )
+    .unwrap()
+}
+
+async fn deploy(provider: &DynProvider, name: &str, args: Vec<u8>) -> Address {
+    use alloy::network::TransactionBuilder;
+    let mut code = artifact(name);
+    code.extend(args);
+    let receipt = provider
+        .send_transaction(alloy::rpc::types::TransactionRequest::default().with_deploy_code(code))
+        .await
+        .unwrap_or_else(|e| panic!("deploying {name}: {e}"))
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "deploying {name}");
+    receipt.contract_address.unwrap()
+}
+
+async fn send<P: Provider, D: alloy::contract::CallDecoder>(
+    what: &str,
+    call: alloy::contract::CallBuilder<P, D>,
+) -> TransactionReceipt {
+    let receipt = call
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "{what} reverted");
+    receipt
+}
+
+/// One GET over the app's Unix socket: (status, body).
+fn get(socket: &Path, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut s = std::os::unix::net::UnixStream::connect(socket)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: engine\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no header end"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status"))?;
+    Ok((status, raw[split + 4..].to_vec()))
+}
+
+fn get_json(socket: &Path, path: &str) -> (u16, Value) {
+    let (status, body) = get(socket, path).unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+/// The dev CA root: `cabundle[0]` of a document from the dev NSM (a definite-length CBOR map
+/// whose `cabundle` array holds 2-byte-length byte strings).
+fn dev_root(document: &[u8]) -> Vec<u8> {
+    let key = b"\x68cabundle";
+    let at = document
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("cabundle key")
+        + key.len();
+    assert!((0x81..=0x97).contains(&document[at]), "array header");
+    assert_eq!(document[at + 1], 0x59, "byte string with a 2-byte length");
+    let len = usize::from(u16::from_be_bytes([document[at + 2], document[at + 3]]));
+    document[at + 4..at + 4 + len].to_vec()
+}
+
+/// One run of the enclave app (dev NSM, Unix sockets, direct RPC), killed on drop.
+struct App {
+    child: Child,
+    http: PathBuf,
+    log: PathBuf,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl App {
+    fn start(dir: &Path, run: u32, url: &str, marketplace: Address, registry: Address) -> App {
+        let http = dir.join(format!("http-{run}.sock"));
+        let config = serde_json::json!({
+            "vsock_port": 5005,
+            // Unused with a direct RPC, but the app insists on a bundle.
+            "ca_roots": "/etc/ssl/certs/ca-certificates.crt",
+            "status_listen": format!("unix:{}", dir.join(format!("status-{run}.sock")).display()),
+            "dev_nsm_pcrs": {"PCR0": "11".repeat(48), "PCR1": "22".repeat(48), "PCR2": "33".repeat(48)},
+            "engine": {
+                "chain_id": 31337,
+                "marketplace": marketplace.to_string(),
+                "registry": registry.to_string(),
+                "start_block": 0,
+                "confirmations": 0,
+                "poll_interval_ms": 200,
+                "batch_size": 3,
+                "http_listen": format!("unix:{}", http.display()),
+                "rpc": {"url": url},
+            },
+        });
+        let config_path = dir.join(format!("config-{run}.json"));
+        std::fs::write(&config_path, config.to_string()).unwrap();
+        let log = dir.join(format!("app-{run}.log"));
+        let child = Command::new(env!("CARGO_BIN_EXE_enclave-app"))
+            .arg("--config")
+            .arg(&config_path)
+            .env("ENCLAVE_APP_RELAYER_KEY", RELAYER_KEY)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let app = App { child, http, log };
+        app.wait_for(
+            |s| s["chain"]["marketplace"].is_string(),
+            "the app's HTTP API",
+        );
+        app
+    }
+
+    fn status(&self) -> Value {
+        get_json(&self.http, "/status").1
+    }
+
+    fn wait_for(&self, ok: impl Fn(&Value) -> bool, what: &str) -> Value {
+        let start = Instant::now();
+        loop {
+            if let Ok((200, body)) = get(&self.http, "/status") {
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                if ok(&v) {
+                    return v;
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "timed out waiting for {what}; log:\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// BN254 Schnorr proofs through the node's `ecMul` precompile.
+struct Schnorr<'a> {
+    provider: &'a DynProvider,
+}
+
+const BN254_N: U256 = alloy::primitives::uint!(
+    0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001_U256
+);
+
+impl Schnorr<'_> {
+    async fn mul_g(&self, k: U256) -> (U256, U256) {
+        let input = (U256::from(1), U256::from(2), k).abi_encode();
+        let out = self
+            .provider
+            .call(
+                alloy::rpc::types::TransactionRequest::default()
+                    .to(Address::with_last_byte(7))
+                    .input(Bytes::from(input).into()),
+            )
+            .await
+            .unwrap();
+        <(U256, U256)>::abi_decode(&out).unwrap()
+    }
+
+    /// (proverData, proof) for the secret derived from `seed`.
+    async fn statement_and_proof(&self, seed: u64) -> (Bytes, Bytes) {
+        let x = U256::from_be_bytes(keccak256(seed.to_be_bytes()).0) % BN254_N;
+        let k = U256::from_be_bytes(keccak256((seed, "nonce").abi_encode()).0) % BN254_N;
+        let (px, py) = self.mul_g(x).await;
+        let (rx, ry) = self.mul_g(k).await;
+        let c = U256::from_be_bytes(keccak256((px, py, rx, ry).abi_encode()).0) % BN254_N;
+        let s = k.add_mod(c.mul_mod(x, BN254_N), BN254_N);
+        (
+            Bytes::from((px, py).abi_encode()),
+            Bytes::from((rx, ry, s).abi_encode()),
+        )
+    }
+}
+
+struct World {
+    admin: Address,
+    provider: DynProvider,
+    deployer: DynProvider,
+    registry: Address,
+    marketplace: Address,
+    staking: Address,
+    token: Address,
+    family: B256,
+    generators: Vec<Address>,
+    requester: Address,
+    url: String,
+    deployment: PathBuf,
+}
+
+impl World {
+    fn market(&self) -> Marketplace::MarketplaceInstance<&DynProvider> {
+        Marketplace::new(self.marketplace, &self.provider)
+    }
+
+    /// Registers the running app's key: a verifier rooted in its dev CA for the family, then
+    /// `registerEnclaveKey` with a fresh document (pcr-registry's `register-enclave`).
+    async fn register_engine(&self, app: &App) {
+        let (status, document) = get(&app.http, "/attestation/raw").unwrap();
+        assert_eq!(status, 200);
+        let verifier = deploy(
+            &self.deployer,
+            "NitroAttestationVerifier",
+            (Bytes::from(dev_root(&document)), self.admin).abi_encode_params(),
+        )
+        .await;
+        send(
+            "configureFamily",
+            Registry::new(self.registry, &self.deployer).configureFamily(
+                self.family,
+                verifier,
+                300,
+                86_400,
+            ),
+        )
+        .await;
+        let deployment = pcr_registry::deployment::Deployment::read(&self.deployment).unwrap();
+        let registry = pcr_registry::client::Registry::connect(
+            self.deployer.clone(),
+            deployment,
+            Some(self.admin),
+            &self.url,
+        )
+        .await
+        .unwrap();
+        let report = pcr_registry::enclave::register_enclave(&registry, FAMILY, document)
+            .await
+            .unwrap();
+        assert_eq!(report.json["registered"], true, "{}", report.json);
+        let key: Address = app.status()["engine_key"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(report.json["key"], key.to_string());
+        assert!(
+            Registry::new(self.registry, &self.provider)
+                .isLiveKey(key, self.family)
+                .call()
+                .await
+                .unwrap()
+        );
+    }
+
+    async fn ask(&self, redundancy: u8, reward: u64, seed: u64) -> (U256, Bytes) {
+        let (data, _) = Schnorr {
+            provider: &self.provider,
+        }
+        .statement_and_proof(seed)
+        .await;
+        let now = self
+            .provider
+            .get_block(alloy::eips::BlockId::latest())
+            .await
+            .unwrap()
+            .unwrap()
+            .header
+            .timestamp;
+        let params = Marketplace::AskParams {
+            marketId: U256::from(1),
+            reward: U256::from(reward),
+            expiry: now + 600,
+            provingTime: PROVING_TIME,
+            redundancy,
+            refundAddress: self.requester,
+            proverData: data.clone(),
+        };
+        let receipt = send(
+            "createAsk",
+            self.market().createAsk(params).from(self.requester),
+        )
+        .await;
+        // AskCreated's first indexed topic is the ask id.
+        let id = receipt
+            .inner
+            .logs()
+            .iter()
+            .find(|l| l.address() == self.marketplace)
+            .map(|l| U256::from_be_bytes(l.topics()[1].0))
+            .unwrap();
+        (id, data)
+    }
+
+    async fn slot(&self, ask: U256, slot: u8) -> Marketplace::Slot {
+        self.market()
+            .getSlot(ask, U256::from(slot))
+            .call()
+            .await
+            .unwrap()
+    }
+
+    async fn wait_assigned(&self, asks: &[(U256, u8)], app: &App) {
+        let start = Instant::now();
+        'outer: loop {
+            for (ask, k) in asks {
+                for s in 0..*k {
+                    if self.slot(*ask, s).await.state < ASSIGNED {
+                        assert!(
+                            start.elapsed() < Duration::from_secs(60),
+                            "ask {ask} slot {s} never assigned; status {}\nlog:\n{}",
+                            app.status(),
+                            std::fs::read_to_string(&app.log).unwrap_or_default()
+                        );
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        continue 'outer;
+                    }
+                }
+            }
+            return;
+        }
+    }
+}
+
+async fn setup(dir: &Path, anvil: &Anvil) -> World {
+    let deployer_key: PrivateKeySigner = DEPLOYER_KEY.parse().unwrap();
+    let admin = deployer_key.address();
+    let deployer = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(deployer_key))
+        .connect_http(anvil.url.parse().unwrap())
+        .erased();
+    let provider = ProviderBuilder::new()
+        .connect_http(anvil.url.parse().unwrap())
+        .erased();
+    let accounts = provider.get_accounts().await.unwrap();
+    let family = keccak256(FAMILY);
+
+    let registry = deploy(
+        &deployer,
+        "EnclaveRegistry",
+        (admin, alloy::primitives::aliases::U48::ZERO).abi_encode_params(),
+    )
+    .await;
+    send(
+        "grantRole",
+        Registry::new(registry, &deployer).grantRole(keccak256("REGISTRAR_ROLE"), admin),
+    )
+    .await;
+    let token = deploy(&deployer, "TestToken", ("Test", "TST").abi_encode_params()).await;
+    let treasury = accounts[9];
+    let staking = deploy(
+        &deployer,
+        "NativeStaking",
+        (token, treasury, 5_000u16).abi_encode_params(),
+    )
+    .await;
+    let marketplace = deploy(
+        &deployer,
+        "ProofMarketplace",
+        (registry, family, token, staking).abi_encode_params(),
+    )
+    .await;
+    send(
+        "bindMarketplace",
+        Staking::new(staking, &deployer).bindMarketplace(marketplace),
+    )
+    .await;
+    let verifier = deploy(&deployer, "SchnorrBn254Verifier", vec![]).await;
+
+    let deployment = dir.join("31337.json");
+    std::fs::write(
+        &deployment,
+        serde_json::json!({"chainId": 31337, "startBlock": 0, "enclaveRegistry": registry.to_string(),
+            "pcrRegistry": registry.to_string(), "admin": admin.to_string(), "families": []})
+        .to_string(),
+    )
+    .unwrap();
+    // The family needs a configuration before images and keys; its verifier is set per engine run.
+    let placeholder = deploy(&deployer, "SchnorrBn254Verifier", vec![]).await;
+    send(
+        "configureFamily",
+        Registry::new(registry, &deployer).configureFamily(family, placeholder, 300, 86_400),
+    )
+    .await;
+    let client = pcr_registry::client::Registry::connect(
+        deployer.clone(),
+        pcr_registry::deployment::Deployment::read(&deployment).unwrap(),
+        Some(admin),
+        &anvil.url,
+    )
+    .await
+    .unwrap();
+    client
+        .register(
+            family,
+            &pcr_registry::pcrs::ImagePcrs {
+                pcr0: [0x11; 48],
+                pcr1: [0x22; 48],
+                pcr2: [0x33; 48],
+                pcr8: None,
+            },
+            pcr_registry::bindings::IPcrRegistry::ImageMetadata {
+                name: "matching-engine".into(),
+                version: "dev".into(),
+                sourceRevision: String::new(),
+                eifSha256: B256::ZERO,
+                provenanceUri: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+
+    let world = World {
+        admin,
+        provider,
+        deployer,
+        registry,
+        marketplace,
+        staking,
+        token,
+        family,
+        generators: accounts[2..5].to_vec(),
+        requester: accounts[5],
+        url: anvil.url.clone(),
+        deployment,
+    };
+    let market = world.market();
+    send(
+        "createMarket",
+        market
+            .createMarket(Marketplace::MarketParams {
+                verifier,
+                mode: 0,
+                bidWindow: 0,
+                slashingPenalty: U96::from(PENALTY),
+                proverFamily: B256::ZERO,
+                activationDelay: 0,
+            })
+            .from(world.requester),
+    )
+    .await;
+    let t = Token::new(token, &world.provider);
+    let st = Staking::new(staking, &world.provider);
+    for (i, g) in world.generators.iter().enumerate() {
+        send("registerGenerator", market.registerGenerator(8).from(*g)).await;
+        send("mint", t.mint(*g, U256::from(10_000)).from(*g)).await;
+        send("approve", t.approve(staking, U256::MAX).from(*g)).await;
+        send(
+            "deposit",
+            st.deposit(U256::from(1), U256::from(PENALTY * 10)).from(*g),
+        )
+        .await;
+        let cost = U96::from(10 * (i as u64 + 1));
+        send(
+            "joinMarket",
+            market
+                .joinMarket(U256::from(1), cost, PROVING_TIME, Bytes::new())
+                .from(*g),
+        )
+        .await;
+    }
+    send(
+        "mint",
+        t.mint(world.requester, U256::from(1_000_000))
+            .from(world.requester),
+    )
+    .await;
+    send(
+        "approve",
+        t.approve(marketplace, U256::MAX).from(world.requester),
+    )
+    .await;
+    world
+}
+
+#[tokio::test]
+#[ignore = "needs anvil and forge artifacts: run ci/engine-e2e"]
+async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let anvil = Anvil::start();
+    let world = setup(dir.path(), &anvil).await;
+
+    // Engine 1: started, attested, registered.
+    let app = App::start(dir.path(), 1, &world.url, world.marketplace, world.registry);
+    world.register_engine(&app).await;
+    app.wait_for(
+        |s| s["engine"]["key_live"] == true,
+        "the engine key to be live",
+    );
+
+    // The attestation endpoints: the document binds the engine key and the caller's nonce.
+    let (status, hex_doc) = get(&app.http, "/attestation/hex?nonce=c0ffee").unwrap();
+    assert_eq!(status, 200);
+    let document = hex::decode(&hex_doc).unwrap();
+    let verified = nitro_attestation::Verifier::new(
+        nitro_attestation::TrustedRoot::from_der(dev_root(&document)),
+        nitro_attestation::Policy::default(),
+    )
+    .verify(&document)
+    .unwrap();
+    let public_key = app.status()["engine_public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        format!(
+            "0x{}",
+            hex::encode(verified.document().public_key.as_ref().unwrap())
+        ),
+        public_key
+    );
+    assert_eq!(
+        verified.document().nonce.as_deref(),
+        Some(&[0xc0, 0xff, 0xee][..])
+    );
+    assert_eq!(
+        get_json(&app.http, "/attestation/raw?nonce=zz").1["error"],
+        "bad_nonce"
+    );
+
+    // Asks are assigned (the cheapest generators first), proved, paid.
+    let schnorr = Schnorr {
+        provider: &world.provider,
+    };
+    let (a, _) = world.ask(2, 100, 1).await;
+    let (b, b_data) = world.ask(1, 50, 2).await;
+    world.wait_assigned(&[(a, 2), (b, 1)], &app).await;
+    let slot_b = world.slot(b, 0).await;
+    assert_eq!(
+        slot_b.generator, world.generators[0],
+        "price-time priority: the cheapest"
+    );
+    assert_eq!(slot_b.price, U256::from(10));
+    let a_slots = [world.slot(a, 0).await, world.slot(a, 1).await];
+    assert_ne!(
+        a_slots[0].generator, a_slots[1].generator,
+        "distinct generators per ask"
+    );
+    let (_, market) = get_json(&app.http, "/markets/1");
+    assert_eq!(market["mode"], "order_book");
+
+    let (_, proof) = schnorr.statement_and_proof(2).await;
+    let market_c = world.market();
+    send(
+        "submitProof",
+        market_c
+            .submitProof(b, U256::ZERO, b_data, proof)
+            .from(slot_b.generator),
+    )
+    .await;
+    assert_eq!(world.slot(b, 0).await.state, COMPLETED);
+    let token = Token::new(world.token, &world.provider);
+    let before = token.balanceOf(slot_b.generator).call().await.unwrap();
+    send("withdraw", market_c.withdraw().from(slot_b.generator)).await;
+    let after = token.balanceOf(slot_b.generator).call().await.unwrap();
+    assert_eq!(
+        after - before,
+        U256::from(10),
+        "the generator is paid its price"
+    );
+
+    // A missed deadline is slashed (by anyone: here the requester).
+    let (c, _) = world.ask(1, 80, 3).await;
+    world.wait_assigned(&[(c, 1)], &app).await;
+    let slot_c = world.slot(c, 0).await;
+    let staking = Staking::new(world.staking, &world.provider);
+    let stake_before = staking
+        .stakeOf(slot_c.generator, U256::from(1))
+        .call()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(u64::from(PROVING_TIME) + 2)).await;
+    let _: Value = world
+        .provider
+        .raw_request("evm_mine".into(), ())
+        .await
+        .unwrap();
+    send("slash", market_c.slash(c, U256::ZERO).from(world.requester)).await;
+    assert_eq!(world.slot(c, 0).await.state, SLASHED);
+    let stake_after = staking
+        .stakeOf(slot_c.generator, U256::from(1))
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(stake_before - stake_after, U256::from(PENALTY));
+
+    // Mid-stream restart: asks arrive, the engine is killed while relaying, more asks arrive
+    // while it is down, a new engine (new key) rebuilds from the chain.
+    let mut stream = Vec::new();
+    for i in 0..5 {
+        stream.push((world.ask(1, 60, 10 + i).await.0, 1u8));
+    }
+    drop(app);
+    for i in 0..3 {
+        stream.push((world.ask(2, 60, 20 + i).await.0, 2u8));
+    }
+    let app = App::start(dir.path(), 2, &world.url, world.marketplace, world.registry);
+    world.register_engine(&app).await;
+    world.wait_assigned(&stream, &app).await;
+    let status = app.wait_for(
+        |s| s["engine"]["caught_up"] == true,
+        "the new engine to catch up",
+    );
+    assert_eq!(status["engine"]["decode_errors"], 0, "{status}");
+    assert_eq!(status["engine"]["rejected_events"], 0, "{status}");
+
+    // Every slot of every ask was accepted exactly once, each ask by distinct generators.
+    let logs = world
+        .provider
+        .get_logs(
+            &Filter::new()
+                .address(world.marketplace)
+                .event_signature(Marketplace::AssignmentAccepted::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    let mut accepted = std::collections::BTreeMap::<(U256, u8), u32>::new();
+    let mut by_ask = std::collections::BTreeMap::<U256, Vec<Address>>::new();
+    for log in &logs {
+        let e = Marketplace::AssignmentAccepted::decode_log_data(log.data()).unwrap();
+        *accepted.entry((e.askId, e.slot)).or_default() += 1;
+        by_ask.entry(e.askId).or_default().push(e.generator);
+    }
+    let all: Vec<(U256, u8)> = [(a, 2), (b, 1), (c, 1)]
+        .into_iter()
+        .chain(stream.iter().copied())
+        .collect();
+    let expected: u32 = all.iter().map(|(_, k)| u32::from(*k)).sum();
+    assert_eq!(accepted.values().sum::<u32>(), expected, "{accepted:?}");
+    for (ask, k) in &all {
+        for s in 0..*k {
+            assert_eq!(accepted.get(&(*ask, s)), Some(&1), "ask {ask} slot {s}");
+        }
+        let mut gens = by_ask[ask].clone();
+        gens.sort();
+        gens.dedup();
+        assert_eq!(
+            gens.len(),
+            usize::from(*k),
+            "ask {ask}: distinct generators"
+        );
+    }
+    // The new engine's view follows: the asks it rebuilt show as assigned once it has read
+    // the acceptances.
+    let last = stream[7].0;
+    let start = Instant::now();
+    loop {
+        let (code, view) = get_json(&app.http, &format!("/asks/{last}"));
+        assert_eq!(code, 200, "{view}");
+        let slots = view["slots"].as_array().unwrap();
+        if slots.len() == 2 && slots.iter().all(|s| s["state"] == "assigned") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{view}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        get_json(&app.http, "/asks/999999").1["error"],
+        "unknown_ask"
+    );
+    assert_eq!(get_json(&app.http, "/asks/x").1["error"], "bad_id");
+    let status = app.status();
+    assert_eq!(status["engine"]["pending_assignments"], 0, "{status}");
+}
