@@ -6,6 +6,7 @@ use minicbor::data::Type;
 use crate::Error;
 
 pub(crate) struct Envelope {
+    pub(crate) protected: Vec<u8>,
     pub(crate) payload: Vec<u8>,
     pub(crate) signature: Vec<u8>,
 }
@@ -26,14 +27,18 @@ pub(crate) fn envelope(bytes: &[u8]) -> Result<Envelope, Error> {
         d.tag().map_err(bad("tag"))?;
     }
     d.array().map_err(bad("envelope"))?;
-    d.skip().map_err(bad("protected"))?;
+    let protected = d.bytes().map_err(bad("protected"))?.to_vec();
     d.skip().map_err(bad("unprotected"))?;
     let payload = d.bytes().map_err(bad("payload"))?.to_vec();
     let signature = d.bytes().map_err(bad("signature"))?.to_vec();
     if signature.len() != 96 {
         return Err(Error::Malformed("signature length"));
     }
-    Ok(Envelope { payload, signature })
+    Ok(Envelope {
+        protected,
+        payload,
+        signature,
+    })
 }
 
 /// The `certificate` and `cabundle` fields of the payload map (definite or indefinite).
@@ -71,4 +76,35 @@ pub(crate) fn payload(bytes: &[u8]) -> Result<Payload, Error> {
             .filter(|c| !c.is_empty())
             .ok_or(Error::Malformed("cabundle missing"))?,
     })
+}
+
+/// CBOR of the COSE Sig_structure `["Signature1", protected, h'', payload]`, the bytes the document
+/// signature signs (hashed with SHA-384).
+pub(crate) fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x84];
+    head(&mut out, 3, 10);
+    out.extend_from_slice(b"Signature1");
+    head(&mut out, 2, protected.len());
+    out.extend_from_slice(protected);
+    head(&mut out, 2, 0);
+    head(&mut out, 2, payload.len());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A CBOR item head: major type and length (shortest form).
+fn head(out: &mut Vec<u8>, major: u8, len: usize) {
+    let m = major << 5;
+    match len {
+        0..=23 => out.push(m | len as u8),
+        24..=0xff => out.extend_from_slice(&[m | 24, len as u8]),
+        0x100..=0xffff => {
+            out.push(m | 25);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(m | 26);
+            out.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+    }
 }

@@ -16,4 +16,7 @@ pub enum Error {
     /// s is zero or not below the group order (the contract rejects it whatever the hint).
     #[error("signature scalar out of range")]
     ScalarOutOfRange,
+    /// A public key is not an uncompressed SEC1 P-384 point (0x04 ‖ x ‖ y).
+    #[error("malformed P-384 public key")]
+    Key,
 }

@@ -15,7 +15,7 @@ mod cli {
         match cmd {
             "hints" => Ok(hints
                 .iter()
-                .map(|[hi, lo]| format!("{}{}", hex::encode(&hi[16..]), hex::encode(lo)))
+                .map(|h| h.iter().map(hex::encode).collect::<String>())
                 .collect::<Vec<_>>()
                 .join("\n")),
             "verify-calldata" => Ok(hex::encode(nitro_hints::verify_input(&doc, &hints))),

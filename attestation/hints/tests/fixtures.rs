@@ -41,10 +41,13 @@ fn hints_match_the_committed_fixture_for_every_real_document() {
         );
         let hints = nitro_hints::document_hints(&doc).expect("hints");
         assert_eq!(hints.len(), 5, "{name}: 3 CAs + leaf + document");
-        let joined: String = hints
-            .iter()
-            .map(|[hi, lo]| format!("{}{}", hex::encode(hi), hex::encode(lo)))
-            .collect();
+        for h in &hints {
+            assert_ne!(
+                h[4], [0u8; 32],
+                "{name}: every real signature gets a half-size hint"
+            );
+        }
+        let joined: String = hints.iter().flatten().map(hex::encode).collect();
         assert_eq!(
             joined,
             fixture_hex(&format!("{name}_HINTS")),
@@ -87,12 +90,61 @@ fn garbage_is_a_named_error_not_a_panic() {
 
 #[test]
 fn verify_input_is_abi_encoded() {
-    let hints = [[[1u8; 32], [2u8; 32]]];
-    let enc = nitro_hints::verify_input(&[0xaa; 33], &hints);
-    // head (2 words) + len + 2 data words + array len + 2 hint words
-    assert_eq!(enc.len(), 32 * 8);
+    let mut hint = [[0u8; 32]; nitro_hints::HINT_WORDS];
+    for (i, w) in hint.iter_mut().enumerate() {
+        w[31] = i as u8 + 1;
+    }
+    let enc = nitro_hints::verify_input(&[0xaa; 33], &[hint]);
+    // head (2 words) + len + 2 data words + array len + 6 hint words
+    assert_eq!(enc.len(), 32 * 12);
     assert_eq!(enc[31], 64);
     assert_eq!(enc[63], 64 + 32 + 64);
     assert_eq!(enc[95], 33);
-    assert_eq!(enc[5 * 32 + 31], 2);
+    assert_eq!(enc[5 * 32 + 31], 6);
+    assert_eq!(enc[11 * 32 + 31], 6, "words in chain order");
+}
+
+/// The OpenSSL test key and signature of the P384Vectors fixture are not at hand here, so this uses
+/// the document signature of a real document: its half-size hint satisfies the contract's checks
+/// (a·u2 ≡ b mod n, both below 2^192), and a changed digest gets no half-size hint at all.
+#[test]
+fn half_size_hint_satisfies_the_congruence_and_is_absent_for_a_bad_signature() {
+    use num_bigint::BigUint;
+    let n = BigUint::from_bytes_be(
+        &hex::decode("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973")
+            .expect("hex"),
+    );
+    let doc = real("base_nitro-validator_2026-01-03_repaired.cose");
+    let hints = nitro_hints::document_hints(&doc).expect("hints");
+    let chain = nitro_hints::chain(&doc).expect("chain");
+    let h = hints.last().expect("document hint");
+    let w = BigUint::from_bytes_be(&[&h[0][16..], &h[1][..]].concat());
+    let a = BigUint::from_bytes_be(&h[4]);
+    let mut b_word = h[5];
+    let negative = b_word[0] & 0x80 != 0;
+    b_word[0] &= 0x7f;
+    let b = BigUint::from_bytes_be(&b_word);
+    assert!(a > BigUint::ZERO && a.bits() <= 192 && b.bits() <= 192);
+    // r of the document signature: the COSE signature is the last 96 bytes of the document.
+    let r = BigUint::from_bytes_be(&doc[doc.len() - 96..doc.len() - 48]);
+    let s = BigUint::from_bytes_be(&doc[doc.len() - 48..]);
+    assert_eq!(&s * &w % &n, BigUint::from(1u8));
+    let u2 = &r * &w % &n;
+    let expected = if negative { (&n - &b) % &n } else { b.clone() };
+    assert_eq!(&a * &u2 % &n, expected);
+
+    // The leaf's key with another digest: the signature is invalid, so no R exists to hint.
+    let leaf = chain.last().expect("leaf");
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf).expect("leaf");
+    let key = cert.public_key().subject_public_key.data.to_vec();
+    let r_bytes = &doc[doc.len() - 96..doc.len() - 48];
+    let s_bytes = &doc[doc.len() - 48..];
+    let bad = nitro_hints::signature_hint(&[7u8; 48], r_bytes, s_bytes, &key).expect("hint");
+    assert_eq!(
+        bad[..2],
+        h[..2],
+        "the inverse does not depend on the digest"
+    );
+    assert_eq!(bad[2..], [[0u8; 32]; 4]);
+    assert!(nitro_hints::signature_hint(&[7u8; 48], r_bytes, s_bytes, &key[1..]).is_err());
 }

@@ -34,7 +34,7 @@ interface INitroAttestationVerifier is IAttestationVerifier {
     error NitroBadSignature(uint256 index);
     /// @notice Thrown when the hint list does not have one entry per signature.
     error NitroHintCount();
-    /// @notice Thrown when the hint for signature `index` is not s⁻¹ mod n (says nothing about the document).
+    /// @notice Thrown when the inverse hint for signature `index` is not s⁻¹ mod n (says nothing about the document).
     error NitroBadHint(uint256 index);
 
     /// @notice Emitted when a certificate is verified and cached.
@@ -50,9 +50,10 @@ interface INitroAttestationVerifier is IAttestationVerifier {
     /// @notice Verifies one certificate against a cached parent and caches it (the cold path, one call per CA).
     /// @param der The certificate DER.
     /// @param parent The cache key (TBS keccak) of the issuer.
-    /// @param hint s⁻¹ mod n for the certificate's signature, as (high 128 bits, low 256 bits).
+    /// @param hint The certificate signature's hint: s⁻¹ mod n as (high 128 bits, low 256 bits), then
+    /// the half-size words h0..h3 of `P384.check` (all zero: the slower textbook check).
     /// @return key The new cache key.
-    function cacheCertificate(bytes calldata der, bytes32 parent, uint256[2] calldata hint)
+    function cacheCertificate(bytes calldata der, bytes32 parent, uint256[6] calldata hint)
         external
         returns (bytes32 key);
 

@@ -12,10 +12,11 @@ import {NitroDocument} from "./NitroDocument.sol";
 /// @title NitroAttestationVerifier
 /// @notice Verifies AWS Nitro Enclaves attestation documents fully on-chain: COSE_Sign1 (tagged or
 /// untagged, definite or indefinite CBOR), the certificate chain to the pinned AWS Nitro Enclaves
-/// Root-G1, SHA-384 and ECDSA P-384 with off-chain inverse hints checked on-chain.
-/// @dev `verify(abi.encode(bytes document, uint256[] hints))`: `hints` holds s⁻¹ mod n for every
-/// signature in chain order as (hi, lo) pairs: cabundle[1..], the leaf, then the document, i.e.
-/// 2·cabundle.length + 2 words (entries for cached certificates are ignored). Certificates are cached
+/// Root-G1, SHA-384 and ECDSA P-384 with off-chain hints checked on-chain.
+/// @dev `verify(abi.encode(bytes document, uint256[] hints))`: `hints` holds `HINT_WORDS` words for
+/// every signature in chain order (cabundle[1..], the leaf, then the document): s⁻¹ mod n as (hi, lo),
+/// then the half-size words h0..h3 of `P384.check`, i.e. 6·cabundle.length + 6 words (entries for
+/// cached certificates are ignored). Certificates are cached
 /// by keccak256(TBSCertificate), bound to the parent they were verified under, with their validity
 /// re-checked on every use, so a warm verification pays only the leaf (if new) and the document.
 /// Revocation is by (issuer, serial), set by REVOKER_ROLE, checked on every use of a certificate.
@@ -30,6 +31,9 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     /// AWS_NitroEnclaves_Root-G1.zip (zip SHA-256 8cf60e2b…ff7c, DER SHA-256 641a0321…bb5b).
     bytes internal constant AWS_ROOT_G1_DER =
         hex"3082021130820196a003020102021100f93175681b90afe11d46ccb4e4e7f856300a06082a8648ce3d0403033049310b3009060355040613025553310f300d060355040a0c06416d617a6f6e310c300a060355040b0c03415753311b301906035504030c126177732e6e6974726f2d656e636c61766573301e170d3139313032383133323830355a170d3439313032383134323830355a3049310b3009060355040613025553310f300d060355040a0c06416d617a6f6e310c300a060355040b0c03415753311b301906035504030c126177732e6e6974726f2d656e636c617665733076301006072a8648ce3d020106052b8104002203620004fc0254eba608c1f36870e29ada90be46383292736e894bfff672d989444b5051e534a4b1f6dbe3c0bc581a32b7b176070ede12d69a3fea211b66e752cf7dd1dd095f6f1370f4170843d9dc100121e4cf63012809664487c9796284304dc53ff4a3423040300f0603551d130101ff040530030101ff301d0603551d0e041604149025b50dd90547e796c396fa729dcf99a9df4b96300e0603551d0f0101ff040403020186300a06082a8648ce3d0403030369003066023100a37f2f91a1c9bd5ee7b8627c1698d255038e1f0343f95b63a9628c3d39809545a11ebcbf2e3b55d8aeee71b4c3d6adf3023100a2f39b1605b27028a5dd4ba069b5016e65b4fbde8fe0061d6a53197f9cdaf5d943bc61fc2beb03cb6fee8d2302f3dff6";
+
+    /// @notice Hint words per signature: s⁻¹ mod n (2 words) and the half-size hint of `P384.check` (4).
+    uint256 public constant HINT_WORDS = 6;
 
     uint8 private constant KIND_CA = 1;
     uint8 private constant KIND_LEAF = 2;
@@ -89,15 +93,16 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     // ------------------------------------------------------------------ cache
 
     /// @inheritdoc INitroAttestationVerifier
-    function cacheCertificate(bytes calldata der, bytes32 parent, uint256[2] calldata hint)
+    function cacheCertificate(bytes calldata der, bytes32 parent, uint256[6] calldata hint)
         external
         returns (bytes32 key)
     {
         bytes memory d = der;
+        uint256[6] memory h = hint;
         Entry storage p = _cache[parent];
         if (p.kind != KIND_CA) revert NitroIssuerMismatch(1);
         _checkUsable(p, 0);
-        key = _verifyAndStore(d, 0, d.length, parent, hint[0], hint[1], 1);
+        key = _verifyAndStore(d, 0, d.length, parent, h, 1);
     }
 
     /// @inheritdoc INitroAttestationVerifier
@@ -120,13 +125,13 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         NitroDocument.Doc memory doc = NitroDocument.parseCose(d);
         NitroDocument.parsePayload(d, doc);
         uint256 n = doc.caOff.length;
-        if (hints.length != 2 * n + 2) revert NitroHintCount();
+        if (hints.length != HINT_WORDS * (n + 1)) revert NitroHintCount();
 
         Entry storage leaf = _cache[_walkChain(d, doc, hints)];
 
         // The document signature, over Sig_structure = ["Signature1", h'a1013822', h'', payload].
         (uint256 h1, uint256 h0) = NitroDocument.sigStructureHash(d, doc.payloadOff, doc.payloadLen);
-        _checkOutcome(_p384(h1, h0, d, doc.sigOff, leaf, hints[2 * n], hints[2 * n + 1]), n + 1);
+        _checkOutcome(_p384(h1, h0, d, doc.sigOff, leaf, _hint(hints, n)), n + 1);
 
         result = NitroDocument.result(d, doc);
     }
@@ -162,7 +167,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         key = _tbsHash(d, off, len);
         Entry storage e = _cache[key];
         if (e.kind == 0) {
-            _verifyAndStore(d, off, len, parent, hints[2 * i - 2], hints[2 * i - 1], i);
+            _verifyAndStore(d, off, len, parent, _hint(hints, i - 1), i);
         } else if (e.parent != parent) {
             revert NitroParentMismatch(i);
         }
@@ -186,8 +191,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         uint256 off,
         uint256 len,
         bytes32 parent,
-        uint256 w1,
-        uint256 w0,
+        uint256[6] memory hint,
         uint256 index
     ) private returns (bytes32) {
         Entry storage pe = _cache[parent];
@@ -209,11 +213,11 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
             kind = KIND_LEAF;
         }
         (uint256 h1, uint256 h0) = Sha384.hash(d, c.tbsOffset, c.tbsLength);
-        uint256[12] memory v;
+        uint256[16] memory v;
         v[0] = h1;
         v[1] = h0;
         (v[2], v[3], v[4], v[5]) = (c.sig[0], c.sig[1], c.sig[2], c.sig[3]);
-        (v[6], v[7]) = (w1, w0);
+        _setHint(v, hint);
         (v[8], v[10]) = (pe.key0 >> 128, uint128(pe.key0));
         (v[9], v[11]) = (pe.key1, pe.key2);
         _checkOutcome(P384.check(v), index);
@@ -243,10 +247,9 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         bytes memory d,
         uint256 sigOff,
         Entry storage k,
-        uint256 w1,
-        uint256 w0
+        uint256[6] memory hint
     ) private view returns (uint256) {
-        uint256[12] memory v;
+        uint256[16] memory v;
         v[0] = h1;
         v[1] = h0;
         assembly ("memory-safe") {
@@ -256,10 +259,23 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
             mstore(add(v, 128), shr(128, mload(add(s, 48))))
             mstore(add(v, 160), mload(add(s, 64)))
         }
-        (v[6], v[7]) = (w1, w0);
+        _setHint(v, hint);
         (v[8], v[10]) = (k.key0 >> 128, uint128(k.key0));
         (v[9], v[11]) = (k.key1, k.key2);
         return P384.check(v);
+    }
+
+    /// @dev The `HINT_WORDS` words of signature `j` (chain order) of a `verify` hint list.
+    function _hint(uint256[] memory hints, uint256 j) private pure returns (uint256[6] memory h) {
+        for (uint256 i = 0; i < HINT_WORDS; i++) {
+            h[i] = hints[HINT_WORDS * j + i];
+        }
+    }
+
+    /// @dev Places a signature's hint (w_hi, w_lo, h0..h3) where `P384.check` reads it.
+    function _setHint(uint256[16] memory v, uint256[6] memory hint) private pure {
+        (v[6], v[7]) = (hint[0], hint[1]);
+        (v[12], v[13], v[14], v[15]) = (hint[2], hint[3], hint[4], hint[5]);
     }
 
     function _checkOutcome(uint256 outcome, uint256 index) private pure {

@@ -19,6 +19,13 @@ library NitroHints {
             h[i] = w;
         }
     }
+
+    /// The 6 hint words of signature `j` (chain order: cabundle[1..], leaf, document).
+    function signature(uint256[] memory hints, uint256 j) internal pure returns (uint256[6] memory h) {
+        for (uint256 i = 0; i < 6; i++) {
+            h[i] = hints[6 * j + i];
+        }
+    }
 }
 
 /// The real documents behind one external getter, so their bytes live in one contract's code only.
@@ -197,7 +204,7 @@ contract NitroAttestationVerifier_Test is NitroBase_Test {
         bytes32 root = verifier.rootKey();
         bytes memory leaf = _leafOf(f.doc);
         vm.expectRevert(abi.encodeWithSignature("NitroIssuerMismatch(uint256)", 1));
-        verifier.cacheCertificate(leaf, root, [h[6], h[7]]);
+        verifier.cacheCertificate(leaf, root, NitroHints.signature(h, 3));
     }
 
     function _leafOf(bytes memory doc) internal pure returns (bytes memory leaf) {

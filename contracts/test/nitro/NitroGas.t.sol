@@ -2,7 +2,7 @@
 pragma solidity 0.8.25;
 
 import {NitroBase_Test} from "./NitroAttestationVerifier.t.sol";
-import {NitroFixtures} from "./NitroAttestationVerifier.t.sol";
+import {NitroFixtures, NitroHints} from "./NitroAttestationVerifier.t.sol";
 
 /// Gas of a full verification of the 2026-01-03 document (the one base/nitro-validator publishes
 /// receipts for). Figures are per transaction: execution gas measured around the external call plus the
@@ -32,7 +32,7 @@ contract NitroGas_Test is NitroBase_Test {
         bytes[] memory cas = _cabundle(doc);
         bytes32 parent = verifier.rootKey();
         for (uint256 i = 1; i < 4; i++) {
-            uint256[2] memory h = [hints[2 * i - 2], hints[2 * i - 1]];
+            uint256[6] memory h = NitroHints.signature(hints, i - 1);
             bytes memory call = abi.encodeCall(verifier.cacheCertificate, (cas[i], parent, h));
             uint256 before = gasleft();
             parent = verifier.cacheCertificate(cas[i], parent, h);
@@ -81,7 +81,7 @@ contract NitroGas_Test is NitroBase_Test {
         bytes[] memory cas = _cabundle(doc);
         bytes memory leaf = _leaf(doc);
         bytes32 parent = keccak256(_tbs(cas[3]));
-        uint256[2] memory h = [hints[6], hints[7]];
+        uint256[6] memory h = NitroHints.signature(hints, 3);
         bytes memory call = abi.encodeCall(verifier.cacheCertificate, (leaf, parent, h));
         uint256 before = gasleft();
         verifier.cacheCertificate(leaf, parent, h);

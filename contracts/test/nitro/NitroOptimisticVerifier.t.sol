@@ -110,6 +110,23 @@ contract NitroOptimisticVerifier_Test is NitroBase_Test {
         optimistic.verify(doc);
     }
 
+    /// A challenger cannot turn a genuine document invalid with a wrong half-size hint (every signature's
+    /// R negated, a set to zero): the textbook check decides and the challenger still loses.
+    function test_WrongHalfSizeHintsDoNotChangeTheVerdict() public {
+        bytes32 id = _propose(doc);
+        vm.prank(challenger);
+        optimistic.challenge{value: CHALLENGE_BOND}(id);
+        uint256[] memory wrong = _copyOfDocHints();
+        for (uint256 i = 0; i < wrong.length; i += 6) {
+            wrong[i + 3] ^= 1; // y(R) off the curve
+            if (i == wrong.length - 6) wrong[i + 4] = 0; // a = 0 for the document signature
+        }
+        uint256 balance = proposer.balance;
+        optimistic.resolve(doc, wrong);
+        assertEq(uint8(optimistic.statusOf(id)), uint8(INitroOptimisticVerifier.Status.Valid));
+        assertEq(proposer.balance, balance + BOND + CHALLENGE_BOND);
+    }
+
     function test_ChallengeOfABadDocumentSlashesTheProposer() public {
         bytes memory bad = _corrupted();
         bytes32 id = _propose(bad);
@@ -124,15 +141,19 @@ contract NitroOptimisticVerifier_Test is NitroBase_Test {
     }
 
     /// A wrong hint says nothing about the document: resolve reverts and the claim stays challenged.
+    function _copyOfDocHints() internal view returns (uint256[] memory h) {
+        h = new uint256[](docHints.length);
+        for (uint256 i = 0; i < h.length; i++) {
+            h[i] = docHints[i];
+        }
+    }
+
     function test_RevertWhen_ResolveWithWrongHints() public {
         bytes32 id = _propose(doc);
         vm.prank(challenger);
         optimistic.challenge{value: CHALLENGE_BOND}(id);
-        uint256[] memory wrong = new uint256[](docHints.length);
-        for (uint256 i = 0; i < wrong.length; i++) {
-            wrong[i] = docHints[i];
-        }
-        wrong[wrong.length - 1] ^= 1; // the document's hint
+        uint256[] memory wrong = _copyOfDocHints();
+        wrong[wrong.length - 5] ^= 1; // the document's s⁻¹ (low word)
         vm.expectRevert();
         optimistic.resolve(doc, wrong);
         assertEq(uint8(optimistic.statusOf(id)), uint8(INitroOptimisticVerifier.Status.Challenged));
