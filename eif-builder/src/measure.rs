@@ -1,7 +1,9 @@
 //! The one-pass measuring pipeline shared by the writer, the reader and `extract`.
 //!
 //! The caller's thread reads each input once, in chunks from a bounded pool, and does the cheap
-//! per-byte work itself (CRC, writing); every chunk is then shared with two hashing threads:
+//! per-byte work itself (CRC, progress); every chunk is then shared with two hashing threads
+//! and, when building, with an output thread that writes it (and keeps the output's CRC), so the
+//! copy into the output file overlaps the reads and the hashing:
 //!
 //! * chain A: SHA-384 over kernel ‖ cmdline ‖ ramdisk 0 ‖ … (PCR0); its state is cloned at the end
 //!   of ramdisk 0 (PCR1 is a prefix of PCR0's chain);
@@ -9,7 +11,8 @@
 //!   (kernel and ramdisk 0 while chain B would otherwise idle; with exactly one application ramdisk
 //!   its digest is the PCR2 chain's inner digest, so it costs nothing).
 //!
-//! Memory is bounded by `POOL × CHUNK` whatever the input size.
+//! Memory is bounded by `POOL × CHUNK` whatever the input size. A chunk's buffer goes back to the
+//! pool when the last of its consumers drops it.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -41,7 +44,7 @@ pub(crate) struct Outcome {
     pub(crate) ramdisk_sha384: Vec<Digest48>,
 }
 
-/// A pooled buffer that returns home when the last hashing thread drops it.
+/// A pooled buffer that returns home when the last consumer thread drops it.
 struct Pooled {
     buf: Vec<u8>,
     len: usize,
@@ -67,10 +70,25 @@ enum Msg {
     End(Part),
 }
 
+/// What the output thread writes, in order.
+enum Out {
+    Data(Arc<Pooled>),
+    Bytes(Vec<u8>),
+}
+
+/// The output thread's work on each piece.
+type WriteFn<'a> = dyn FnMut(&[u8]) -> Result<(), Error> + Send + 'a;
+
+/// Stands for the output thread's own error, which [`run_with_output`] returns instead.
+fn output_stopped() -> Error {
+    Error::io("writing", "output")(std::io::Error::other("the output thread stopped"))
+}
+
 /// The caller's handle: take a buffer, fill it, push it.
 pub(crate) struct Feeder {
     a: SyncSender<Msg>,
     b: SyncSender<Msg>,
+    out: Option<SyncSender<Out>>,
     pool_rx: Receiver<Vec<u8>>,
     pool_tx: SyncSender<Vec<u8>>,
     /// Buffers created so far (at most `POOL`).
@@ -114,8 +132,21 @@ impl Feeder {
         self.send(false, || Msg::End(part));
     }
 
-    /// Measure `len` bytes read from `src` as the data of the current section. `sink` sees each
-    /// chunk first (CRC, output, progress). Fails with `short()` if `src` ends early.
+    /// Hand unmeasured bytes (section headers, placeholders) to the output, in stream order.
+    pub(crate) fn emit(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.to_output(|| Out::Bytes(bytes.to_vec()))
+    }
+
+    fn to_output(&self, msg: impl FnOnce() -> Out) -> Result<(), Error> {
+        match &self.out {
+            Some(out) => out.send(msg()).map_err(|_| output_stopped()),
+            None => Ok(()),
+        }
+    }
+
+    /// Measure `len` bytes read from `src` as the data of the current section, and pass them on
+    /// to the output if there is one. `sink` sees each chunk first (CRC, progress). Fails with
+    /// `short()` if `src` ends early.
     pub(crate) fn feed(
         &mut self,
         src: &mut dyn Read,
@@ -144,11 +175,24 @@ impl Feeder {
                 len: got,
                 home: self.pool_tx.clone(),
             });
+            self.to_output(|| Out::Data(Arc::clone(&chunk)))?;
             let _ = self.a.send(Msg::Data(Arc::clone(&chunk)));
             let _ = self.b.send(Msg::Data(chunk));
         }
         Ok(())
     }
+}
+
+/// The output thread: `write` each piece until the stream ends or `write` fails (then its
+/// receiver drops, and the feeder's next send fails with [`output_stopped`]).
+fn output(rx: Receiver<Out>, write: &mut WriteFn<'_>) -> Result<(), Error> {
+    for msg in rx {
+        match msg {
+            Out::Data(c) => write(c.data())?,
+            Out::Bytes(b) => write(&b)?,
+        }
+    }
+    Ok(())
 }
 
 fn chain_a(rx: Receiver<Msg>) -> (Digest48, Option<Digest48>) {
@@ -212,6 +256,24 @@ pub(crate) fn run<R>(
     ramdisks: usize,
     body: impl FnOnce(&mut Feeder) -> Result<R, Error>,
 ) -> Result<(Outcome, R), Error> {
+    run_inner(ramdisks, None, body)
+}
+
+/// [`run`], and a third thread calls `write` with every byte fed or emitted, in order. An error
+/// from `write` stops the feeding and is returned (before any error of `body`'s).
+pub(crate) fn run_with_output<R>(
+    ramdisks: usize,
+    mut write: impl FnMut(&[u8]) -> Result<(), Error> + Send,
+    body: impl FnOnce(&mut Feeder) -> Result<R, Error>,
+) -> Result<(Outcome, R), Error> {
+    run_inner(ramdisks, Some(&mut write), body)
+}
+
+fn run_inner<R>(
+    ramdisks: usize,
+    write: Option<&mut WriteFn<'_>>,
+    body: impl FnOnce(&mut Feeder) -> Result<R, Error>,
+) -> Result<(Outcome, R), Error> {
     let app = ramdisks.saturating_sub(1);
     std::thread::scope(|s| {
         let (a_tx, a_rx) = sync_channel(POOL);
@@ -219,9 +281,17 @@ pub(crate) fn run<R>(
         let (pool_tx, pool_rx) = sync_channel(POOL);
         let ha = s.spawn(move || chain_a(a_rx));
         let hb = s.spawn(move || chain_b(b_rx, app));
+        let (out, hw) = match write {
+            Some(write) => {
+                let (tx, rx) = sync_channel(POOL);
+                (Some(tx), Some(s.spawn(move || output(rx, write))))
+            }
+            None => (None, None),
+        };
         let mut feeder = Feeder {
             a: a_tx,
             b: b_tx,
+            out,
             pool_rx,
             pool_tx,
             allocated: 0,
@@ -230,6 +300,7 @@ pub(crate) fn run<R>(
         drop(feeder);
         let (pcr0_inner, pcr1_inner) = join(ha);
         let (pcr2_inner, kernel_sha384, ramdisk_sha384) = join(hb);
+        hw.map(join).transpose()?;
         let r = result?;
         Ok((
             Outcome {
@@ -247,7 +318,7 @@ pub(crate) fn run<R>(
 fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
     match h.join() {
         Ok(v) => v,
-        // A hashing thread has no failure path of its own; re-raise its panic unchanged.
+        // The threads report failures by value; a panic is a bug: re-raise it unchanged.
         Err(p) => std::panic::resume_unwind(p),
     }
 }
@@ -257,18 +328,21 @@ mod tests {
     use super::*;
     use crate::hash::sha384;
 
-    fn feed_all(f: &mut Feeder, part: Part, data: &[u8]) -> Result<(), Error> {
+    fn feed_from(f: &mut Feeder, part: Part, src: &mut dyn Read, len: u64) -> Result<(), Error> {
         f.begin(part);
-        let mut src = data;
         f.feed(
-            &mut src,
-            data.len() as u64,
+            src,
+            len,
             &mut |_| Ok(()),
             &|e| Error::io("reading", "mem")(e),
             &|| crate::error::InvalidEif::Changed.into(),
         )?;
         f.end(part);
         Ok(())
+    }
+
+    fn feed_all(f: &mut Feeder, part: Part, data: &[u8]) -> Result<(), Error> {
+        feed_from(f, part, &mut &data[..], data.len() as u64)
     }
 
     #[test]
@@ -304,20 +378,76 @@ mod tests {
 
     #[test]
     fn short_source_is_an_error_not_a_hang() {
-        let r = run(1, |f| {
-            f.begin(Part::Kernel);
-            let mut src: &[u8] = b"abc";
-            f.feed(
-                &mut src,
-                10,
-                &mut |_| Ok(()),
-                &|e| Error::io("r", "m")(e),
-                &|| crate::error::InvalidEif::Changed.into(),
-            )
-        });
+        let r = run(1, |f| feed_from(f, Part::Kernel, &mut &b"abc"[..], 10));
         assert!(matches!(
             r,
             Err(Error::InvalidEif(crate::error::InvalidEif::Changed))
         ));
+    }
+
+    #[test]
+    fn output_gets_every_byte_in_order_and_hashes_are_unchanged() {
+        let kernel: Vec<u8> = (0..3 * CHUNK + 17).map(|i| (i % 251) as u8).collect();
+        let ramdisk = vec![9u8; CHUNK + 1];
+        let mut written = Vec::new();
+        let (out, ()) = run_with_output(
+            1,
+            |b: &[u8]| {
+                written.extend_from_slice(b);
+                Ok(())
+            },
+            |f| {
+                f.emit(b"head")?;
+                feed_all(f, Part::Kernel, &kernel)?;
+                f.emit(b"")?;
+                f.emit(b"mid")?;
+                feed_all(f, Part::Ramdisk(0), &ramdisk)
+            },
+        )
+        .unwrap();
+        let want = [&b"head"[..], &kernel, b"mid", &ramdisk].concat();
+        assert_eq!(written.len(), want.len());
+        assert!(written == want, "output stream differs from what was fed");
+        assert_eq!(out.pcr0, Pcr::of(&[&kernel[..], &ramdisk].concat()));
+        assert_eq!(out.kernel_sha384, sha384(&kernel));
+    }
+
+    #[test]
+    fn output_error_stops_the_feed_and_is_returned() {
+        /// Counts what is read, so the test can see the feed stopped early.
+        struct Counting<'a>(&'a [u8], usize);
+        impl Read for Counting<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.read(buf)?;
+                self.1 += n;
+                Ok(n)
+            }
+        }
+        let data = vec![1u8; 64 * CHUNK];
+        let mut src = Counting(&data, 0);
+        let mut calls = 0;
+        let r = run_with_output(
+            1,
+            |_: &[u8]| {
+                calls += 1;
+                if calls == 2 {
+                    Err(Error::io("writing", "out")(std::io::Error::other(
+                        "disk full",
+                    )))
+                } else {
+                    Ok(())
+                }
+            },
+            |f| feed_from(f, Part::Kernel, &mut src, data.len() as u64),
+        );
+        match r {
+            Err(Error::Io { path, source, .. }) => {
+                assert_eq!(path, std::path::Path::new("out"));
+                assert_eq!(source.to_string(), "disk full");
+            }
+            other => panic!("expected the output's error, got {other:?}"),
+        }
+        // Stopped within a pool's worth of chunks of the failure, not after reading everything.
+        assert!(src.1 <= (2 * POOL + 4) * CHUNK, "read {} bytes", src.1);
     }
 }

@@ -2,6 +2,7 @@
 //! CRC and the PCR chains. Section order is nitro-cli's (kernel, cmdline, metadata, ramdisks,
 //! signature); the metadata section holds digests only known at the end, so a placeholder of the
 //! same length is written first and overwritten, and the CRC is assembled from per-region CRCs.
+//! The writing and the CRC run on their own thread, beside the reading and the two hash chains.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -126,28 +127,41 @@ pub fn build(
     let werr = || Error::io("writing", tmp_path.clone());
     file.write_all(&[0u8; HEADER_SIZE]).map_err(werr())?;
 
+    // The output thread CRCs everything it writes except the metadata section, whose digests are
+    // only known at the end: `crc_pre` before it, `crc_post` after it.
     let mut crc_pre = crc32fast::Hasher::new();
     let mut crc_post = crc32fast::Hasher::new();
+    let metadata_region = sections[2].offset..metadata_data_offset + placeholder.len() as u64;
+    let mut pos = HEADER_SIZE as u64;
+    let write = |bytes: &[u8]| -> Result<(), Error> {
+        file.write_all(bytes).map_err(werr())?;
+        let end = pos + bytes.len() as u64;
+        for (range, crc) in [
+            (pos..end.min(metadata_region.start), &mut crc_pre),
+            (pos.max(metadata_region.end)..end, &mut crc_post),
+        ] {
+            if range.start < range.end {
+                // In bounds: both ends lie within pos..end, and bytes.len() fits usize.
+                crc.update(&bytes[(range.start - pos) as usize..(range.end - pos) as usize]);
+            }
+        }
+        pos = end;
+        Ok(())
+    };
+
     let mut done = HEADER_SIZE as u64;
     let mut progress = progress;
-
-    let (out_m, ()) = measure::run(ramdisks.len(), |f| {
+    let (out_m, ()) = measure::run_with_output(ramdisks.len(), write, |f| {
         let mut feed = |f: &mut measure::Feeder,
-                        file: &mut File,
                         part: Part,
                         kind: SectionType,
                         src: &mut dyn Read,
                         len: u64,
-                        path: &Path,
-                        crc: &mut crc32fast::Hasher|
+                        path: &Path|
          -> Result<(), Error> {
-            let sh = SectionHeader { kind, size: len }.encode();
-            crc.update(&sh);
-            file.write_all(&sh).map_err(werr())?;
+            f.emit(&SectionHeader { kind, size: len }.encode())?;
             f.begin(part);
             let mut sink = |c: &[u8]| -> Result<(), Error> {
-                crc.update(c);
-                file.write_all(c).map_err(werr())?;
                 done += c.len() as u64;
                 if let Some(p) = progress.as_mut() {
                     p(done, total);
@@ -162,44 +176,38 @@ pub fn build(
         let kpath = kernel.path.clone();
         feed(
             f,
-            &mut file,
             Part::Kernel,
             SectionType::Kernel,
             &mut kernel.file,
             kernel.len,
             &kpath,
-            &mut crc_pre,
         )?;
         ensure_at_eof(&mut kernel)?;
         let mut c: &[u8] = cmdline;
         feed(
             f,
-            &mut file,
             Part::Cmdline,
             SectionType::Cmdline,
             &mut c,
             cmdline.len() as u64,
             Path::new("cmdline"),
-            &mut crc_pre,
         )?;
         // Placeholder metadata; overwritten below and CRC'd separately.
         let sh = SectionHeader {
             kind: SectionType::Metadata,
             size: placeholder.len() as u64,
         };
-        file.write_all(&sh.encode()).map_err(werr())?;
-        file.write_all(&placeholder).map_err(werr())?;
+        f.emit(&sh.encode())?;
+        f.emit(&placeholder)?;
         for (i, r) in ramdisks.iter_mut().enumerate() {
             let path = r.path.clone();
             feed(
                 f,
-                &mut file,
                 Part::Ramdisk(i),
                 SectionType::Ramdisk,
                 &mut r.file,
                 r.len,
                 &path,
-                &mut crc_post,
             )?;
             ensure_at_eof(r)?;
         }
