@@ -22,13 +22,13 @@ pragma solidity 0.8.25;
 /// textbook check x(u1·G + u2·Q) ≡ r (same 4-scalar loop over G, 2^192·G, Q and 2^192·Q), so that part
 /// of the hint changes only the gas, never the verdict, and the accepted set is exactly textbook ECDSA.
 ///
-/// Tables: the constant multiples 1..15 of G and of 2^192·G are code data; the multiples of the two
+/// Tables: the constant multiples 1..8 of G and of 2^192·G are code data; the multiples of the two
 /// other points are computed in Jacobian coordinates and made affine together with one MODEXP inversion
 /// (Montgomery's trick), so every addition in the main loop is a mixed addition.
 library P384 {
-    /// @dev 1·G … 15·G, then 1·(2^192·G) … 15·(2^192·G): affine x ‖ y, 48 bytes each, big-endian.
+    /// @dev 1·G … 8·G, then 1·(2^192·G) … 8·(2^192·G): affine x ‖ y, 48 bytes each, big-endian.
     bytes internal constant TABLES =
-        hex"aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab73617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f08d999057ba3d2d969260045c55b97f089025959a6f434d651d207d19fb96e9e4fe0e86ebe0e64f85b96a9c75295df618e80f1fa5b1b3cedb7bfe8dffd6dba74b275d875bc6cc43e904e505f256ab4255ffd43e94d39e22d61501e700a940e80077a41d4606ffa1464793c7e5fdc7d98cb9d3910202dcd06bea4f240d3566da6b408bbae5026580d02d7e5c70500c831c995f7ca0b0c42837d0bbe9602a9fc998520b41c85115aa5f7684c0edc111eacc24abd6be4b5d298b65f28600a2f1df1138251cd52ac9298c1c8aad977321deb97e709bd0b4ca0aca55dc8ad51dcfc9d1589a1597e3a5120e1efd631c63e1835cacae29869a62e1631e8a28181ab56616dc45d918abc09f3ab0e63cf792aa4dced7387be37bba569549f1c02b270ed6711de24a2c251c777573cac5ea025e467f208e51dbff98fc54f6661cbe56583b037882f4a1ca297e60abcdbc3836d84bc8fa696c77440f92d0f5837e90a00e7c5284b447754d5dee88c986533b6901aeb3177686d0ae8fb33184414abe6c1713a627be1acd064d2b2226fe0d26f2d15d3c33ebcbb7f0f5da51cbd41f26257383021317d7202ff30e50937f0854e35c5df09766a4cb3f8b1c21be6dda6c14f1575b2c95352644f774c99864f613715441604c45b8d84e165311733a408d3f0f934283c1d7365ce4788f29f8ebf234edffead6fe997fbea5ffa2d58cc9dfa7b1c508b05526f55b9ebb2040f05b48fb6d0e19475c99061e41b88ba52efdb8c1690471a61d867ed799729d9c92cd01dbd225630d84ede32a78f9e64664cdac512ef8c1692778ea596e0be75114297a6fa383445bf227fbe58190a900c3c73256f11fb5a3258d6f403d5ece6e9b269d822c87ddcd2365700d4106a835388ba3db8fd0e22554adc6d521cd4bd1c30c2ec0eec196bade1e9cdd1708d6f6abfa4022b0ad28f0a39a4049bcb3ef1bf29b8b025b78f2216f7291e6fd3bac6cb1ee285fb6e21c388528bfee2b9535c55e4461079118b62c77e1438b601d6452c4a5322c3a9799a9b3d7ca3c400c6b7678854aed9b3029e743efedfd51b68262da4f9ac664af8a669c5563bd67eec678d29d6ef4fde864f372d90b79b9e88931d5c29291238cced8e85ab507bf91aa9cb2d13186658fba988b72ae7c1279f22d9083db5f0ecddf70119550c183c31c502df78c3b705a8296d8195248288d997784f6ab73a21dd099056e27da7b998da1eeec2904816c57fe935ed5837c37456c9fd14892d3f8c4749b66e3afb81d626356f3b55b4ddd82e4c0c234e30ab96688505544ac5e0396fc4eed8dfc363fd43ff93f41b52a3255466d51263aaff357d5dba8138c5e0bb952a7a349bd49289ab3ac421dcf683d08c2ed5e41f6d0e21648af2691a481406da4a5e22da817cb466da2ea77d2a7022a0320faf84b5bc0563052deae6f66f2e09fb8036ce18a0ebb9028b096196b50d031aa64589743e229ef6bacce21bd16ea567ba97b67aea5bafdaf5002ffcc6ab9632bff9f01f873f6267bcd1f0f11c139ee5f441abd99f1baaf1ca1e3b5cbce7de1b38b3989f3318644e4147af164ecc5185595046932ec086329be057857d66776bcb8272218a7d6423a12736f429cce8c8f94d44fbc2396bbeac481b89d2b0877b1dffd23e7dc95de541eb651cca2c41aba24dbc02de6637209accf0f59ea0891ae44356fc8ae0932bcbf6de52c8a933b86191e7728d79c8319413a09d0f48fc468ba05509de22d7ee5c9e1b67b888b3d13fc8b32b01058cc15c11d813525522a94156fff01c205b21f9f7da7c4e9ca849557a10b6383b4b88701a9606860b152919e7df9162a61b049b2536164b1beebac4a11d749af484d1114373dfbfd9838d24f8b284af50985d588d33f7bd62c19e0b4c800119c440f7f9e706421279b42a31af8a3e297ddb2987894d10ddeaba065458a4f52d78a628b09aaa03bd5316f3fdbf0356b301e5a0191d1f5b77f6577a30eae3567af9c1c7cad135f6ebf2af68aa6de639d858822d0fc5e6c88c419b793af458a9bde3b38e9816ac35967221511ec70b6e7624bfd5aad64b53391321602406047cb6772488a5e242167978b4744f7dc0f02eb8b24c6dea5ded11ef822a5c687a770f812f04dd33de5f9256efd02e821f1061fca8448af044999a6d1a509ee26fabc337f820ca874cdf382a623be1091e0922c4412788de72320efe88525311345523a8c6d13d9055de60e29a8d3d400bcca1dcb9484b480e0efa1caf3d0a9e581798b747cfb5b11f77605fadded6ea7c7fa6fb2123b6403da53b9d085bca8c6c8a9679ecf48637947c24c0d6d99d1ed631d06bef12df0bf0859640699891a6354c7e1a0eb39da6d89f116223fce909a8cb1cc52ed806f8724ecc40aaa5efe7b065d78ce64a440df1ebd1799072c1f32a29f6183d501ec08e8305e94a8217c8e8cc4419738eb43dd2f845cc5ec8010e2c6a277499a04bbf5d54eef2b2ec62213b5e93cbc5405556f13d61f791306dbdcbc986256c9fc6a53eda619d7a68a8ed13267b0493a8ffa5aa6ee304e2a5656ca3a04352365707829026fbd53b8d7fec88d1ce09901c725c438504c8788fccac9cb38b9ce9bccc6e1da61f64936ab7947484a66204679e7b1c35daaad33930fb1cce226727d17a6c15bc7e9930f43933cb5dfefe646994399b7e151c2e1c5958d846e88114b9b687c6f9a80cddde438ae7fe418c5fd943bdd58e4b2d0d57f75a8775011000098538b5829b862f7c46cd22f78e204eb8364d4f3bf0bb87ce6a49d7917ea90efe506d140f34f1734ed3a684d64d337088c49da6f2dacdcf32925b999add1feee61463e6173c579c9368184eadad3f1d2f03cf2e93f34c2a8f69989374df943291757f84bd843400ed9abb9fef7208aefea69f3d36263b953b8743028486050a41b8aa3d48973d8d7d6d6a7f1317eaf5d41e423a0958b08317497dd62df5b0916baaff916cde09d4ac6ca5588b5558c94be86415ef4658d9a47617893a764b7341f958af1b2721773174ade385be745834d4f7db6c1be099324d723d21f15ad9af8db89ff512698605b3039ebfcca764150312f4d875035649d764e40dd43da68932ed604e818eb35462b7fa19b2ea8f8d94c4db303dd50d9e3b88dad1f294d38350f653be209b21eeb8a088993da21502e6982e86e52259b6bc3a99c9d3bac4f6a5429754314bf439db14181e7984b8f6fc4092b91a3556831205581096aa2f1d9e05ae467e443d19f7b68598ea1c283c8171ab5f0adfb20d327ab44da1d64e78c9326d4775c74646c2572e6ad902d10ca702a86b8e143b584e20861bf7acf66c491b525a584b3bca0e58cedad4786c32eef25e1dba663498e52a4087d5aec6278782a55e2f41ffbd59ad1d18ab9b7f46f094c8ef17a344e5a1f51431446230363910962fea179e82706131429dc7be9ce6b5f3eecd416a09dd83819eb0d069f381d6e16351fb2844932bbbd3f4464c0cb0f02b05c9259437151f516d46edffc0f826baa519600721e722e78b42300c0c95778fb3a10ad3be245cf876e128ef46906881ee09aeb905c03e035e69ab5426c15584bf0f5ab43425d7792071bcd37ccb7b6f07dc618f6958667324af4057263b126fdbcaa14e0df12a2adb450e89029149d9f6804affb23ecc8987931f5bbebf5ab65cb17bab7513e324e42c80bfddbbf8b3e0d01ed19d90776eff752c33d850e504fe1bea34364adc20da6c672672f8f8624489a6310869b83d6dd8a279898dde4b26ca5ea7e823e3cfb3b0a69d3111f4818bee0957aa537d68956272256c2ece57e772e9f78c1e3b322dbc5504206e68132d5b6274bbf4ae28be38f9a6efa42d1912f701fd99d661ed42e9826ebc3f9e0c6be476978c9578e72880c783b1d3b1358784c986b1e009aadd2baa6958fd4e026e09d0";
+        hex"aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab73617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f08d999057ba3d2d969260045c55b97f089025959a6f434d651d207d19fb96e9e4fe0e86ebe0e64f85b96a9c75295df618e80f1fa5b1b3cedb7bfe8dffd6dba74b275d875bc6cc43e904e505f256ab4255ffd43e94d39e22d61501e700a940e80077a41d4606ffa1464793c7e5fdc7d98cb9d3910202dcd06bea4f240d3566da6b408bbae5026580d02d7e5c70500c831c995f7ca0b0c42837d0bbe9602a9fc998520b41c85115aa5f7684c0edc111eacc24abd6be4b5d298b65f28600a2f1df1138251cd52ac9298c1c8aad977321deb97e709bd0b4ca0aca55dc8ad51dcfc9d1589a1597e3a5120e1efd631c63e1835cacae29869a62e1631e8a28181ab56616dc45d918abc09f3ab0e63cf792aa4dced7387be37bba569549f1c02b270ed6711de24a2c251c777573cac5ea025e467f208e51dbff98fc54f6661cbe56583b037882f4a1ca297e60abcdbc3836d84bc8fa696c77440f92d0f5837e90a00e7c5284b447754d5dee88c986533b6901aeb3177686d0ae8fb33184414abe6c1713a627be1acd064d2b2226fe0d26f2d15d3c33ebcbb7f0f5da51cbd41f26257383021317d7202ff30e50937f0854e35c5df09766a4cb3f8b1c21be6dda6c14f1575b2c95352644f774c99864f613715441604c45b8d84e165311733a408d3f0f934283c1d7365ce4788f29f8ebf234edffead6fe997fbea5ffa2d58cc9dfa7b1c508b05526f55b9ebb2040f05b48fb6d0e19475c99061e41b88ba52efdb8c1690471a61d867ed799729d9c92cd01dbd225630d84ede32a78f9e64664cdac512ef8c1692778ea596e0be75114297a6fa383445bf227fbe58190a900c3c73256f11fb5a3258d6f403d5ece6e9b269d822c87ddcd2365700d4106a835388ba3db8fd0e22554adc6d521cd4bd1c30c2ec0eec196bade1e9cdd1708d6f6abfa4022b0ad2c19e0b4c800119c440f7f9e706421279b42a31af8a3e297ddb2987894d10ddeaba065458a4f52d78a628b09aaa03bd5316f3fdbf0356b301e5a0191d1f5b77f6577a30eae3567af9c1c7cad135f6ebf2af68aa6de639d858822d0fc5e6c88c419b793af458a9bde3b38e9816ac35967221511ec70b6e7624bfd5aad64b53391321602406047cb6772488a5e242167978b4744f7dc0f02eb8b24c6dea5ded11ef822a5c687a770f812f04dd33de5f9256efd02e821f1061fca8448af044999a6d1a509ee26fabc337f820ca874cdf382a623be1091e0922c4412788de72320efe88525311345523a8c6d13d9055de60e29a8d3d400bcca1dcb9484b480e0efa1caf3d0a9e581798b747cfb5b11f77605fadded6ea7c7fa6fb2123b6403da53b9d085bca8c6c8a9679ecf48637947c24c0d6d99d1ed631d06bef12df0bf0859640699891a6354c7e1a0eb39da6d89f116223fce909a8cb1cc52ed806f8724ecc40aaa5efe7b065d78ce64a440df1ebd1799072c1f32a29f6183d501ec08e8305e94a8217c8e8cc4419738eb43dd2f845cc5ec8010e2c6a277499a04bbf5d54eef2b2ec62213b5e93cbc5405556f13d61f791306dbdcbc986256c9fc6a53eda619d7a68a8ed13267b0493a8ffa5aa6ee304e2a5656ca3a04352365707829026fbd53b8d7fec88d1ce09901c725c438504c8788fccac9cb38b9ce9bccc6e1da61f64936ab7947484a66204679e7b1c35daaad33930fb1cce226727d17a6c15bc7e9930f43933cb5dfefe646994399b7e151c2e1c5958d846e88114b9b687c6f9a80cddde438ae7fe418c5fd943bdd58e4b2d0d57f75a8775011000098538b5829b862f7c46cd22f78e204eb8364d4f3bf0bb87ce6a49d7917ea90efe506d140f34f1734ed3a684d64d337088c49da6f2dacdcf32925b999add1feee61463e6173c579c9368184eadad3f1d2f03cf2e93f34c2a8f69989374df943291757f84bd843400ed9abb9fef7208aefea69f3d36263b953b8743028486050a41b8aa3d48973d8d7d6d6a7f1317eaf5d41e423a0958b08317497dd62df5b0916baaff916cde09";
 
     /// @notice Verifies an ECDSA P-384 signature over a 48-byte digest.
     /// @param v `[e_hi, e_lo, r_hi, r_lo, s_hi, s_lo, w_hi, w_lo, qx_hi, qx_lo, qy_hi, qy_lo, h0, h1, h2,
@@ -334,11 +334,11 @@ library P384 {
                 )
             }
             // Memory (scratch above the free pointer, never allocated), offsets from `m`:
-            //   0x0000 table of G, 0x0780 table of 2^192·G (15 affine points each, 128 bytes a point),
-            //   0x0f00 Jacobian tables of P3 and P4 (15 points each, 192 bytes a point),
-            //   0x2580 the same 30 points affine, 0x3480 prefix products (30 × 64 bytes),
+            //   0x0000 table of G, 0x0780 table of 2^192·G (8 affine points each, 128 bytes a point),
+            //   0x0f00 Jacobian tables of P3 and P4 (8 points each, 192 bytes a point),
+            //   0x2580 the same 16 points affine, 0x3480 prefix products (16 × 64 bytes),
             //   0x3c00 accumulator, 0x3cc0 seven temporaries, 0x3e80 MODEXP buffer, 0x3f80 u1 and u2,
-            //   0x4000 the four 192-bit scalars.
+            //   0x4000 the four 192-bit scalars, 0x4080 their signed digits, 0x4180 a negated table point.
             // 1 = inputs valid, 0 = invalid signature or key, 2 = bad hint.
             function inputsValid(vp, tmp, buf) -> good {
                 let r1 := mload(add(vp, 64))
@@ -381,35 +381,61 @@ library P384 {
                 good := and(eq(mload(tmp), mload(add(tmp, 64))), eq(mload(add(tmp, 32)), mload(add(tmp, 96))))
             }
             // acc = k0·G + k1·2^192·G + k2·P3 + k3·P4 for the 192-bit scalars k0..k3 at m + 0x4000, with
-            // the Jacobian P3 and P4 at m + 0x0f00 and m + 0x1a40 (Strauss–Shamir, 4-bit windows: 192
+            // the Jacobian P3 and P4 at m + 0x0f00 and m + 0x1500 (Strauss–Shamir, signed 4-bit windows: 196
             // doublings for all four scalars).
             function msm4(m) {
                 let jt := add(m, 0x0f00)
                 let tmp := add(m, 0x3cc0)
-                for { let i := 1 } lt(i, 15) { i := add(i, 1) } {
+                for { let i := 1 } lt(i, 8) { i := add(i, 1) } {
                     let d := add(jt, mul(i, 192))
                     mcopy(d, sub(d, 192), 192)
                     jadd(d, jt, tmp)
-                    d := add(d, 0xb40)
+                    d := add(d, 0x600)
                     mcopy(d, sub(d, 192), 192)
-                    jadd(d, add(jt, 0xb40), tmp)
+                    jadd(d, add(jt, 0x600), tmp)
                 }
                 toAffine(jt, add(m, 0x2580), add(m, 0x3480), tmp, add(m, 0x3e80))
+                // Signed 4-bit digits in [−7, 8], 49 per scalar (least significant first), one byte each
+                // (magnitude, bit 7 = negative) at m + 0x4080 + 64·j.
+                for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
+                    let s := mload(add(add(m, 0x4000), shl(5, j)))
+                    let dig := add(add(m, 0x4080), shl(6, j))
+                    for { let i := 0 } lt(i, 49) { i := add(i, 1) } {
+                        let d := and(s, 15)
+                        s := shr(4, s)
+                        if gt(d, 8) {
+                            d := or(sub(16, d), 0x80)
+                            s := add(s, 1)
+                        }
+                        mstore8(add(dig, i), d)
+                    }
+                }
                 let acc := add(m, 0x3c00)
+                let neg := add(m, 0x4180)
                 // The point at infinity with reduced coordinates (scratch memory may hold anything).
                 for { let i := 0 } lt(i, 192) { i := add(i, 32) } { mstore(add(acc, i), 0) }
-                let k := add(m, 0x4000)
-                for { let sh := 188 } 1 { sh := sub(sh, 4) } {
+                mstore(add(neg, 128), 0)
+                mstore(add(neg, 160), 0)
+                for { let i := 49 } i {} {
+                    i := sub(i, 1)
                     for { let t := 0 } lt(t, 4) { t := add(t, 1) } { jdbl(acc, tmp) }
-                    // Scalar j's digit selects from its table: G, 2^192·G, P3, P4 (affine).
+                    // Scalar j's digit selects from its table: G, 2^192·G, P3, P4 (affine, 1..8 times
+                    // the point); a negative digit adds the negated point.
                     for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
-                        let d := and(shr(sh, mload(add(k, shl(5, j)))), 15)
-                        if d {
-                            let t := add(add(m, mul(j, 0x780)), mul(gt(j, 1), 0x1680))
-                            jmadd(acc, add(t, shl(7, sub(d, 1))), tmp)
+                        let d := shr(248, mload(add(add(add(m, 0x4080), shl(6, j)), i)))
+                        let mag := and(d, 0x7f)
+                        if mag {
+                            let t := mul(j, 0x780)
+                            if gt(j, 1) { t := add(0x1d80, shl(10, j)) }
+                            let pt := add(add(m, t), shl(7, sub(mag, 1)))
+                            if shr(7, d) {
+                                copy2(neg, pt)
+                                subm(add(neg, 64), add(neg, 128), add(pt, 64))
+                                pt := neg
+                            }
+                            jmadd(acc, pt, tmp)
                         }
                     }
-                    if iszero(sh) { break }
                 }
             }
             // Writes the affine (x, y) at `a` as the Jacobian point (x, y, 1) at `d`.
@@ -423,21 +449,21 @@ library P384 {
                 mstore(k, and(lo, 0xffffffffffffffffffffffffffffffffffffffffffffffff))
                 mstore(add(k, 32), or(shl(64, hi), shr(192, lo)))
             }
-            // The 30 Jacobian points at `qj` (192 bytes each, none at infinity: every point has prime
+            // The 16 Jacobian points at `qj` (192 bytes each, none at infinity: every point has prime
             // order n) to affine at `qa` (128 bytes each) with one inversion (Montgomery's trick: prefix
             // products at `pre`, one MODEXP Fermat inversion of their product, then 3 multiplications per
             // point back).
             function toAffine(qj, qa, pre, tmp, buf) {
                 copy2(pre, add(qj, 128))
-                for { let i := 1 } lt(i, 30) { i := add(i, 1) } {
+                for { let i := 1 } lt(i, 16) { i := add(i, 1) } {
                     mulm(add(pre, shl(6, i)), add(pre, shl(6, sub(i, 1))), add(add(qj, mul(i, 192)), 128))
                 }
-                // iv = (Z_0·…·Z_29)^(p−2) mod p
+                // iv = (Z_0·…·Z_15)^(p−2) mod p
                 mstore(buf, 48)
                 mstore(add(buf, 32), 48)
                 mstore(add(buf, 64), 48)
-                mstore(add(buf, 96), shl(128, mload(add(pre, 1856))))
-                mstore(add(buf, 112), mload(add(pre, 1888)))
+                mstore(add(buf, 96), shl(128, mload(add(pre, 960))))
+                mstore(add(buf, 112), mload(add(pre, 992)))
                 mstore(add(buf, 144), shl(128, 0xffffffffffffffffffffffffffffffff))
                 mstore(add(buf, 160), 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000fffffffd)
                 mstore(add(buf, 192), shl(128, 0xffffffffffffffffffffffffffffffff))
@@ -449,7 +475,7 @@ library P384 {
                 let zzz := add(tmp, 192)
                 mstore(iv, shr(128, mload(buf)))
                 mstore(add(iv, 32), mload(add(buf, 16)))
-                for { let i := 29 } 1 { i := sub(i, 1) } {
+                for { let i := 15 } 1 { i := sub(i, 1) } {
                     let pt := add(qj, mul(i, 192))
                     switch i
                     case 0 { copy2(zi, iv) }
@@ -519,7 +545,7 @@ library P384 {
                     if iszero(shr(255, bw)) { if iszero(and(iszero(c1), eq(c0, b))) { leave } }
                 }
                 // R: x = r (or r + n when the flag is set and r + n < p), y from the hint, on the curve.
-                let pt := add(m, 0x1a40)
+                let pt := add(m, 0x1500)
                 let r1 := mload(add(vp, 64))
                 let r0 := mload(add(vp, 96))
                 if shr(255, ry1) {
@@ -560,7 +586,7 @@ library P384 {
             // u2_lo·Q + u2_hi·(2^192·Q), with 2^192·Q from 192 doublings.
             function textbook(vp, m) -> good {
                 let q := add(m, 0x0f00)
-                let q2 := add(m, 0x1a40)
+                let q2 := add(m, 0x1500)
                 let tmp := add(m, 0x3cc0)
                 jacobian(q, add(vp, 256))
                 mcopy(q2, q, 192)
@@ -576,9 +602,9 @@ library P384 {
 
             function run(vp, tab, m) -> res {
                 // Unpack the constant tables (48-byte big-endian coordinates) to (hi, lo) word pairs.
-                for { let i := 0 } lt(i, 60) { i := add(i, 1) } {
+                for { let i := 0 } lt(i, 32) { i := add(i, 1) } {
                     let s := add(add(tab, 32), mul(i, 48))
-                    let d := add(m, shl(6, i))
+                    let d := add(add(m, shl(6, i)), mul(gt(i, 15), 0x380))
                     mstore(d, shr(128, mload(s)))
                     mstore(add(d, 32), mload(add(s, 16)))
                 }
