@@ -163,11 +163,34 @@ library P384 {
                 mstore(d, mload(a))
                 mstore(add(d, 32), mload(add(a, 32)))
             }
+            // d = k·a mod p for a small k (k ≤ 8): the product is below 2^387, one Solinas fold with
+            // 2^384 ≡ 2^128 + 2^96 − 2^32 + 1, a second if it carried to 2^384, and one subtraction.
+            function mulSmall(d, a, k) {
+                let a0 := mload(add(a, 32))
+                let r0 := mul(a0, k)
+                let mm := mulmod(a0, k, not(0))
+                let r1 := add(mul(mload(a), k), sub(sub(mm, r0), lt(mm, r0)))
+                for {} shr(128, r1) {} {
+                    let t := mul(shr(128, r1), 0x100000000ffffffffffffffff00000001)
+                    r1 := and(r1, 0xffffffffffffffffffffffffffffffff)
+                    r0 := add(r0, t)
+                    r1 := add(r1, lt(r0, t))
+                }
+                if and(
+                    eq(r1, 0xffffffffffffffffffffffffffffffff),
+                    iszero(lt(r0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff))
+                ) {
+                    r1 := 0
+                    r0 := sub(r0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff)
+                }
+                mstore(d, r1)
+                mstore(add(d, 32), r0)
+            }
             // ---------------------------------------------------------------- curve
             // Point in memory: X at +0, Y at +64, Z at +128 (each 2 words); infinity iff Z = 0.
             // Temporaries t0..t6 live at fixed scratch slots (`tmp` + 64·i).
             function jdbl(pt, tmp) {
-                // dbl-2001-b (a = −3): 3M + 5S.
+                // a = −3: 4M + 4S (Z3 = 2·Y·Z), small multiples by `mulSmall`.
                 let t0 := tmp
                 let t1 := add(tmp, 64)
                 let t2 := add(tmp, 128)
@@ -181,23 +204,17 @@ library P384 {
                 subm(t3, pt, t0)
                 addm(t4, pt, t0)
                 mulm(t3, t3, t4)
-                addm(t4, t3, t3)
-                addm(t4, t4, t3) // alpha
-                addm(t3, y, z)
-                mulm(t3, t3, t3)
-                subm(t3, t3, t1)
-                subm(z, t3, t0) // Z3 = (Y+Z)² − gamma − delta
+                mulSmall(t4, t3, 3) // alpha = 3·(X − delta)·(X + delta)
+                mulm(z, y, z)
+                addm(z, z, z) // Z3 = 2·Y·Z
                 mulm(t3, t4, t4)
-                addm(t2, t2, t2)
-                addm(t2, t2, t2) // 4·beta
+                mulSmall(t2, t2, 4) // 4·beta
                 subm(t3, t3, t2)
                 subm(pt, t3, t2) // X3 = alpha² − 8·beta
                 subm(t2, t2, pt)
                 mulm(t2, t4, t2)
                 mulm(t1, t1, t1)
-                addm(t1, t1, t1)
-                addm(t1, t1, t1)
-                addm(t1, t1, t1)
+                mulSmall(t1, t1, 8)
                 subm(y, t2, t1) // Y3 = alpha·(4·beta − X3) − 8·gamma²
             }
             function jmadd(pt, a, tmp) {
