@@ -22,13 +22,13 @@ pragma solidity 0.8.25;
 /// textbook check x(u1·G + u2·Q) ≡ r (same 4-scalar loop over G, 2^192·G, Q and 2^192·Q), so that part
 /// of the hint changes only the gas, never the verdict, and the accepted set is exactly textbook ECDSA.
 ///
-/// Tables: the constant multiples 1..8 of G and of 2^192·G are code data; the multiples of the two
+/// Tables: the constant odd multiples 1..15 of G and of 2^192·G are code data (width-5 NAF digits); the multiples of the two
 /// other points are computed in Jacobian coordinates and made affine together with one MODEXP inversion
 /// (Montgomery's trick), so every addition in the main loop is a mixed addition.
 library P384 {
-    /// @dev 1·G … 8·G, then 1·(2^192·G) … 8·(2^192·G): affine x ‖ y, 48 bytes each, big-endian.
+    /// @dev 1·G, 3·G, …, 15·G, then 1·(2^192·G), 3·(2^192·G), …, 15·(2^192·G): affine x ‖ y, 48 bytes each, big-endian.
     bytes internal constant TABLES =
-        hex"aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab73617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f08d999057ba3d2d969260045c55b97f089025959a6f434d651d207d19fb96e9e4fe0e86ebe0e64f85b96a9c75295df618e80f1fa5b1b3cedb7bfe8dffd6dba74b275d875bc6cc43e904e505f256ab4255ffd43e94d39e22d61501e700a940e80077a41d4606ffa1464793c7e5fdc7d98cb9d3910202dcd06bea4f240d3566da6b408bbae5026580d02d7e5c70500c831c995f7ca0b0c42837d0bbe9602a9fc998520b41c85115aa5f7684c0edc111eacc24abd6be4b5d298b65f28600a2f1df1138251cd52ac9298c1c8aad977321deb97e709bd0b4ca0aca55dc8ad51dcfc9d1589a1597e3a5120e1efd631c63e1835cacae29869a62e1631e8a28181ab56616dc45d918abc09f3ab0e63cf792aa4dced7387be37bba569549f1c02b270ed6711de24a2c251c777573cac5ea025e467f208e51dbff98fc54f6661cbe56583b037882f4a1ca297e60abcdbc3836d84bc8fa696c77440f92d0f5837e90a00e7c5284b447754d5dee88c986533b6901aeb3177686d0ae8fb33184414abe6c1713a627be1acd064d2b2226fe0d26f2d15d3c33ebcbb7f0f5da51cbd41f26257383021317d7202ff30e50937f0854e35c5df09766a4cb3f8b1c21be6dda6c14f1575b2c95352644f774c99864f613715441604c45b8d84e165311733a408d3f0f934283c1d7365ce4788f29f8ebf234edffead6fe997fbea5ffa2d58cc9dfa7b1c508b05526f55b9ebb2040f05b48fb6d0e19475c99061e41b88ba52efdb8c1690471a61d867ed799729d9c92cd01dbd225630d84ede32a78f9e64664cdac512ef8c1692778ea596e0be75114297a6fa383445bf227fbe58190a900c3c73256f11fb5a3258d6f403d5ece6e9b269d822c87ddcd2365700d4106a835388ba3db8fd0e22554adc6d521cd4bd1c30c2ec0eec196bade1e9cdd1708d6f6abfa4022b0ad2c19e0b4c800119c440f7f9e706421279b42a31af8a3e297ddb2987894d10ddeaba065458a4f52d78a628b09aaa03bd5316f3fdbf0356b301e5a0191d1f5b77f6577a30eae3567af9c1c7cad135f6ebf2af68aa6de639d858822d0fc5e6c88c419b793af458a9bde3b38e9816ac35967221511ec70b6e7624bfd5aad64b53391321602406047cb6772488a5e242167978b4744f7dc0f02eb8b24c6dea5ded11ef822a5c687a770f812f04dd33de5f9256efd02e821f1061fca8448af044999a6d1a509ee26fabc337f820ca874cdf382a623be1091e0922c4412788de72320efe88525311345523a8c6d13d9055de60e29a8d3d400bcca1dcb9484b480e0efa1caf3d0a9e581798b747cfb5b11f77605fadded6ea7c7fa6fb2123b6403da53b9d085bca8c6c8a9679ecf48637947c24c0d6d99d1ed631d06bef12df0bf0859640699891a6354c7e1a0eb39da6d89f116223fce909a8cb1cc52ed806f8724ecc40aaa5efe7b065d78ce64a440df1ebd1799072c1f32a29f6183d501ec08e8305e94a8217c8e8cc4419738eb43dd2f845cc5ec8010e2c6a277499a04bbf5d54eef2b2ec62213b5e93cbc5405556f13d61f791306dbdcbc986256c9fc6a53eda619d7a68a8ed13267b0493a8ffa5aa6ee304e2a5656ca3a04352365707829026fbd53b8d7fec88d1ce09901c725c438504c8788fccac9cb38b9ce9bccc6e1da61f64936ab7947484a66204679e7b1c35daaad33930fb1cce226727d17a6c15bc7e9930f43933cb5dfefe646994399b7e151c2e1c5958d846e88114b9b687c6f9a80cddde438ae7fe418c5fd943bdd58e4b2d0d57f75a8775011000098538b5829b862f7c46cd22f78e204eb8364d4f3bf0bb87ce6a49d7917ea90efe506d140f34f1734ed3a684d64d337088c49da6f2dacdcf32925b999add1feee61463e6173c579c9368184eadad3f1d2f03cf2e93f34c2a8f69989374df943291757f84bd843400ed9abb9fef7208aefea69f3d36263b953b8743028486050a41b8aa3d48973d8d7d6d6a7f1317eaf5d41e423a0958b08317497dd62df5b0916baaff916cde09";
+        hex"aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab73617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f077a41d4606ffa1464793c7e5fdc7d98cb9d3910202dcd06bea4f240d3566da6b408bbae5026580d02d7e5c70500c831c995f7ca0b0c42837d0bbe9602a9fc998520b41c85115aa5f7684c0edc111eacc24abd6be4b5d298b65f28600a2f1df111de24a2c251c777573cac5ea025e467f208e51dbff98fc54f6661cbe56583b037882f4a1ca297e60abcdbc3836d84bc8fa696c77440f92d0f5837e90a00e7c5284b447754d5dee88c986533b6901aeb3177686d0ae8fb33184414abe6c1713a283c1d7365ce4788f29f8ebf234edffead6fe997fbea5ffa2d58cc9dfa7b1c508b05526f55b9ebb2040f05b48fb6d0e19475c99061e41b88ba52efdb8c1690471a61d867ed799729d9c92cd01dbd225630d84ede32a78f9e64664cdac512ef8c8f0a39a4049bcb3ef1bf29b8b025b78f2216f7291e6fd3bac6cb1ee285fb6e21c388528bfee2b9535c55e4461079118b62c77e1438b601d6452c4a5322c3a9799a9b3d7ca3c400c6b7678854aed9b3029e743efedfd51b68262da4f9ac664af8099056e27da7b998da1eeec2904816c57fe935ed5837c37456c9fd14892d3f8c4749b66e3afb81d626356f3b55b4ddd82e4c0c234e30ab96688505544ac5e0396fc4eed8dfc363fd43ff93f41b52a3255466d51263aaff357d5dba8138c5e0bba567ba97b67aea5bafdaf5002ffcc6ab9632bff9f01f873f6267bcd1f0f11c139ee5f441abd99f1baaf1ca1e3b5cbce7de1b38b3989f3318644e4147af164ecc5185595046932ec086329be057857d66776bcb8272218a7d6423a12736f429ccb3d13fc8b32b01058cc15c11d813525522a94156fff01c205b21f9f7da7c4e9ca849557a10b6383b4b88701a9606860b152919e7df9162a61b049b2536164b1beebac4a11d749af484d1114373dfbfd9838d24f8b284af50985d588d33f7bd62c19e0b4c800119c440f7f9e706421279b42a31af8a3e297ddb2987894d10ddeaba065458a4f52d78a628b09aaa03bd5316f3fdbf0356b301e5a0191d1f5b77f6577a30eae3567af9c1c7cad135f6ebf2af68aa6de639d858822d0fc5e6c88c411a509ee26fabc337f820ca874cdf382a623be1091e0922c4412788de72320efe88525311345523a8c6d13d9055de60e29a8d3d400bcca1dcb9484b480e0efa1caf3d0a9e581798b747cfb5b11f77605fadded6ea7c7fa6fb2123b6403da53b9d4a8217c8e8cc4419738eb43dd2f845cc5ec8010e2c6a277499a04bbf5d54eef2b2ec62213b5e93cbc5405556f13d61f791306dbdcbc986256c9fc6a53eda619d7a68a8ed13267b0493a8ffa5aa6ee304e2a5656ca3a04352365707829026fbd5ddde438ae7fe418c5fd943bdd58e4b2d0d57f75a8775011000098538b5829b862f7c46cd22f78e204eb8364d4f3bf0bb87ce6a49d7917ea90efe506d140f34f1734ed3a684d64d337088c49da6f2dacdcf32925b999add1feee61463e6173c57d4ac6ca5588b5558c94be86415ef4658d9a47617893a764b7341f958af1b2721773174ade385be745834d4f7db6c1be099324d723d21f15ad9af8db89ff512698605b3039ebfcca764150312f4d875035649d764e40dd43da68932ed604e818e3d19f7b68598ea1c283c8171ab5f0adfb20d327ab44da1d64e78c9326d4775c74646c2572e6ad902d10ca702a86b8e143b584e20861bf7acf66c491b525a584b3bca0e58cedad4786c32eef25e1dba663498e52a4087d5aec6278782a55e2f410721e722e78b42300c0c95778fb3a10ad3be245cf876e128ef46906881ee09aeb905c03e035e69ab5426c15584bf0f5ab43425d7792071bcd37ccb7b6f07dc618f6958667324af4057263b126fdbcaa14e0df12a2adb450e89029149d9f6804a57aa537d68956272256c2ece57e772e9f78c1e3b322dbc5504206e68132d5b6274bbf4ae28be38f9a6efa42d1912f701fd99d661ed42e9826ebc3f9e0c6be476978c9578e72880c783b1d3b1358784c986b1e009aadd2baa6958fd4e026e09d0";
 
     /// @notice Verifies an ECDSA P-384 signature over a 48-byte digest.
     /// @param v `[e_hi, e_lo, r_hi, r_lo, s_hi, s_lo, w_hi, w_lo, qx_hi, qx_lo, qy_hi, qy_lo, h0, h1, h2,
@@ -359,11 +359,11 @@ library P384 {
                 )
             }
             // Memory (scratch above the free pointer, never allocated), offsets from `m`:
-            //   0x0000 table of G, 0x0780 table of 2^192·G (8 affine points each, 128 bytes a point),
+            //   0x0000 table of G, 0x0780 table of 2^192·G (8 affine odd multiples each, 128 bytes a point),
             //   0x0f00 Jacobian tables of P3 and P4 (8 points each, 192 bytes a point),
             //   0x2580 the same 16 points affine, 0x3480 prefix products (16 × 64 bytes),
             //   0x3c00 accumulator, 0x3cc0 seven temporaries, 0x3e80 MODEXP buffer, 0x3f80 u1 and u2,
-            //   0x4000 the four 192-bit scalars, 0x4080 their signed digits, 0x4180 a negated table point.
+            //   0x4000 the four 192-bit scalars, 0x4080 their NAF digits, 0x4480 a negated table point.
             // 1 = inputs valid, 0 = invalid signature or key, 2 = bad hint.
             function inputsValid(vp, tmp, buf) -> good {
                 let r1 := mload(add(vp, 64))
@@ -406,53 +406,67 @@ library P384 {
                 good := and(eq(mload(tmp), mload(add(tmp, 64))), eq(mload(add(tmp, 32)), mload(add(tmp, 96))))
             }
             // acc = k0·G + k1·2^192·G + k2·P3 + k3·P4 for the 192-bit scalars k0..k3 at m + 0x4000, with
-            // the Jacobian P3 and P4 at m + 0x0f00 and m + 0x1500 (Strauss–Shamir, signed 4-bit windows: 196
-            // doublings for all four scalars).
+            // the Jacobian P3 and P4 at m + 0x0f00 and m + 0x1500 (Strauss–Shamir with width-5 NAF digits:
+            // ~193 doublings for all four scalars, ~32 additions per scalar).
             function msm4(m) {
                 let jt := add(m, 0x0f00)
                 let tmp := add(m, 0x3cc0)
-                for { let i := 1 } lt(i, 8) { i := add(i, 1) } {
-                    let d := add(jt, mul(i, 192))
-                    mcopy(d, sub(d, 192), 192)
-                    jadd(d, jt, tmp)
-                    d := add(d, 0x600)
-                    mcopy(d, sub(d, 192), 192)
-                    jadd(d, add(jt, 0x600), tmp)
+                let acc := add(m, 0x3c00)
+                // Odd multiples 1, 3, …, 15 of P3 and of P4: repeated additions of 2·P (in `acc`).
+                for { let b := jt } 1 { b := add(b, 0x600) } {
+                    mcopy(acc, b, 192)
+                    jdbl(acc, tmp)
+                    for { let i := 1 } lt(i, 8) { i := add(i, 1) } {
+                        let d := add(b, mul(i, 192))
+                        mcopy(d, sub(d, 192), 192)
+                        jadd(d, acc, tmp)
+                    }
+                    if gt(b, jt) { break }
                 }
                 toAffine(jt, add(m, 0x2580), add(m, 0x3480), tmp, add(m, 0x3e80))
-                // Signed 4-bit digits in [−7, 8], 49 per scalar (least significant first), one byte each
-                // (magnitude, bit 7 = negative) at m + 0x4080 + 64·j.
+                // Width-5 NAF of each scalar (digits 0 or odd in [−15, 15], at most 193), one byte a bit
+                // position (magnitude, bit 7 = negative), least significant first, at m + 0x4080 + 256·j.
+                let digits := add(m, 0x4080)
+                for { let i := 0 } lt(i, 0x400) { i := add(i, 32) } { mstore(add(digits, i), 0) }
+                let top := 0
                 for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
                     let s := mload(add(add(m, 0x4000), shl(5, j)))
-                    let dig := add(add(m, 0x4080), shl(6, j))
-                    for { let i := 0 } lt(i, 49) { i := add(i, 1) } {
-                        let d := and(s, 15)
-                        s := shr(4, s)
-                        if gt(d, 8) {
-                            d := or(sub(16, d), 0x80)
-                            s := add(s, 1)
+                    let dig := add(digits, shl(8, j))
+                    let i := 0
+                    for {} s {} {
+                        if and(s, 1) {
+                            let d := and(s, 31)
+                            switch lt(d, 16)
+                            case 1 {
+                                s := sub(s, d)
+                                mstore8(add(dig, i), d)
+                            }
+                            default {
+                                s := add(s, sub(32, d))
+                                mstore8(add(dig, i), or(sub(32, d), 0x80))
+                            }
                         }
-                        mstore8(add(dig, i), d)
+                        s := shr(1, s)
+                        i := add(i, 1)
                     }
+                    if gt(i, top) { top := i }
                 }
-                let acc := add(m, 0x3c00)
-                let neg := add(m, 0x4180)
+                let neg := add(m, 0x4480)
                 // The point at infinity with reduced coordinates (scratch memory may hold anything).
                 for { let i := 0 } lt(i, 192) { i := add(i, 32) } { mstore(add(acc, i), 0) }
                 mstore(add(neg, 128), 0)
                 mstore(add(neg, 160), 0)
-                for { let i := 49 } i {} {
+                for { let i := top } i {} {
                     i := sub(i, 1)
-                    for { let t := 0 } lt(t, 4) { t := add(t, 1) } { jdbl(acc, tmp) }
-                    // Scalar j's digit selects from its table: G, 2^192·G, P3, P4 (affine, 1..8 times
-                    // the point); a negative digit adds the negated point.
+                    jdbl(acc, tmp)
+                    // Scalar j's digit selects from its table: G, 2^192·G, P3, P4 (affine odd multiples
+                    // 1·, 3·, …, 15·); a negative digit adds the negated point.
                     for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
-                        let d := shr(248, mload(add(add(add(m, 0x4080), shl(6, j)), i)))
-                        let mag := and(d, 0x7f)
-                        if mag {
+                        let d := shr(248, mload(add(add(digits, shl(8, j)), i)))
+                        if d {
                             let t := mul(j, 0x780)
                             if gt(j, 1) { t := add(0x1d80, shl(10, j)) }
-                            let pt := add(add(m, t), shl(7, sub(mag, 1)))
+                            let pt := add(add(m, t), shl(6, sub(and(d, 0x7f), 1)))
                             if shr(7, d) {
                                 copy2(neg, pt)
                                 subm(add(neg, 64), add(neg, 128), add(pt, 64))
