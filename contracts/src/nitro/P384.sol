@@ -129,6 +129,58 @@ library P384 {
                 mstore(d, w1)
                 mstore(add(d, 32), w0)
             }
+            // d = a² mod p: `mulm` with the cross product a1·a0 computed once and doubled.
+            function sqrm(d, a) {
+                let a0 := mload(add(a, 32))
+                let w0 := mul(a0, a0)
+                let w1 := mulmod(a0, a0, not(0))
+                w1 := sub(sub(w1, w0), lt(w1, w0))
+                let a1 := mload(a)
+                // cross = 2·a1·a0 < 2^385: (c1, c0)
+                let c0 := mul(a1, a0)
+                let c1 := mulmod(a1, a0, not(0))
+                c1 := add(shl(1, sub(sub(c1, c0), lt(c1, c0))), shr(255, c0))
+                c0 := shl(1, c0)
+                w1 := add(w1, c0)
+                let w2 := add(add(mul(a1, a1), c1), lt(w1, c0))
+                let t := 0
+                let mm := 0
+                // w2·2^512 ≡ w2·2^256 + w2·E (mod p), E = D·2^128.
+                t := mul(w2, 0xffffffffffffffff0000000100000000000000000000000000000000)
+                mm := mulmod(w2, 0xffffffffffffffff0000000100000000000000000000000000000000, not(0))
+                w0 := add(w0, t)
+                mm := add(sub(sub(mm, t), lt(mm, t)), lt(w0, t))
+                t := add(w1, w2)
+                w2 := lt(t, w1)
+                w1 := add(t, mm)
+                w2 := add(w2, lt(w1, t))
+                // H = value >> 384 < 2^130; value ≡ L + H·2^128 + H·D (mod p).
+                let h := or(shl(128, w2), shr(128, w1))
+                t := shl(128, h)
+                w0 := add(w0, t)
+                w1 := add(and(w1, 0xffffffffffffffffffffffffffffffff), add(shr(128, h), lt(w0, t)))
+                t := mul(h, 0xffffffffffffffff00000001)
+                w0 := add(w0, t)
+                w1 := add(w1, lt(w0, t))
+                // The value is now < 2^384 + 2^260: fold once more if it reached 2^384.
+                h := shr(128, w1)
+                if h {
+                    w1 := and(w1, 0xffffffffffffffffffffffffffffffff)
+                    t := mul(h, 0x100000000ffffffffffffffff00000001)
+                    w0 := add(w0, t)
+                    w1 := add(w1, lt(w0, t))
+                }
+                // Now < 2p: one conditional subtraction (p_hi = 2^128 − 1 is the largest possible w1).
+                if and(
+                    eq(w1, 0xffffffffffffffffffffffffffffffff),
+                    iszero(lt(w0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff))
+                ) {
+                    w1 := 0
+                    w0 := sub(w0, 0xfffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff)
+                }
+                mstore(d, w1)
+                mstore(add(d, 32), w0)
+            }
             function addm(d, a, b) {
                 let a0 := mload(add(a, 32))
                 let r0 := add(a0, mload(add(b, 32)))
@@ -206,8 +258,8 @@ library P384 {
                 let t4 := add(tmp, 256)
                 let y := add(pt, 64)
                 let z := add(pt, 128)
-                mulm(t0, z, z) // delta
-                mulm(t1, y, y) // gamma
+                sqrm(t0, z) // delta
+                sqrm(t1, y) // gamma
                 mulm(t2, pt, t1) // beta
                 subm(t3, pt, t0)
                 addm(t4, pt, t0)
@@ -215,13 +267,13 @@ library P384 {
                 mulSmall(t4, t3, 3) // alpha = 3·(X − delta)·(X + delta)
                 mulm(z, y, z)
                 addm(z, z, z) // Z3 = 2·Y·Z
-                mulm(t3, t4, t4)
+                sqrm(t3, t4)
                 mulSmall(t2, t2, 4) // 4·beta
                 subm(t3, t3, t2)
                 subm(pt, t3, t2) // X3 = alpha² − 8·beta
                 subm(t2, t2, pt)
                 mulm(t2, t4, t2)
-                mulm(t1, t1, t1)
+                sqrm(t1, t1)
                 mulSmall(t1, t1, 8)
                 subm(y, t2, t1) // Y3 = alpha·(4·beta − X3) − 8·gamma²
             }
@@ -241,7 +293,7 @@ library P384 {
                 let t3 := add(tmp, 192)
                 let t4 := add(tmp, 256)
                 let y := add(pt, 64)
-                mulm(t0, z, z)
+                sqrm(t0, z)
                 mulm(t1, t0, z)
                 mulm(t0, t0, a)
                 mulm(t1, t1, add(a, 64))
@@ -257,10 +309,10 @@ library P384 {
                     leave
                 }
                 mulm(z, z, t0)
-                mulm(t2, t0, t0)
+                sqrm(t2, t0)
                 mulm(t3, t2, t0) // H³
                 mulm(t2, t2, pt) // V = X·H²
-                mulm(t4, t1, t1)
+                sqrm(t4, t1)
                 subm(t4, t4, t2)
                 subm(t4, t4, t2)
                 subm(t4, t4, t3) // X3 = R² − 2V − H³
@@ -289,8 +341,8 @@ library P384 {
                 let t5 := add(tmp, 320)
                 let t6 := add(tmp, 384)
                 let y := add(pt, 64)
-                mulm(t0, z, z)
-                mulm(t1, qz, qz)
+                sqrm(t0, z)
+                sqrm(t1, qz)
                 mulm(t2, pt, t1) // U1
                 mulm(t3, q, t0) // U2
                 mulm(t1, t1, qz)
@@ -310,10 +362,10 @@ library P384 {
                 }
                 mulm(t4, z, qz)
                 mulm(z, t4, t3)
-                mulm(t4, t3, t3)
+                sqrm(t4, t3)
                 mulm(t5, t4, t3) // H³
                 mulm(t4, t2, t4) // V = U1·H²
-                mulm(t6, t0, t0)
+                sqrm(t6, t0)
                 subm(t6, t6, t5)
                 subm(t6, t6, t4)
                 subm(t6, t6, t4) // X3
@@ -394,7 +446,7 @@ library P384 {
                 if iszero(and(ltP(mload(x), mload(add(x, 32))), ltP(mload(y), mload(add(y, 32))))) {
                     leave
                 }
-                mulm(tmp, x, x)
+                sqrm(tmp, x)
                 mulm(tmp, tmp, x)
                 subm(tmp, tmp, x)
                 subm(tmp, tmp, x)
@@ -402,7 +454,7 @@ library P384 {
                 mstore(add(tmp, 64), 0xb3312fa7e23ee7e4988e056be3f82d19)
                 mstore(add(tmp, 96), 0x181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef)
                 addm(tmp, tmp, add(tmp, 64))
-                mulm(add(tmp, 64), y, y)
+                sqrm(add(tmp, 64), y)
                 good := and(eq(mload(tmp), mload(add(tmp, 64))), eq(mload(add(tmp, 32)), mload(add(tmp, 96))))
             }
             // acc = k0·G + k1·2^192·G + k2·P3 + k3·P4 for the 192-bit scalars k0..k3 at m + 0x4000, with
@@ -522,7 +574,7 @@ library P384 {
                         mulm(zi, iv, add(pre, shl(6, sub(i, 1)))) // 1/Z_i
                         mulm(iv, iv, add(pt, 128)) // 1/(Z_0·…·Z_{i−1})
                     }
-                    mulm(zz, zi, zi)
+                    sqrm(zz, zi)
                     mulm(zzz, zz, zi)
                     let a := add(qa, shl(7, i))
                     mulm(a, pt, zz)
@@ -536,7 +588,7 @@ library P384 {
                 if isZero(z) { leave }
                 let zz := add(tmp, 64)
                 let t := add(tmp, 128)
-                mulm(zz, z, z)
+                sqrm(zz, z)
                 mstore(tmp, r1)
                 mstore(add(tmp, 32), r0)
                 mulm(t, tmp, zz)
