@@ -185,7 +185,9 @@ async fn serve_status(listener: Listener, answer: String) {
     }
 }
 
-/// The reader and the relayer providers over the configured RPC route.
+/// The reader and the relayer providers over the configured RPC route. The relayer asks the
+/// node for its nonce before every transaction (no cached nonce): a reorg that drops a relayed
+/// batch must not leave the relayer sending with a nonce the chain never reaches.
 fn providers(
     config: &Config,
     engine: &EngineConfig,
@@ -207,6 +209,10 @@ fn providers(
                 .connect_client(client.clone())
                 .erased();
             let relayer = ProviderBuilder::new()
+                .disable_recommended_fillers()
+                .with_gas_estimation()
+                .with_simple_nonce_management()
+                .with_chain_id(engine.chain_id)
                 .wallet(wallet)
                 .connect_client(client)
                 .erased();
@@ -218,6 +224,10 @@ fn providers(
                 engine.rpc.url.parse().context("engine.rpc.url")?;
             let reader = ProviderBuilder::new().connect_http(url.clone()).erased();
             let relayer = ProviderBuilder::new()
+                .disable_recommended_fillers()
+                .with_gas_estimation()
+                .with_simple_nonce_management()
+                .with_chain_id(engine.chain_id)
                 .wallet(wallet)
                 .connect_http(url)
                 .erased();

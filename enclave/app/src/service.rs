@@ -84,8 +84,15 @@ impl Service {
         let key = ChainAddress::from(self.shared.identity.address().0);
         let mut last_error = None;
         let mut key_live = None;
+        let mut rollbacks = 0;
         loop {
             let polled = self.ingest.poll(&self.reader).await;
+            let stats = self.ingest.stats();
+            if stats.reorgs + stats.rebuilds != rollbacks {
+                rollbacks = stats.reorgs + stats.rebuilds;
+                eprintln!("enclave-app: chain reorganised: sending every pending assignment again");
+                self.relay.forget_in_flight();
+            }
             let caught_up = match &polled {
                 Ok(p) => p.caught_up,
                 Err(e) => {

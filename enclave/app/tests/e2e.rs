@@ -432,6 +432,17 @@ impl World {
     }
 
     async fn ask(&self, redundancy: u8, reward: u64, seed: u64) -> (U256, Bytes) {
+        self.ask_from(self.requester, redundancy, reward, seed)
+            .await
+    }
+
+    async fn ask_from(
+        &self,
+        requester: Address,
+        redundancy: u8,
+        reward: u64,
+        seed: u64,
+    ) -> (U256, Bytes) {
         let (data, _) = Schnorr {
             provider: &self.provider,
         }
@@ -451,14 +462,10 @@ impl World {
             expiry: now + 600,
             provingTime: PROVING_TIME,
             redundancy,
-            refundAddress: self.requester,
+            refundAddress: requester,
             proverData: data.clone(),
         };
-        let receipt = send(
-            "createAsk",
-            self.market().createAsk(params).from(self.requester),
-        )
-        .await;
+        let receipt = send("createAsk", self.market().createAsk(params).from(requester)).await;
         // AskCreated's first indexed topic is the ask id.
         let id = receipt
             .inner
@@ -840,4 +847,87 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
     assert_eq!(get_json(&app.http, "/asks/x").1["error"], "bad_id");
     let status = app.status();
     assert_eq!(status["engine"]["pending_assignments"], 0, "{status}");
+}
+
+#[tokio::test]
+#[ignore = "needs anvil and forge artifacts: run ci/engine-e2e"]
+async fn a_reorg_rolls_the_engine_back_and_it_follows_the_new_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let anvil = Anvil::start();
+    let world = setup(dir.path(), &anvil).await;
+    let app = App::start(dir.path(), 1, &world.url, world.marketplace, world.registry);
+    world.register_engine(&app).await;
+    app.wait_for(
+        |s| s["engine"]["key_live"] == true,
+        "the engine key to be live",
+    );
+
+    // An ask, assigned, and seen by the engine.
+    let fork = world.provider.get_block_number().await.unwrap();
+    let (x, _) = world.ask(1, 70, 1).await;
+    world.wait_assigned(&[(x, 1)], &app).await;
+    let head = world.provider.get_block_number().await.unwrap();
+    app.wait_for(
+        |s| s["engine"]["synced_block"].as_u64() >= Some(head),
+        "the engine to read the acceptance",
+    );
+    let (_, view) = get_json(&app.http, &format!("/asks/{x}"));
+    assert_eq!(view["slots"][0]["state"], "assigned", "{view}");
+
+    // The blocks with the ask and its acceptance are replaced by empty ones (same height).
+    let depth = head - fork;
+    let _: Value = world
+        .provider
+        .raw_request("anvil_reorg".into(), (depth, Vec::<Value>::new()))
+        .await
+        .unwrap();
+    assert_eq!(
+        world.slot(x, 0).await.state,
+        0,
+        "the ask is gone from the chain"
+    );
+    // A new block on top, so the engine sees the new chain at a greater height too.
+    let _: Value = world
+        .provider
+        .raw_request("evm_mine".into(), ())
+        .await
+        .unwrap();
+    let status = app.wait_for(
+        |s| {
+            s["engine"]["reorgs"].as_u64() >= Some(1) || s["engine"]["rebuilds"].as_u64() >= Some(1)
+        },
+        "the engine to notice the reorg",
+    );
+    let (code, view) = get_json(&app.http, &format!("/asks/{x}"));
+    assert_eq!(
+        (code, &view["error"]),
+        (404, &Value::from("unknown_ask")),
+        "{view} {status}"
+    );
+
+    // On the new chain the next ask takes the same id, with other terms; the engine assigns it.
+    // (Another requester: anvil keeps counting the dropped transaction in the first one's nonce.)
+    let other = world.provider.get_accounts().await.unwrap()[6];
+    let token = Token::new(world.token, &world.provider);
+    send("mint", token.mint(other, U256::from(1_000)).from(other)).await;
+    send(
+        "approve",
+        token.approve(world.marketplace, U256::MAX).from(other),
+    )
+    .await;
+    let (y, _) = world.ask_from(other, 1, 90, 2).await;
+    assert_eq!(y, x);
+    world.wait_assigned(&[(y, 1)], &app).await;
+    let start = Instant::now();
+    loop {
+        let (_, view) = get_json(&app.http, &format!("/asks/{y}"));
+        if view["slots"][0]["state"] == "assigned" {
+            assert_eq!(view["reward"], "90", "{view}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{view}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let status = app.status();
+    assert_eq!(status["engine"]["rejected_events"], 0, "{status}");
 }

@@ -63,6 +63,13 @@ impl Relay {
         }
     }
 
+    /// Forgets what is in flight, so that everything pending is sent again: after a reorg the
+    /// transactions that carried earlier batches may be gone (the contract skips slots already
+    /// filled, so sending again is safe).
+    pub(crate) fn forget_in_flight(&mut self) {
+        self.in_flight.clear();
+    }
+
     /// The assignments of `pending` not carried by a batch that may still land at `now`.
     #[must_use]
     pub(crate) fn due(&self, pending: &[Assignment], now: Timestamp) -> Vec<Assignment> {
@@ -161,5 +168,7 @@ mod tests {
         assert_eq!(relay.due(&pending, 50), vec![a(2)]);
         assert_eq!(relay.due(&pending, 100), vec![a(2)]);
         assert_eq!(relay.due(&pending, 101), vec![a(1), a(2)]);
+        relay.forget_in_flight();
+        assert_eq!(relay.due(&pending, 50), vec![a(1), a(2)]);
     }
 }
