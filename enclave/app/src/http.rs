@@ -357,7 +357,114 @@ async fn attestation(shared: &Arc<Shared>, form: &str, query: &str) -> Reply {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::RwLock;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
     use super::*;
+    use crate::identity::Identity;
+    use crate::listen::ListenAddr;
+    use crate::service::initial;
+
+    /// A server with no NSM and no chain, on a Unix socket in `dir`.
+    async fn server(dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("api.sock");
+        let listener = Listener::bind(&ListenAddr::Unix(path.clone()))
+            .await
+            .unwrap();
+        let shared = Arc::new(Shared {
+            identity: Identity::generate(Err("no NSM in this test".into())),
+            facts: None,
+            snapshot: RwLock::new(Arc::new(initial(Engine::new(
+                matching_engine::Config::default(),
+                None,
+            )))),
+        });
+        tokio::spawn(serve(listener, shared));
+        path
+    }
+
+    /// Sends raw bytes, returns (status, body) or `None` when the server closed without one.
+    async fn exchange(path: &std::path::Path, request: &[u8]) -> Option<(u16, Value)> {
+        let mut s = tokio::net::UnixStream::connect(path).await.unwrap();
+        // The server may close before reading everything (an oversized head).
+        let _ = s.write_all(request).await;
+        let mut raw = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut raw)).await;
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n")?;
+        let status = head.split_whitespace().nth(1)?.parse().ok()?;
+        Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+    }
+
+    async fn get(path: &std::path::Path, target: &str) -> (u16, Value) {
+        let request = format!("GET {target} HTTP/1.1\r\nHost: e\r\n\r\n");
+        exchange(path, request.as_bytes()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn routes_answer_and_bad_requests_get_named_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = server(dir.path()).await;
+
+        let (code, status) = get(&api, "/status").await;
+        assert_eq!(code, 200);
+        assert!(status["engine_key"].as_str().unwrap().starts_with("0x"));
+        assert_eq!(status["nsm"], "no NSM in this test");
+        assert_eq!(status["chain"], Value::Null);
+        assert_eq!(get(&api, "/markets").await, (200, json!({"markets": []})));
+
+        let name = |r: (u16, Value)| (r.0, r.1["error"].as_str().unwrap_or_default().to_owned());
+        assert_eq!(name(get(&api, "/nope").await), (404, "not_found".into()));
+        assert_eq!(
+            name(get(&api, "/asks/7").await),
+            (404, "unknown_ask".into())
+        );
+        assert_eq!(
+            name(get(&api, "/markets/7").await),
+            (404, "unknown_market".into())
+        );
+        assert_eq!(
+            name(get(&api, "/asks/18446744073709551616").await),
+            (400, "bad_id".into())
+        );
+        assert_eq!(
+            name(get(&api, "/attestation/raw?nonce=00").await),
+            (503, "no_nsm".into())
+        );
+        assert_eq!(
+            name(get(&api, "/attestation/hex?nonce=0").await),
+            (400, "bad_nonce".into())
+        );
+        let post = b"POST /status HTTP/1.1\r\nHost: e\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(
+            name(exchange(&api, post).await.unwrap()),
+            (405, "method_not_allowed".into())
+        );
+        let body = b"GET /status HTTP/1.1\r\nHost: e\r\nContent-Length: 3\r\n\r\nabc";
+        assert_eq!(
+            name(exchange(&api, body).await.unwrap()),
+            (413, "body_not_allowed".into())
+        );
+        let long = format!("/status?{}", "a".repeat(MAX_URI));
+        assert_eq!(name(get(&api, &long).await), (414, "uri_too_long".into()));
+    }
+
+    #[tokio::test]
+    async fn an_oversized_request_head_is_refused_and_the_server_keeps_serving() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = server(dir.path()).await;
+        let mut request = b"GET /status HTTP/1.1\r\nHost: e\r\n".to_vec();
+        for i in 0..200 {
+            request.extend(format!("X-Filler-{i}: {}\r\n", "f".repeat(100)).as_bytes());
+        }
+        request.extend(b"\r\n");
+        // hyper answers 431 or closes; never a 200.
+        if let Some((code, _)) = exchange(&api, &request).await {
+            assert_eq!(code, 431);
+        }
+        assert_eq!(get(&api, "/status").await.0, 200);
+    }
 
     #[test]
     fn nonce_parsing_is_bounded_and_named() {
