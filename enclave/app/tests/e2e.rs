@@ -443,6 +443,18 @@ impl World {
         reward: u64,
         seed: u64,
     ) -> (U256, Bytes) {
+        let (params, data) = self.ask_params(requester, redundancy, reward, seed).await;
+        let receipt = send("createAsk", self.market().createAsk(params).from(requester)).await;
+        (ask_id(&receipt, self.marketplace), data)
+    }
+
+    async fn ask_params(
+        &self,
+        requester: Address,
+        redundancy: u8,
+        reward: u64,
+        seed: u64,
+    ) -> (Marketplace::AskParams, Bytes) {
         let (data, _) = Schnorr {
             provider: &self.provider,
         }
@@ -465,16 +477,23 @@ impl World {
             refundAddress: requester,
             proverData: data.clone(),
         };
-        let receipt = send("createAsk", self.market().createAsk(params).from(requester)).await;
-        // AskCreated's first indexed topic is the ask id.
-        let id = receipt
-            .inner
-            .logs()
-            .iter()
-            .find(|l| l.address() == self.marketplace)
-            .map(|l| U256::from_be_bytes(l.topics()[1].0))
+        (params, data)
+    }
+
+    async fn mine(&self) {
+        let _: Value = self
+            .provider
+            .raw_request("evm_mine".into(), ())
+            .await
             .unwrap();
-        (id, data)
+    }
+
+    async fn automine(&self, on: bool) {
+        let _: Value = self
+            .provider
+            .raw_request("evm_setAutomine".into(), (on,))
+            .await
+            .unwrap();
     }
 
     async fn slot(&self, ask: U256, slot: u8) -> Marketplace::Slot {
@@ -505,6 +524,17 @@ impl World {
             return;
         }
     }
+}
+
+/// The id of the ask a `createAsk` receipt created (`AskCreated`'s first indexed topic).
+fn ask_id(receipt: &TransactionReceipt, marketplace: Address) -> U256 {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .find(|l| l.address() == marketplace)
+        .map(|l| U256::from_be_bytes(l.topics()[1].0))
+        .unwrap()
 }
 
 async fn setup(dir: &Path, anvil: &Anvil) -> World {
@@ -769,13 +799,55 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
         .unwrap();
     assert_eq!(stake_before - stake_after, U256::from(PENALTY));
 
-    // Mid-stream restart: asks arrive, the engine is killed while relaying, more asks arrive
-    // while it is down, a new engine (new key) rebuilds from the chain.
-    let mut stream = Vec::new();
+    // Mid-stream restart. Five asks land in one block while blocks are mined only on demand, so
+    // the engine's batches for them wait in the mempool; the engine is killed with them in
+    // flight, they land after its death; three more asks arrive while no engine runs; a new
+    // engine (new key) rebuilds from the chain.
+    let before = app.status()["engine"]["assignments_sent"].as_u64().unwrap();
+    world.automine(false).await;
+    let mut pending = Vec::new();
     for i in 0..5 {
-        stream.push((world.ask(1, 60, 10 + i).await.0, 1u8));
+        let (params, _) = world.ask_params(world.requester, 1, 60, 10 + i).await;
+        pending.push(
+            world
+                .market()
+                .createAsk(params)
+                .from(world.requester)
+                .send()
+                .await
+                .unwrap(),
+        );
     }
+    world.mine().await;
+    let mut stream = Vec::new();
+    for p in pending {
+        let receipt = p.get_receipt().await.unwrap();
+        assert!(receipt.status());
+        stream.push((ask_id(&receipt, world.marketplace), 1u8));
+    }
+    app.wait_for(
+        |s| s["engine"]["assignments_sent"].as_u64() == Some(before + 5),
+        "the engine to relay the five asks",
+    );
+    let in_flight: Value = world
+        .provider
+        .raw_request("txpool_status".into(), ())
+        .await
+        .unwrap();
+    assert_ne!(
+        in_flight["pending"], "0x0",
+        "batches wait in the mempool: {in_flight}"
+    );
     drop(app);
+    world.mine().await;
+    world.automine(true).await;
+    for (ask, _) in &stream {
+        assert_eq!(
+            world.slot(*ask, 0).await.state,
+            ASSIGNED,
+            "landed after the kill"
+        );
+    }
     for i in 0..3 {
         stream.push((world.ask(2, 60, 20 + i).await.0, 2u8));
     }
