@@ -9,10 +9,14 @@ use std::collections::BTreeMap;
 
 use alloy::eips::BlockNumberOrTag;
 use alloy::providers::{DynProvider, Provider};
+
 use alloy::rpc::types::{Filter, Log as RpcLog};
 use matching_engine::{Block, ChainError, Engine, Log, Replica};
 
 use crate::chain::decode::{DecodeError, Sources, decode_log};
+
+/// Headers asked for in one JSON-RPC batch.
+const HEADER_BATCH: u64 = 100;
 
 /// How the chain is followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,16 +133,58 @@ impl Ingest {
     }
 
     async fn header(provider: &DynProvider, number: u64) -> Result<Header, IngestError> {
-        let block = provider
-            .get_block_by_number(BlockNumberOrTag::Number(number))
-            .await
-            .map_err(rpc("eth_getBlockByNumber"))?
-            .ok_or(IngestError::MissingBlock(number))?;
-        Ok(Header {
-            hash: block.header.hash.0,
-            parent: block.header.parent_hash.0,
-            timestamp: block.header.timestamp,
-        })
+        Self::headers(provider, number, number)
+            .await?
+            .remove(&number)
+            .ok_or(IngestError::MissingBlock(number))
+    }
+
+    /// Headers `from..=to`, fetched in JSON-RPC batches of [`HEADER_BATCH`].
+    async fn headers(
+        provider: &DynProvider,
+        from: u64,
+        to: u64,
+    ) -> Result<BTreeMap<u64, Header>, IngestError> {
+        let mut out = BTreeMap::new();
+        let mut start = from;
+        while start <= to {
+            let end = to.min(start.saturating_add(HEADER_BATCH - 1));
+            let client = provider.client();
+            let mut batch = alloy::rpc::client::BatchRequest::new(client);
+            let mut waiters = Vec::new();
+            for number in start..=end {
+                let waiter = batch
+                    .add_call::<_, Option<alloy::rpc::types::Block>>(
+                        "eth_getBlockByNumber",
+                        &(BlockNumberOrTag::Number(number), false),
+                    )
+                    .map_err(rpc("eth_getBlockByNumber"))?;
+                waiters.push((number, waiter));
+            }
+            batch.send().await.map_err(rpc("eth_getBlockByNumber"))?;
+            for (number, waiter) in waiters {
+                let block = waiter
+                    .await
+                    .map_err(rpc("eth_getBlockByNumber"))?
+                    .ok_or(IngestError::MissingBlock(number))?;
+                if block.header.number != number {
+                    return Err(IngestError::Inconsistent {
+                        block: number,
+                        detail: "the RPC answered with another block",
+                    });
+                }
+                out.insert(
+                    number,
+                    Header {
+                        hash: block.header.hash.0,
+                        parent: block.header.parent_hash.0,
+                        timestamp: block.header.timestamp,
+                    },
+                );
+            }
+            start = end + 1;
+        }
+        Ok(out)
     }
 
     /// Reads and applies the next range of blocks (at most `max_range`).
@@ -164,10 +210,7 @@ impl Ingest {
             });
         }
         let to = target.min(self.next.saturating_add(self.config.max_range.max(1) - 1));
-        let mut headers = BTreeMap::new();
-        for number in self.next..=to {
-            headers.insert(number, Self::header(provider, number).await?);
-        }
+        let headers = Self::headers(provider, self.next, to).await?;
         let mut parent = self.replica.tip().map(|(_, h)| h);
         for (number, h) in &headers {
             if parent.is_some_and(|p| p != h.parent) {
