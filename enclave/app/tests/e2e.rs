@@ -75,6 +75,7 @@ mod contracts {
             function joinMarket(uint256 marketId, uint96 cost, uint32 proposedTime, bytes calldata enclaveSignature) external;
             function createAsk(AskParams calldata params) external returns (uint256);
             function getSlot(uint256 askId, uint256 slot) external view returns (Slot memory);
+            function submitBid(uint256 askId, bytes calldata sealedBid) external;
             function submitProof(uint256 askId, uint256 slot, bytes calldata proverData, bytes calldata proof) external;
             function slash(uint256 askId, uint256 slot) external;
             function withdraw() external;
@@ -443,7 +444,9 @@ impl World {
         reward: u64,
         seed: u64,
     ) -> (U256, Bytes) {
-        let (params, data) = self.ask_params(requester, redundancy, reward, seed).await;
+        let (params, data) = self
+            .ask_params(requester, 1, redundancy, reward, seed)
+            .await;
         let receipt = send("createAsk", self.market().createAsk(params).from(requester)).await;
         (ask_id(&receipt, self.marketplace), data)
     }
@@ -451,6 +454,7 @@ impl World {
     async fn ask_params(
         &self,
         requester: Address,
+        market: u64,
         redundancy: u8,
         reward: u64,
         seed: u64,
@@ -469,7 +473,7 @@ impl World {
             .header
             .timestamp;
         let params = Marketplace::AskParams {
-            marketId: U256::from(1),
+            marketId: U256::from(market),
             reward: U256::from(reward),
             expiry: now + 600,
             provingTime: PROVING_TIME,
@@ -807,7 +811,7 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
     world.automine(false).await;
     let mut pending = Vec::new();
     for i in 0..5 {
-        let (params, _) = world.ask_params(world.requester, 1, 60, 10 + i).await;
+        let (params, _) = world.ask_params(world.requester, 1, 1, 60, 10 + i).await;
         pending.push(
             world
                 .market()
@@ -1002,4 +1006,103 @@ async fn a_reorg_rolls_the_engine_back_and_it_follows_the_new_chain() {
     }
     let status = app.status();
     assert_eq!(status["engine"]["rejected_events"], 0, "{status}");
+}
+
+#[tokio::test]
+#[ignore = "needs anvil and forge artifacts: run ci/engine-e2e"]
+async fn sealed_bids_to_the_attested_key_are_opened_inside_at_the_second_price() {
+    let dir = tempfile::tempdir().unwrap();
+    let anvil = Anvil::start();
+    let world = setup(dir.path(), &anvil).await;
+    let app = App::start(dir.path(), 1, &world.url, world.marketplace, world.registry);
+    world.register_engine(&app).await;
+    let status = app.wait_for(
+        |s| s["engine"]["key_live"] == true,
+        "the engine key to be live",
+    );
+
+    // A sealed-bid market (id 2) with a 4-second window; the generators stake and join it.
+    let market = world.market();
+    let verifier = deploy(&world.deployer, "SchnorrBn254Verifier", vec![]).await;
+    send(
+        "createMarket",
+        market
+            .createMarket(Marketplace::MarketParams {
+                verifier,
+                mode: 1,
+                bidWindow: 4,
+                slashingPenalty: U96::from(PENALTY),
+                proverFamily: B256::ZERO,
+                activationDelay: 0,
+            })
+            .from(world.requester),
+    )
+    .await;
+    let staking = Staking::new(world.staking, &world.provider);
+    for g in &world.generators {
+        send(
+            "deposit",
+            staking
+                .deposit(U256::from(2), U256::from(PENALTY * 10))
+                .from(*g),
+        )
+        .await;
+        send(
+            "joinMarket",
+            market
+                .joinMarket(U256::from(2), U96::from(90u64), PROVING_TIME, Bytes::new())
+                .from(*g),
+        )
+        .await;
+    }
+    let (params, _) = world.ask_params(world.requester, 2, 1, 100, 7).await;
+    let receipt = send("createAsk", market.createAsk(params).from(world.requester)).await;
+    let ask = ask_id(&receipt, world.marketplace);
+
+    // Each generator seals its price to the bid key that the engine's attestation carries as
+    // user_data (here read from /status; the document binds the same bytes).
+    let bid_key = hex::decode(
+        status["bid_public_key"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+    )
+    .unwrap();
+    let (_, document) = get(&app.http, "/attestation/raw").unwrap();
+    let verified = nitro_attestation::Verifier::new(
+        nitro_attestation::TrustedRoot::from_der(dev_root(&document)),
+        nitro_attestation::Policy::default(),
+    )
+    .verify(&document)
+    .unwrap();
+    assert_eq!(verified.document().user_data.as_deref(), Some(&bid_key[..]));
+    let bid_key = matching_engine::PublicKey::from_sec1_bytes(&bid_key).unwrap();
+    let context = matching_engine::BidContext {
+        chain_id: 31337,
+        marketplace: matching_engine::Address(world.marketplace.into_array()),
+    };
+    for (g, price) in world.generators.iter().zip([70u128, 40, 55]) {
+        let sealed = matching_engine::seal_bid(
+            &mut rand_core::OsRng,
+            &bid_key,
+            &context,
+            ask.to::<u64>(),
+            matching_engine::Address(g.into_array()),
+            price,
+        );
+        send(
+            "submitBid",
+            market.submitBid(ask, Bytes::from(sealed)).from(*g),
+        )
+        .await;
+    }
+    // Nothing is assigned while the window is open; after it, the lowest bid wins and is paid
+    // the second-lowest.
+    assert_eq!(world.slot(ask, 0).await.state, 1);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    world.mine().await;
+    world.wait_assigned(&[(ask, 1)], &app).await;
+    let slot = world.slot(ask, 0).await;
+    assert_eq!(slot.generator, world.generators[1], "the lowest bid wins");
+    assert_eq!(slot.price, U256::from(55), "uniform second price");
 }
