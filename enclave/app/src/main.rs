@@ -1,8 +1,8 @@
 //! `enclave-app`: the matching engine's enclave application.
 //!
-//! At start it generates the engine key and the bid key (see `identity.rs`), asks the NSM for
-//! an attestation document, and serves the `STATUS` line protocol (`protocol.rs`). With an
-//! `engine` section in its configuration it also follows the marketplace through JSON-RPC
+//! At start it asks the NSM for an attestation document and serves the `STATUS` line protocol
+//! (`protocol.rs`). With an `engine` section in its configuration it also generates the engine
+//! key and the bid key (see `identity.rs`), follows the marketplace through JSON-RPC
 //! (`chain/ingest.rs`), relays signed assignment batches (`chain/relay.rs`) and serves the HTTP
 //! API (`http.rs`). Builds with `danger-dev-nsm` can run on a host with the dev NSM and a
 //! plain-HTTP RPC (local simulation); see `enclave/README.md`.
@@ -126,12 +126,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let nsm = open_nsm(&config)?;
     let status = Status::collect(nsm.as_ref().map(|n| n.as_ref()), ca_roots);
     eprintln!("enclave-app: {}", status.summary());
-    let identity = Identity::generate(nsm.map_err(|e| e.to_string()));
-    eprintln!(
-        "enclave-app: engine key {}",
-        service::engine_address(&identity)
-    );
-
     let status_addr = config.status_listen()?;
     let status_listener = Listener::bind(&status_addr)
         .await
@@ -150,6 +144,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         status_task.await.context("STATUS server")?;
         return Ok(());
     };
+    // Keys only for the engine: a STATUS-only image draws nothing from the kernel's generator.
+    let identity = Identity::generate(nsm.map_err(|e| e.to_string()));
+    eprintln!(
+        "enclave-app: engine key {}",
+        service::engine_address(&identity)
+    );
     let service = start_engine(&config, &engine, identity).await?;
     let http_addr = ListenAddr::from_str(&engine.http_listen)?;
     let http_listener = Listener::bind(&http_addr)
