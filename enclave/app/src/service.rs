@@ -29,7 +29,9 @@ pub(crate) struct Facts {
 /// What the API shows, replaced after every poll that changed something.
 #[derive(Clone, Debug)]
 pub(crate) struct Snapshot {
-    pub(crate) engine: Engine,
+    /// Shared between snapshots until a block changes it (copying the state costs time in
+    /// proportion to the markets, generators and live asks).
+    pub(crate) engine: Arc<Engine>,
     pub(crate) synced_block: Option<u64>,
     pub(crate) caught_up: bool,
     pub(crate) stats: IngestStats,
@@ -85,6 +87,7 @@ impl Service {
         let mut last_error = None;
         let mut key_live = None;
         let mut rollbacks = 0;
+        let mut published = self.shared.snapshot().engine.clone();
         loop {
             let polled = self.ingest.poll(&self.reader).await;
             let stats = self.ingest.stats();
@@ -101,6 +104,11 @@ impl Service {
                     false
                 }
             };
+            if matches!(&polled, Ok(p) if p.blocks > 0)
+                || published.block() != self.ingest.replica().head().block()
+            {
+                published = Arc::new(self.ingest.replica().head().clone());
+            }
             let head = self.ingest.replica().head();
             let pending = head.pending_assignments();
             if caught_up {
@@ -132,7 +140,7 @@ impl Service {
                 }
             }
             self.shared.publish(Snapshot {
-                engine: head.clone(),
+                engine: published.clone(),
                 synced_block: self.ingest.replica().tip().map(|(n, _)| n),
                 caught_up,
                 stats: self.ingest.stats().clone(),
@@ -152,7 +160,7 @@ impl Service {
 /// The snapshot before the first poll.
 pub(crate) fn initial(engine: Engine) -> Snapshot {
     Snapshot {
-        engine,
+        engine: Arc::new(engine),
         synced_block: None,
         caught_up: false,
         stats: IngestStats::default(),
