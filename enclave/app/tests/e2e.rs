@@ -388,6 +388,10 @@ impl World {
     async fn register_engine(&self, app: &App) {
         let (status, document) = get(&app.http, "/attestation/raw").unwrap();
         assert_eq!(status, 200);
+        // The registry refuses a document from the future: register on a block stamped after it
+        // (block timestamps are whole seconds, the document's milliseconds).
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        self.mine().await;
         let verifier = deploy(
             &self.deployer,
             "NitroAttestationVerifier",
