@@ -193,6 +193,34 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn serves_status_on_async_streams_and_bounds_slow_clients() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let timeout = std::time::Duration::from_millis(200);
+        let (mut client, server) = tokio::io::duplex(256);
+        client.write_all(b"STATUS\r\n").await.unwrap();
+        let served = serve_async(server, "{\"ok\":true}\n", timeout).await;
+        assert_eq!(served.unwrap(), Request::Status);
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).await.unwrap();
+        assert_eq!(answer, "{\"ok\":true}\n");
+
+        // A client that never finishes its line is dropped after the timeout.
+        let (mut client, server) = tokio::io::duplex(256);
+        client.write_all(b"STAT").await.unwrap();
+        let served = serve_async(server, "unused\n", timeout).await;
+        assert!(matches!(served, Err(ServeError::Io(e)) if e.kind() == io::ErrorKind::TimedOut));
+
+        // An endless line stops at MAX_REQUEST bytes with an error line.
+        let (mut client, server) = tokio::io::duplex(4096);
+        client.write_all(&[b'A'; 3 * MAX_REQUEST]).await.unwrap();
+        let served = serve_async(server, "unused\n", timeout).await;
+        assert!(matches!(served, Err(ServeError::TooLong)));
+        let mut answer = vec![0u8; 128];
+        let n = client.read(&mut answer).await.unwrap();
+        assert!(String::from_utf8_lossy(&answer[..n]).contains("request longer than"));
+    }
+
     #[test]
     fn reports_a_truncated_request_and_a_timeout() {
         assert!(matches!(
