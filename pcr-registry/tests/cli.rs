@@ -367,7 +367,7 @@ fn chain_commands_fail_cleanly_without_a_chain() {
     let eif = common::small_eif(env.dir.path(), "x.eif", 3);
     let eif = eif.to_str().unwrap();
     // Nothing listens on this port: RPC down.
-    let url = format!("http://127.0.0.1:{}", common::free_port());
+    let url = format!("http://127.0.0.1:{}", testkit::free_port());
     let err = env.error(&["verify-eif", eif, "--rpc", &url]);
     assert!(err.contains(&format!("RPC {url} unreachable")), "{err}");
     let err = env.error(&["list", "--rpc", "not a url"]);

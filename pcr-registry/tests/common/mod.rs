@@ -2,10 +2,8 @@
 //! anvil with the registry deployed from forge's build artifacts.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -89,14 +87,7 @@ pub(crate) fn real_document(name: &str) -> String {
         .into_owned()
 }
 
-/// A port nothing listens on (bound, then released).
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub(crate) use testkit::Anvil;
 
 /// Writes a small EIF (random kernel and ramdisks, so each call gives a new image).
 pub(crate) fn small_eif(dir: &Path, name: &str, seed: u8) -> PathBuf {
@@ -132,52 +123,6 @@ pub(crate) const REGISTRAR_KEY: &str =
 pub(crate) const REVOKER_KEY: &str =
     "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 
-/// A throwaway anvil on 127.0.0.1, killed on drop.
-pub(crate) struct Anvil {
-    child: Child,
-    pub(crate) url: String,
-    pub(crate) chain_id: u64,
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Anvil {
-    pub(crate) fn start(chain_id: u64, extra: &[&str]) -> Anvil {
-        for _ in 0..5 {
-            let port = free_port();
-            let child = Command::new("anvil")
-                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--chain-id", &chain_id.to_string(), "--silent"])
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("anvil on PATH (source ci/env.sh)");
-            let mut anvil = Anvil {
-                child,
-                url: format!("http://127.0.0.1:{port}"),
-                chain_id,
-            };
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if anvil.child.try_wait().unwrap().is_some() {
-                    break; // port taken: try another
-                }
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return anvil;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-        panic!("anvil did not start");
-    }
-}
-
 /// The registry deployed on an anvil, and a deployment file describing it.
 pub(crate) struct Deployed {
     pub(crate) anvil: Anvil,
@@ -196,25 +141,12 @@ alloy::sol! {
 /// Creation bytecode of contract `name` from forge's output (`PCR_REGISTRY_TEST_FORGE_OUT`, as
 /// `ci/pcr-registry-test` sets it, else `contracts/out`).
 pub(crate) fn artifact_bytecode(name: &str) -> Vec<u8> {
-    let out = std::env::var("PCR_REGISTRY_TEST_FORGE_OUT").map_or_else(
-        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/out"),
-        PathBuf::from,
-    );
-    let path = out.join(format!("{name}.sol/{name}.json"));
-    let artifact: Value = serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run forge build in contracts/, as ci/pcr-registry-test does)",
-            path.display()
-        )
-    }))
-    .unwrap();
-    hex::decode(
-        artifact["bytecode"]["object"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("0x"),
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/out");
+    testkit::artifact_bytecode(
+        &testkit::forge_out("PCR_REGISTRY_TEST_FORGE_OUT", &default),
+        name,
+        "run forge build in contracts/, as ci/pcr-registry-test does",
     )
-    .unwrap()
 }
 
 /// Sends a contract creation (bytecode ‖ encoded constructor arguments); returns the address.

@@ -4,11 +4,9 @@
 
 pub mod tamper;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, B256, Bytes, keccak256};
@@ -41,59 +39,31 @@ pub fn addr(hex: &str) -> Address {
     key(hex).address()
 }
 
-/// A throwaway anvil on 127.0.0.1, killed on drop.
-pub struct Anvil {
-    child: Child,
-    pub url: String,
-    pub chain_id: u64,
-}
+/// A throwaway anvil (`testkit`) with Cancun rules and a block gas limit above a cold on-chain
+/// attestation verification.
+pub struct Anvil(testkit::Anvil);
 
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::Deref for Anvil {
+    type Target = testkit::Anvil;
+    fn deref(&self) -> &testkit::Anvil {
+        &self.0
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Anvil {
-    /// Cancun rules and a block gas limit above a cold on-chain attestation verification.
     pub fn start(chain_id: u64, timestamp: u64) -> Anvil {
-        for _ in 0..5 {
-            let port = free_port();
-            let child = Command::new("anvil")
-                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--chain-id", &chain_id.to_string(), "--silent"])
-                .args(["--timestamp", &timestamp.to_string()])
-                .args(["--hardfork", "cancun", "--gas-limit", "200000000"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("anvil on PATH (source ci/env.sh)");
-            let mut anvil = Anvil {
-                child,
-                url: format!("http://127.0.0.1:{port}"),
-                chain_id,
-            };
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if anvil.child.try_wait().unwrap().is_some() {
-                    break;
-                }
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return anvil;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-        panic!("anvil did not start");
+        let timestamp = timestamp.to_string();
+        Anvil(testkit::Anvil::start(
+            chain_id,
+            &[
+                "--timestamp",
+                &timestamp,
+                "--hardfork",
+                "cancun",
+                "--gas-limit",
+                "200000000",
+            ],
+        ))
     }
 
     pub fn provider(&self, key_hex: Option<&str>) -> DynProvider {
@@ -151,27 +121,16 @@ fn contracts_dir() -> PathBuf {
 }
 
 fn forge_out() -> PathBuf {
-    std::env::var("BRIDGE_TEST_FORGE_OUT")
-        .map_or_else(|_| contracts_dir().join("out"), PathBuf::from)
+    testkit::forge_out("BRIDGE_TEST_FORGE_OUT", &contracts_dir().join("out"))
 }
 
 /// Creation bytecode of `name` from forge's output.
 pub fn artifact_bytecode(name: &str) -> Vec<u8> {
-    let path = forge_out().join(format!("{name}.sol/{name}.json"));
-    let artifact: Value = serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run ci/bridge-e2e, which builds the contracts)",
-            path.display()
-        )
-    }))
-    .unwrap();
-    hex::decode(
-        artifact["bytecode"]["object"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("0x"),
+    testkit::artifact_bytecode(
+        &forge_out(),
+        name,
+        "run ci/bridge-e2e, which builds the contracts",
     )
-    .unwrap()
 }
 
 pub async fn create(p: &DynProvider, mut code: Vec<u8>, args: Vec<u8>) -> Address {
