@@ -28,6 +28,10 @@ pub(crate) struct Config {
     /// The matching engine; absent: the application only answers `STATUS`.
     #[serde(default)]
     pub(crate) engine: Option<EngineConfig>,
+    /// The Symbiotic bridge job (needs `engine`: it signs with the engine key, pays gas with
+    /// the relayer and reaches L2 through the engine's RPC); absent: no bridge.
+    #[serde(default)]
+    pub(crate) bridge: Option<BridgeConfig>,
     /// Local simulation only (builds with `danger-dev-nsm`): the PCR0/1/2 the dev NSM reports.
     #[serde(default)]
     pub(crate) dev_nsm_pcrs: Option<DevPcrs>,
@@ -117,6 +121,51 @@ pub(crate) struct RpcConfig {
     pub(crate) url: String,
 }
 
+fn default_bridge_interval_s() -> u64 {
+    12
+}
+fn default_rpc_timeout_s() -> u64 {
+    30
+}
+fn default_max_future_skew_s() -> u64 {
+    15
+}
+
+/// The Symbiotic bridge job between Ethereum (L1) and the marketplace chain (the engine's chain).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BridgeConfig {
+    /// The L1 chain.
+    pub(crate) l1: L1Config,
+    /// The L1 `NetworkMiddleware` (trusted: where stake is read and slashes go).
+    pub(crate) middleware: Address,
+    /// The L2 `SymbioticStakingModule` (trusted: where snapshots go, slash records come from).
+    pub(crate) staking_module: Address,
+    /// The job's tuning (`symbiotic_bridge::Settings`; missing fields take its defaults).
+    #[serde(default)]
+    pub(crate) settings: symbiotic_bridge::Settings,
+    /// Seconds between rounds.
+    #[serde(default = "default_bridge_interval_s")]
+    pub(crate) interval_s: u64,
+    /// Seconds one RPC call may take.
+    #[serde(default = "default_rpc_timeout_s")]
+    pub(crate) rpc_timeout_s: u64,
+    /// Seconds a block's timestamp may be ahead of the enclave's clock.
+    #[serde(default = "default_max_future_skew_s")]
+    pub(crate) max_future_skew_s: u64,
+}
+
+/// The L1 chain of the bridge.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct L1Config {
+    /// Chain id (trusted: checked against every endpoint, and the middleware's EIP-712 domain).
+    pub(crate) chain_id: u64,
+    /// Read endpoints (at least one); every one must agree on the blocks the job relies on, so
+    /// independent providers make a lying one visible. The first also sends transactions.
+    pub(crate) rpc: Vec<RpcConfig>,
+}
+
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ConfigError {
@@ -140,6 +189,76 @@ pub(crate) enum ConfigError {
     /// A numeric setting is out of range.
     #[error("{0} must be at least 1")]
     Zero(&'static str),
+    /// The bridge section cannot be used as written.
+    #[error("bridge: {0}")]
+    Bridge(#[from] BridgeConfigError),
+}
+
+/// Why the `bridge` section cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum BridgeConfigError {
+    /// The bridge signs with the engine key and reaches L2 through the engine's RPC.
+    #[error("a bridge section needs an engine section")]
+    NoEngine,
+    /// No L1 endpoint.
+    #[error("l1.rpc lists no endpoint")]
+    NoEndpoint,
+    /// L1 and L2 must be different chains (snapshots are signed for L2, slashes for L1).
+    #[error("l1.chain_id {0} is the engine's chain id")]
+    SameChain(u64),
+    /// A contract address is zero.
+    #[error("{0} is the zero address")]
+    ZeroAddress(&'static str),
+}
+
+impl RpcConfig {
+    fn validate(&self, field: &'static str) -> Result<(), ConfigError> {
+        if let Some(proxy) = &self.proxy {
+            host_proxy_client::ProxyAddr::from_str(proxy).map_err(|e| ConfigError::Address {
+                field,
+                detail: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl BridgeConfig {
+    fn validate(&self, engine: Option<&EngineConfig>) -> Result<(), ConfigError> {
+        let engine = engine.ok_or(BridgeConfigError::NoEngine)?;
+        if self.l1.rpc.is_empty() {
+            return Err(BridgeConfigError::NoEndpoint.into());
+        }
+        if self.l1.chain_id == engine.chain_id {
+            return Err(BridgeConfigError::SameChain(self.l1.chain_id).into());
+        }
+        for (name, address) in [
+            ("bridge.middleware", self.middleware),
+            ("bridge.staking_module", self.staking_module),
+        ] {
+            if address == Address::ZERO {
+                return Err(BridgeConfigError::ZeroAddress(name).into());
+            }
+        }
+        for rpc in &self.l1.rpc {
+            rpc.validate("bridge.l1.rpc.proxy")?;
+        }
+        for (name, value) in [
+            ("bridge.interval_s", self.interval_s),
+            ("bridge.rpc_timeout_s", self.rpc_timeout_s),
+            (
+                "bridge.settings.stakes_per_chunk",
+                self.settings.stakes_per_chunk as u64,
+            ),
+            ("bridge.settings.log_range", self.settings.log_range),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero(name));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Config {
@@ -154,14 +273,7 @@ impl Config {
                 field: "engine.http_listen",
                 detail: e.to_string(),
             })?;
-            if let Some(proxy) = &engine.rpc.proxy {
-                host_proxy_client::ProxyAddr::from_str(proxy).map_err(|e| {
-                    ConfigError::Address {
-                        field: "engine.rpc.proxy",
-                        detail: e.to_string(),
-                    }
-                })?;
-            }
+            engine.rpc.validate("engine.rpc.proxy")?;
             for (name, value) in [
                 ("engine.max_block_range", engine.max_block_range),
                 ("engine.poll_interval_ms", engine.poll_interval_ms),
@@ -172,6 +284,9 @@ impl Config {
                     return Err(ConfigError::Zero(name));
                 }
             }
+        }
+        if let Some(bridge) = &config.bridge {
+            bridge.validate(config.engine.as_ref())?;
         }
         Ok(config)
     }
@@ -212,6 +327,7 @@ mod tests {
             ListenAddr::Vsock { port: 5005 }
         );
         assert!(config.engine.is_none());
+        assert!(config.bridge.is_none());
     }
 
     #[test]
@@ -268,5 +384,105 @@ mod tests {
             Config::parse(&engine_json("vsock:any:1", "vsock:3:1", 0)),
             Err(ConfigError::Zero("engine.batch_size"))
         ));
+    }
+
+    fn bridge_json(engine: bool, bridge: &str) -> Vec<u8> {
+        let engine = if engine {
+            r#""engine": {"chain_id": 31337,
+                "marketplace": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+                "registry": "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+                "start_block": 0, "http_listen": "vsock:any:5006",
+                "rpc": {"proxy": "vsock:3:8545", "url": "https://l2.example/"}},"#
+        } else {
+            ""
+        };
+        format!(r#"{{"vsock_port": 5005, "ca_roots": "/x", {engine} "bridge": {bridge}}}"#)
+            .into_bytes()
+    }
+
+    const MIDDLEWARE: &str = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0";
+    const MODULE: &str = "0xCf7Ed3AccA5a147d26D7C8b7ec8C5e4E5fC2F5c4";
+
+    fn bridge_section(chain_id: u64, rpc: &str, extra: &str) -> String {
+        format!(
+            r#"{{"l1": {{"chain_id": {chain_id}, "rpc": {rpc}}},
+                "middleware": "{MIDDLEWARE}", "staking_module": "{MODULE}"{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn parses_a_bridge_section_with_the_jobs_defaults() {
+        let rpc = r#"[{"proxy": "vsock:3:8546", "url": "https://l1-a.example/"},
+                      {"proxy": "vsock:3:8547", "url": "https://l1-b.example/"}]"#;
+        let extra = r#", "settings": {"capture_delay": 5, "l1_confirmations": 2}"#;
+        let c = Config::parse(&bridge_json(true, &bridge_section(17000, rpc, extra))).unwrap();
+        let b = c.bridge.unwrap();
+        assert_eq!(b.l1.chain_id, 17000);
+        assert_eq!(b.l1.rpc.len(), 2);
+        assert_eq!(b.l1.rpc[1].proxy.as_deref(), Some("vsock:3:8547"));
+        assert_eq!(b.middleware, MIDDLEWARE.parse::<Address>().unwrap());
+        assert_eq!(b.settings.capture_delay, 5);
+        assert_eq!(b.settings.l1_confirmations, 2);
+        // Unset settings are the job's own defaults, not zero.
+        let defaults = symbiotic_bridge::Settings::default();
+        assert_eq!(b.settings.stakes_per_chunk, defaults.stakes_per_chunk);
+        assert_eq!(b.settings.log_range, defaults.log_range);
+        assert_eq!(
+            (b.interval_s, b.rpc_timeout_s, b.max_future_skew_s),
+            (12, 30, 15)
+        );
+    }
+
+    #[test]
+    fn rejects_an_unusable_bridge_section() {
+        let one = r#"[{"proxy": "vsock:3:8546", "url": "https://l1.example/"}]"#;
+        let parse = |engine: bool, bridge: String| Config::parse(&bridge_json(engine, &bridge));
+        assert!(matches!(
+            parse(false, bridge_section(17000, one, "")),
+            Err(ConfigError::Bridge(BridgeConfigError::NoEngine))
+        ));
+        assert!(matches!(
+            parse(true, bridge_section(17000, "[]", "")),
+            Err(ConfigError::Bridge(BridgeConfigError::NoEndpoint))
+        ));
+        assert!(matches!(
+            parse(true, bridge_section(31337, one, "")),
+            Err(ConfigError::Bridge(BridgeConfigError::SameChain(31337)))
+        ));
+        let zero = bridge_section(17000, one, "").replace(MODULE, &Address::ZERO.to_string());
+        assert!(matches!(
+            parse(true, zero),
+            Err(ConfigError::Bridge(BridgeConfigError::ZeroAddress(
+                "bridge.staking_module"
+            )))
+        ));
+        let bad_proxy = r#"[{"proxy": "vsock:any:8546", "url": "https://l1.example/"}]"#;
+        match parse(true, bridge_section(17000, bad_proxy, "")) {
+            Err(ConfigError::Address { field, .. }) => assert_eq!(field, "bridge.l1.rpc.proxy"),
+            other => panic!("{other:?}"),
+        }
+        for (extra, field) in [
+            (r#", "interval_s": 0"#, "bridge.interval_s"),
+            (r#", "rpc_timeout_s": 0"#, "bridge.rpc_timeout_s"),
+            (
+                r#", "settings": {"stakes_per_chunk": 0}"#,
+                "bridge.settings.stakes_per_chunk",
+            ),
+        ] {
+            match parse(true, bridge_section(17000, one, extra)) {
+                Err(ConfigError::Zero(f)) => assert_eq!(f, field),
+                other => panic!("{extra}: {other:?}"),
+            }
+        }
+        // Unknown fields, in the section and in the job's settings, are refused.
+        for extra in [
+            r#", "l1_key": "0x01""#,
+            r#", "settings": {"confirmations": 1}"#,
+        ] {
+            assert!(matches!(
+                parse(true, bridge_section(17000, one, extra)),
+                Err(ConfigError::Parse(_))
+            ));
+        }
     }
 }

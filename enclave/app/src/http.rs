@@ -2,7 +2,7 @@
 //!
 //! | path | answer |
 //! |---|---|
-//! | `/status` | engine key, relayer, chain position, counters (JSON) |
+//! | `/status` | engine key, relayer, chain position, counters, the bridge's last round (JSON) |
 //! | `/markets`, `/markets/{id}` | market summaries (JSON) |
 //! | `/asks/{id}` | a live ask with its slots (JSON) |
 //! | `/attestation/raw?nonce=HEX` | a fresh attestation document (COSE_Sign1 bytes) |
@@ -237,6 +237,7 @@ fn status(shared: &Shared) -> Value {
         "nsm": match shared.identity.nsm() { Ok(_) => "present".to_owned(), Err(e) => e.to_owned() },
         "chain": facts,
         "engine": engine,
+        "bridge": shared.bridge().map(|b| b.to_json()),
     })
 }
 
@@ -379,6 +380,8 @@ mod tests {
                 matching_engine::Config::default(),
                 None,
             )))),
+            bridge: RwLock::new(None),
+            l2_send: tokio::sync::Mutex::new(()),
         });
         tokio::spawn(serve(listener, shared));
         path

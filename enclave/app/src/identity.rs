@@ -38,7 +38,7 @@ pub(crate) enum AttestError {
 
 /// Keys plus the NSM that attests them.
 pub(crate) struct Identity {
-    engine: LocalSigner,
+    engine: Arc<LocalSigner>,
     bid: SecretKey,
     nsm: Result<Arc<dyn Nsm>, String>,
 }
@@ -57,7 +57,7 @@ impl Identity {
     #[must_use]
     pub(crate) fn generate(nsm: Result<Arc<dyn Nsm>, String>) -> Self {
         Self {
-            engine: LocalSigner::random(&mut OsRng),
+            engine: Arc::new(LocalSigner::random(&mut OsRng)),
             bid: SecretKey::random(&mut OsRng),
             nsm,
         }
@@ -67,6 +67,13 @@ impl Identity {
     #[must_use]
     pub(crate) fn signer(&self) -> &LocalSigner {
         &self.engine
+    }
+
+    /// The batch signer, shared with the bridge job (the same attested key signs its stake
+    /// snapshots and slash results).
+    #[must_use]
+    pub(crate) fn shared_signer(&self) -> Arc<LocalSigner> {
+        self.engine.clone()
     }
 
     /// The engine key's address (what the registry registers).

@@ -4,10 +4,12 @@
 //! (`protocol.rs`). With an `engine` section in its configuration it also generates the engine
 //! key and the bid key (see `identity.rs`), follows the marketplace through JSON-RPC
 //! (`chain/ingest.rs`), relays signed assignment batches (`chain/relay.rs`) and serves the HTTP
-//! API (`http.rs`). Builds with `danger-dev-nsm` can run on a host with the dev NSM and a
+//! API (`http.rs`); with a `bridge` section too, it runs the Symbiotic bridge job with the same
+//! key (`bridge.rs`). Builds with `danger-dev-nsm` can run on a host with the dev NSM and a
 //! plain-HTTP RPC (local simulation); see `enclave/README.md`.
 #![forbid(unsafe_code)]
 
+mod bridge;
 mod chain;
 mod config;
 mod http;
@@ -17,7 +19,7 @@ mod protocol;
 mod service;
 mod status;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr as _;
 use std::sync::{Arc, RwLock};
@@ -33,11 +35,12 @@ use matching_engine::{Address, BidContext, Engine};
 use nitro_attestation::NsmError;
 use nitro_attestation::nsm::Nsm;
 
+use crate::bridge::BridgeState;
 use crate::chain::abi::IProofMarketplace;
 use crate::chain::decode::Sources;
 use crate::chain::ingest::{Ingest, IngestConfig};
 use crate::chain::relay::{Relay, RelayConfig};
-use crate::config::{Config, EngineConfig};
+use crate::config::{BridgeConfig, Config, EngineConfig, RpcConfig};
 use crate::identity::Identity;
 use crate::listen::{ListenAddr, Listener};
 use crate::service::{Facts, Service, Shared};
@@ -185,23 +188,27 @@ async fn serve_status(listener: Listener, answer: String) {
     }
 }
 
-/// The reader and the relayer providers over the configured RPC route. The relayer asks the
-/// node for its nonce before every transaction (no cached nonce): a reorg that drops a relayed
-/// batch must not leave the relayer sending with a nonce the chain never reaches.
+/// The reader and the relayer providers over one configured RPC route (`field`: the route's
+/// place in the configuration, for errors). The relayer asks the node for its nonce before every
+/// transaction (no cached nonce): a reorg that drops a relayed batch must not leave the relayer
+/// sending with a nonce the chain never reaches.
 fn providers(
-    config: &Config,
-    engine: &EngineConfig,
+    ca_roots: &Path,
+    rpc: &RpcConfig,
+    field: &str,
+    chain_id: u64,
     relayer: PrivateKeySigner,
 ) -> anyhow::Result<(DynProvider, DynProvider)> {
     let wallet = EthereumWallet::from(relayer);
-    match &engine.rpc.proxy {
+    match &rpc.proxy {
         Some(proxy) => {
-            let roots = std::fs::read(&config.ca_roots)
-                .with_context(|| format!("reading {}", config.ca_roots.display()))?;
-            let upstream = host_proxy_client::Upstream::new(&engine.rpc.url, &roots)
-                .context("engine.rpc.url")?;
+            let roots = std::fs::read(ca_roots)
+                .with_context(|| format!("reading {}", ca_roots.display()))?;
+            let upstream = host_proxy_client::Upstream::new(&rpc.url, &roots)
+                .with_context(|| format!("{field}.url"))?;
             let dialer = host_proxy_client::Dialer::new(
-                host_proxy_client::ProxyAddr::from_str(proxy).context("engine.rpc.proxy")?,
+                host_proxy_client::ProxyAddr::from_str(proxy)
+                    .with_context(|| format!("{field}.proxy"))?,
             );
             let transport = host_proxy_client::ProxyTransport::new(dialer, upstream);
             let client = alloy::rpc::client::RpcClient::new(transport, false);
@@ -212,7 +219,7 @@ fn providers(
                 .disable_recommended_fillers()
                 .with_gas_estimation()
                 .with_simple_nonce_management()
-                .with_chain_id(engine.chain_id)
+                .with_chain_id(chain_id)
                 .wallet(wallet)
                 .connect_client(client)
                 .erased();
@@ -221,13 +228,13 @@ fn providers(
         #[cfg(feature = "danger-dev-nsm")]
         None => {
             let url: alloy::transports::http::reqwest::Url =
-                engine.rpc.url.parse().context("engine.rpc.url")?;
+                rpc.url.parse().with_context(|| format!("{field}.url"))?;
             let reader = ProviderBuilder::new().connect_http(url.clone()).erased();
             let relayer = ProviderBuilder::new()
                 .disable_recommended_fillers()
                 .with_gas_estimation()
                 .with_simple_nonce_management()
-                .with_chain_id(engine.chain_id)
+                .with_chain_id(chain_id)
                 .wallet(wallet)
                 .connect_http(url)
                 .erased();
@@ -235,9 +242,50 @@ fn providers(
         }
         #[cfg(not(feature = "danger-dev-nsm"))]
         None => anyhow::bail!(
-            "engine.rpc.proxy is required: this build reaches JSON-RPC only through the host proxy"
+            "{field}.proxy is required: this build reaches JSON-RPC only through the host proxy"
         ),
     }
+}
+
+/// The bridge job over the engine's L2 providers and the configured L1 routes, with the same
+/// relayer account.
+fn bridge_job(
+    config: &Config,
+    bridge: &BridgeConfig,
+    l2_chain_id: u64,
+    l2: (&DynProvider, &DynProvider),
+    relayer: &PrivateKeySigner,
+    shared: Arc<Shared>,
+) -> anyhow::Result<bridge::Job> {
+    let mut readers = Vec::with_capacity(bridge.l1.rpc.len());
+    let mut sender = None;
+    for (i, rpc) in bridge.l1.rpc.iter().enumerate() {
+        let (reader, relay) = providers(
+            &config.ca_roots,
+            rpc,
+            &format!("bridge.l1.rpc[{i}]"),
+            bridge.l1.chain_id,
+            relayer.clone(),
+        )?;
+        readers.push(reader);
+        sender.get_or_insert(relay);
+    }
+    let sender = sender.context("bridge.l1.rpc lists no endpoint")?;
+    Ok(bridge::Job {
+        config: bridge.clone(),
+        l1: bridge::Endpoints {
+            chain_id: bridge.l1.chain_id,
+            readers,
+            sender,
+        },
+        l2: bridge::Endpoints {
+            chain_id: l2_chain_id,
+            readers: vec![l2.0.clone()],
+            sender: l2.1.clone(),
+        },
+        relayer: relayer.address(),
+        shared,
+    })
 }
 
 fn relayer_key() -> anyhow::Result<PrivateKeySigner> {
@@ -260,7 +308,13 @@ async fn start_engine(
     let relayer = relayer_key()?;
     let relayer_address = relayer.address();
     eprintln!("enclave-app: relayer {relayer_address} (pays gas)");
-    let (reader, relayer_provider) = providers(config, engine, relayer)?;
+    let (reader, relayer_provider) = providers(
+        &config.ca_roots,
+        &engine.rpc,
+        "engine.rpc",
+        engine.chain_id,
+        relayer.clone(),
+    )?;
     let marketplace = IProofMarketplace::new(engine.marketplace, reader.clone());
     let (staking, family) = loop {
         let answer: Result<(ChainAddress, B256), String> = async {
@@ -337,7 +391,24 @@ async fn start_engine(
             confirmations: engine.confirmations,
         }),
         snapshot: RwLock::new(Arc::new(service::initial(empty))),
+        bridge: RwLock::new(config.bridge.as_ref().map(BridgeState::new)),
+        l2_send: tokio::sync::Mutex::new(()),
     });
+    if let Some(b) = &config.bridge {
+        let job = bridge_job(
+            config,
+            b,
+            engine.chain_id,
+            (&reader, &relayer_provider),
+            &relayer,
+            shared.clone(),
+        )?;
+        eprintln!(
+            "enclave-app: bridge job: L1 chain {}, middleware {}, staking module {}, every {} s",
+            b.l1.chain_id, b.middleware, b.staking_module, b.interval_s
+        );
+        tokio::spawn(job.run());
+    }
     Ok(Service {
         shared,
         reader,

@@ -8,6 +8,7 @@ use alloy::primitives::{Address as ChainAddress, B256};
 use alloy::providers::DynProvider;
 use matching_engine::{Engine, Signer as _};
 
+use crate::bridge::BridgeState;
 use crate::chain::abi::IEnclaveRegistry;
 use crate::chain::ingest::{Ingest, IngestStats};
 use crate::chain::relay::Relay;
@@ -47,9 +48,21 @@ pub(crate) struct Shared {
     pub(crate) identity: Identity,
     pub(crate) facts: Option<Facts>,
     pub(crate) snapshot: RwLock<Arc<Snapshot>>,
+    /// The bridge job's last round (`None`: no bridge configured).
+    pub(crate) bridge: RwLock<Option<BridgeState>>,
+    /// Held while the relayer account sends on L2 (the engine's batches, the bridge's rounds).
+    pub(crate) l2_send: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
+    /// The bridge's state as `/status` shows it (`None`: no bridge configured).
+    pub(crate) fn bridge(&self) -> Option<BridgeState> {
+        self.bridge
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
         // A writer never panics while holding the lock; a poisoned value is still whole.
         self.snapshot
@@ -120,6 +133,7 @@ impl Service {
                     }
                 };
                 if key_live == Some(true) && !pending.is_empty() {
+                    let _sending = self.shared.l2_send.lock().await;
                     match self
                         .relay
                         .submit(

@@ -1,0 +1,174 @@
+//! The Symbiotic bridge job in the engine image (the `symbiotic-bridge` library): stake
+//! snapshots from Ethereum (L1) to the marketplace chain (L2), slash results back.
+//!
+//! It signs with the engine key, the key the attestation document vouches for (registered in the
+//! L1 registry's family as well as the L2 one), pays gas with the relayer account and reaches
+//! both chains through the same routes as the engine (the host proxy; a direct URL only in local
+//! simulation builds). A failed round is reported in `/status` and retried on the next; it never
+//! stops the engine.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::Address;
+use alloy::providers::DynProvider;
+use serde_json::{Value, json};
+use symbiotic_bridge::{Bridge, Chain, TickReport};
+
+use crate::config::BridgeConfig;
+use crate::service::Shared;
+
+/// What `/status` shows of the bridge.
+#[derive(Clone, Debug)]
+pub(crate) struct BridgeState {
+    pub(crate) l1_chain_id: u64,
+    pub(crate) middleware: Address,
+    pub(crate) staking_module: Address,
+    /// Rounds run (`tick`s; a failed connection is not a round).
+    pub(crate) rounds: u64,
+    /// Unix time of the last round or connection attempt.
+    pub(crate) last_attempt: Option<u64>,
+    /// The last round's report.
+    pub(crate) last_report: Option<Value>,
+    /// The last attempt's failure (connection, or the round's failed steps), `None` once a
+    /// round has no failed step.
+    pub(crate) last_error: Option<String>,
+}
+
+impl BridgeState {
+    pub(crate) fn new(config: &BridgeConfig) -> Self {
+        Self {
+            l1_chain_id: config.l1.chain_id,
+            middleware: config.middleware,
+            staking_module: config.staking_module,
+            rounds: 0,
+            last_attempt: None,
+            last_report: None,
+            last_error: None,
+        }
+    }
+
+    pub(crate) fn to_json(&self) -> Value {
+        json!({
+            "l1_chain_id": self.l1_chain_id,
+            "middleware": self.middleware.to_string(),
+            "staking_module": self.staking_module.to_string(),
+            "rounds": self.rounds,
+            "last_attempt": self.last_attempt,
+            "last_report": self.last_report,
+            "last_error": self.last_error,
+        })
+    }
+
+    fn record(&mut self, report: &TickReport) {
+        self.rounds += 1;
+        self.last_attempt = Some(symbiotic_bridge::job::unix_now());
+        self.last_report = Some(
+            serde_json::to_value(report)
+                .unwrap_or_else(|e| json!({"unserialisable_report": e.to_string()})),
+        );
+        self.last_error = (!report.errors.is_empty()).then(|| report.errors.join("; "));
+    }
+
+    fn fail(&mut self, error: String) {
+        self.last_attempt = Some(symbiotic_bridge::job::unix_now());
+        self.last_error = Some(error);
+    }
+}
+
+/// One chain's providers: the readers (every one must agree) and the relayer's sender.
+pub(crate) struct Endpoints {
+    pub(crate) chain_id: u64,
+    pub(crate) readers: Vec<DynProvider>,
+    pub(crate) sender: DynProvider,
+}
+
+/// The job's parts; [`Job::run`] loops for ever.
+pub(crate) struct Job {
+    pub(crate) config: BridgeConfig,
+    pub(crate) l1: Endpoints,
+    pub(crate) l2: Endpoints,
+    /// The relayer account (pays gas on both chains).
+    pub(crate) relayer: Address,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Job {
+    async fn connect(&self) -> Result<Bridge, symbiotic_bridge::Error> {
+        let timeout = Duration::from_secs(self.config.rpc_timeout_s);
+        let skew = self.config.max_future_skew_s;
+        let chain = |name, e: &Endpoints| {
+            Chain::connect(
+                name,
+                e.chain_id,
+                e.readers.clone(),
+                e.sender.clone(),
+                self.relayer,
+                timeout,
+                skew,
+            )
+        };
+        let l1 = chain("L1", &self.l1).await?;
+        let l2 = chain("L2", &self.l2).await?;
+        Bridge::new(
+            l1,
+            l2,
+            self.config.middleware,
+            self.config.staking_module,
+            self.shared.identity.shared_signer(),
+            self.config.settings.clone(),
+        )
+        .await
+    }
+
+    fn update(&self, f: impl FnOnce(&mut BridgeState)) {
+        let mut slot = self
+            .shared
+            .bridge
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(state) = slot.as_mut() {
+            f(state);
+        }
+    }
+
+    /// Connects (again, after a failure) and runs a round every `interval_s`.
+    pub(crate) async fn run(self) {
+        let interval = Duration::from_secs(self.config.interval_s);
+        let mut bridge = None;
+        loop {
+            if bridge.is_none() {
+                match self.connect().await {
+                    Ok(b) => {
+                        eprintln!("enclave-app: bridge: connected to L1 and L2");
+                        bridge = Some(b);
+                    }
+                    Err(e) => {
+                        eprintln!("enclave-app: bridge: cannot start: {e}");
+                        self.update(|s| s.fail(format!("start: {e}")));
+                    }
+                }
+            }
+            if let Some(b) = bridge.as_mut() {
+                // The relayer account sends on L2 for the engine too: one sender at a time, so
+                // the nonce each transaction reads is not taken by the other meanwhile.
+                let report = {
+                    let _sending = self.shared.l2_send.lock().await;
+                    b.tick().await
+                };
+                if report.errors.is_empty() {
+                    eprintln!(
+                        "enclave-app: bridge: round: snapshot {:?}, {} slash(es), {} veto request(s)",
+                        report.snapshot,
+                        report.slashes.len(),
+                        report.executions.len()
+                    );
+                } else {
+                    eprintln!("enclave-app: bridge: {}", report.errors.join("; "));
+                }
+                self.update(|s| s.record(&report));
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+}
