@@ -60,7 +60,7 @@ impl BridgeState {
         })
     }
 
-    fn record(&mut self, report: &TickReport) {
+    pub(crate) fn record(&mut self, report: &TickReport) {
         self.rounds += 1;
         self.last_attempt = Some(symbiotic_bridge::job::unix_now());
         self.last_report = Some(
@@ -70,7 +70,7 @@ impl BridgeState {
         self.last_error = (!report.errors.is_empty()).then(|| report.errors.join("; "));
     }
 
-    fn fail(&mut self, error: String) {
+    pub(crate) fn fail(&mut self, error: String) {
         self.last_attempt = Some(symbiotic_bridge::job::unix_now());
         self.last_error = Some(error);
     }
@@ -121,17 +121,6 @@ impl Job {
         .await
     }
 
-    fn update(&self, f: impl FnOnce(&mut BridgeState)) {
-        let mut slot = self
-            .shared
-            .bridge
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(state) = slot.as_mut() {
-            f(state);
-        }
-    }
-
     /// Connects (again, after a failure) and runs a round every `interval_s`.
     pub(crate) async fn run(self) {
         let interval = Duration::from_secs(self.config.interval_s);
@@ -145,7 +134,7 @@ impl Job {
                     }
                     Err(e) => {
                         eprintln!("enclave-app: bridge: cannot start: {e}");
-                        self.update(|s| s.fail(format!("start: {e}")));
+                        self.shared.fail_bridge(format!("start: {e}"));
                     }
                 }
             }
@@ -166,9 +155,65 @@ impl Job {
                 } else {
                     eprintln!("enclave-app: bridge: {}", report.errors.join("; "));
                 }
-                self.update(|s| s.record(&report));
+                self.shared.record_bridge(&report);
             }
             tokio::time::sleep(interval).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> BridgeConfig {
+        BridgeConfig {
+            l1: crate::config::L1Config {
+                chain_id: 17000,
+                rpc: vec![],
+            },
+            middleware: Address::repeat_byte(1),
+            staking_module: Address::repeat_byte(2),
+            settings: symbiotic_bridge::Settings::default(),
+            interval_s: 12,
+            rpc_timeout_s: 30,
+            max_future_skew_s: 15,
+        }
+    }
+
+    #[test]
+    fn status_keeps_the_last_round_and_its_errors() {
+        let mut state = BridgeState::new(&config());
+        let fresh = state.to_json();
+        assert_eq!(fresh["rounds"], 0);
+        assert!(fresh["last_report"].is_null() && fresh["last_error"].is_null());
+
+        state.fail("start: L1: connection refused".into());
+        assert_eq!(state.rounds, 0, "a failed start is not a round");
+        assert_eq!(
+            state.to_json()["last_error"],
+            "start: L1: connection refused"
+        );
+
+        let failed = TickReport {
+            errors: vec!["snapshot: a".into(), "slashes: b".into()],
+            ..TickReport::default()
+        };
+        state.record(&failed);
+        let json = state.to_json();
+        assert_eq!(json["rounds"], 1);
+        assert_eq!(json["last_error"], "snapshot: a; slashes: b");
+        assert_eq!(json["last_report"]["errors"][1], "slashes: b");
+        assert_eq!(json["l1_chain_id"], 17000);
+        assert_eq!(json["middleware"], Address::repeat_byte(1).to_string());
+
+        state.record(&TickReport::default());
+        let json = state.to_json();
+        assert_eq!(json["rounds"], 2);
+        assert!(
+            json["last_error"].is_null(),
+            "a clean round clears the error"
+        );
+        assert!(json["last_attempt"].as_u64().unwrap() > 1_700_000_000);
     }
 }

@@ -395,19 +395,27 @@ async fn start_engine(
         l2_send: tokio::sync::Mutex::new(()),
     });
     if let Some(b) = &config.bridge {
-        let job = bridge_job(
+        // The bridge never stops the engine: a route it cannot build is its reported error.
+        match bridge_job(
             config,
             b,
             engine.chain_id,
             (&reader, &relayer_provider),
             &relayer,
             shared.clone(),
-        )?;
-        eprintln!(
-            "enclave-app: bridge job: L1 chain {}, middleware {}, staking module {}, every {} s",
-            b.l1.chain_id, b.middleware, b.staking_module, b.interval_s
-        );
-        tokio::spawn(job.run());
+        ) {
+            Ok(job) => {
+                eprintln!(
+                    "enclave-app: bridge job: L1 chain {}, middleware {}, staking module {}, every {} s",
+                    b.l1.chain_id, b.middleware, b.staking_module, b.interval_s
+                );
+                tokio::spawn(job.run());
+            }
+            Err(e) => {
+                eprintln!("enclave-app: bridge job not started: {e:#}");
+                shared.fail_bridge(format!("not started: {e:#}"));
+            }
+        }
     }
     Ok(Service {
         shared,

@@ -63,6 +63,27 @@ impl Shared {
             .clone()
     }
 
+    fn update_bridge(&self, f: impl FnOnce(&mut BridgeState)) {
+        if let Some(state) = self
+            .bridge
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_mut()
+        {
+            f(state);
+        }
+    }
+
+    /// Records a bridge failure outside a round (start-up, connection).
+    pub(crate) fn fail_bridge(&self, error: String) {
+        self.update_bridge(|s| s.fail(error));
+    }
+
+    /// Records a bridge round.
+    pub(crate) fn record_bridge(&self, report: &symbiotic_bridge::TickReport) {
+        self.update_bridge(|s| s.record(report));
+    }
+
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
         // A writer never panics while holding the lock; a poisoned value is still whole.
         self.snapshot
