@@ -125,6 +125,7 @@ impl Job {
     pub(crate) async fn run(self) {
         let interval = Duration::from_secs(self.config.interval_s);
         let mut bridge = None;
+        let mut last_logged = String::new();
         loop {
             if bridge.is_none() {
                 match self.connect().await {
@@ -145,16 +146,21 @@ impl Job {
                     let _sending = self.shared.l2_send.lock().await;
                     b.tick().await
                 };
-                if report.errors.is_empty() {
-                    eprintln!(
-                        "enclave-app: bridge: round: snapshot {:?}, {} slash(es), {} veto request(s)",
-                        report.snapshot,
-                        report.slashes.len(),
-                        report.executions.len()
-                    );
-                } else {
+                // One console line per change: a new snapshot outcome, a slash or veto
+                // request handled, or a failed step (a quiet round repeats the last outcome).
+                let snapshot = serde_json::to_string(&report.snapshot).unwrap_or_default();
+                if !report.errors.is_empty() {
                     eprintln!("enclave-app: bridge: {}", report.errors.join("; "));
+                } else if snapshot != last_logged
+                    || !report.slashes.is_empty()
+                    || !report.executions.is_empty()
+                {
+                    eprintln!(
+                        "enclave-app: bridge: round: {}",
+                        serde_json::to_string(&report).unwrap_or_default()
+                    );
                 }
+                last_logged = snapshot;
                 self.shared.record_bridge(&report);
             }
             tokio::time::sleep(interval).await;
