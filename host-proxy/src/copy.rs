@@ -56,6 +56,28 @@ enum Fault {
     Dst(io::Error),
 }
 
+/// Which way a direction copies.
+#[derive(Clone, Copy)]
+enum Way {
+    ToUpstream,
+    ToClient,
+}
+
+impl Fault {
+    /// Names the side that failed: the source of the upstream-bound direction is
+    /// the client, the source of the client-bound direction is the upstream.
+    fn into_error(self, way: Way) -> TransferError {
+        match (self, way) {
+            (Fault::Src(e), Way::ToUpstream) | (Fault::Dst(e), Way::ToClient) => {
+                TransferError::Client(e)
+            }
+            (Fault::Dst(e), Way::ToUpstream) | (Fault::Src(e), Way::ToClient) => {
+                TransferError::Upstream(e)
+            }
+        }
+    }
+}
+
 /// Copies both ways between `client` and `upstream` until both directions reach
 /// EOF, either side fails, or nothing moves for `idle`.
 pub(crate) struct Transfer<'a> {
@@ -110,39 +132,31 @@ impl Future for Transfer<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let before = this.moved;
-        if !this.up_done {
-            match this.up.poll(
-                cx,
-                this.client,
-                this.upstream,
-                this.counters[0],
-                &mut this.moved.to_upstream,
-            ) {
-                Poll::Ready(Ok(())) => this.up_done = true,
-                Poll::Ready(Err(Fault::Src(e))) => {
-                    return Poll::Ready(Err(TransferError::Client(e)));
-                }
-                Poll::Ready(Err(Fault::Dst(e))) => {
-                    return Poll::Ready(Err(TransferError::Upstream(e)));
-                }
-                Poll::Pending => {}
+        for way in [Way::ToUpstream, Way::ToClient] {
+            let (dir, done, src, dst, counter, total) = match way {
+                Way::ToUpstream => (
+                    &mut this.up,
+                    &mut this.up_done,
+                    &mut *this.client,
+                    &mut *this.upstream,
+                    this.counters[0],
+                    &mut this.moved.to_upstream,
+                ),
+                Way::ToClient => (
+                    &mut this.down,
+                    &mut this.down_done,
+                    &mut *this.upstream,
+                    &mut *this.client,
+                    this.counters[1],
+                    &mut this.moved.to_client,
+                ),
+            };
+            if *done {
+                continue;
             }
-        }
-        if !this.down_done {
-            match this.down.poll(
-                cx,
-                this.upstream,
-                this.client,
-                this.counters[1],
-                &mut this.moved.to_client,
-            ) {
-                Poll::Ready(Ok(())) => this.down_done = true,
-                Poll::Ready(Err(Fault::Src(e))) => {
-                    return Poll::Ready(Err(TransferError::Upstream(e)));
-                }
-                Poll::Ready(Err(Fault::Dst(e))) => {
-                    return Poll::Ready(Err(TransferError::Client(e)));
-                }
+            match dir.poll(cx, src, dst, counter, total) {
+                Poll::Ready(Ok(())) => *done = true,
+                Poll::Ready(Err(fault)) => return Poll::Ready(Err(fault.into_error(way))),
                 Poll::Pending => {}
             }
         }
@@ -377,5 +391,27 @@ impl Spliced {
                 return Poll::Ready(Ok(Step::Done));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(fault: Fault, way: Way) -> &'static str {
+        match fault.into_error(way) {
+            TransferError::Client(_) => "client",
+            TransferError::Upstream(_) => "upstream",
+            _ => "other",
+        }
+    }
+
+    #[test]
+    fn faults_name_the_failing_side_in_both_directions() {
+        let e = || io::Error::from(io::ErrorKind::BrokenPipe);
+        assert_eq!(side(Fault::Src(e()), Way::ToUpstream), "client");
+        assert_eq!(side(Fault::Dst(e()), Way::ToUpstream), "upstream");
+        assert_eq!(side(Fault::Src(e()), Way::ToClient), "upstream");
+        assert_eq!(side(Fault::Dst(e()), Way::ToClient), "client");
     }
 }
