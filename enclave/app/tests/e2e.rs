@@ -22,6 +22,7 @@ use alloy::rpc::types::{Filter, TransactionReceipt};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolEvent, SolValue};
 use serde_json::Value;
+use testkit::Anvil;
 
 mod contracts {
     #![allow(missing_docs, clippy::too_many_arguments)]
@@ -94,84 +95,20 @@ const ASSIGNED: u8 = 2;
 const COMPLETED: u8 = 3;
 const SLASHED: u8 = 4;
 
-/// A throwaway anvil on 127.0.0.1, killed on drop. Cancun rules and a 200 M gas block limit:
-/// a cold full Nitro verification costs about 41 M gas in one transaction.
-struct Anvil {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Anvil {
-    fn start() -> Anvil {
-        for _ in 0..5 {
-            let port = free_port();
-            let child = Command::new("anvil")
-                .args([
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    &port.to_string(),
-                    "--silent",
-                ])
-                .args(["--chain-id", "31337", "--hardfork", "cancun"])
-                .args(["--gas-limit", "200000000"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("anvil on PATH (source ci/env.sh)");
-            let mut anvil = Anvil {
-                child,
-                url: format!("http://127.0.0.1:{port}"),
-            };
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if anvil.child.try_wait().unwrap().is_some() {
-                    break;
-                }
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return anvil;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-        panic!("anvil did not start");
-    }
+/// A throwaway anvil (`testkit`): Cancun rules and a 200 M gas block limit, since a cold full
+/// Nitro verification costs about 41 M gas in one transaction.
+fn start_anvil() -> Anvil {
+    Anvil::start(31337, &["--hardfork", "cancun", "--gas-limit", "200000000"])
 }
 
 /// Creation bytecode from forge's output (`ENGINE_E2E_FORGE_OUT`, as `ci/engine-e2e` sets it).
 fn artifact(name: &str) -> Vec<u8> {
-    let out = std::env::var("ENGINE_E2E_FORGE_OUT").map_or_else(
-        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/out"),
-        PathBuf::from,
-    );
-    let path = out.join(format!("{name}.sol/{name}.json"));
-    let json: Value = serde_json::from_slice(
-        &std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (run ci/engine-e2e)", path.display())),
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/out");
+    testkit::artifact_bytecode(
+        &testkit::forge_out("ENGINE_E2E_FORGE_OUT", &default),
+        name,
+        "run ci/engine-e2e",
     )
-    .unwrap();
-    hex::decode(
-        json["bytecode"]["object"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("0x"),
-    )
-    .unwrap()
 }
 
 async fn deploy(provider: &DynProvider, name: &str, args: Vec<u8>) -> Address {
@@ -700,7 +637,7 @@ async fn setup(dir: &Path, anvil: &Anvil) -> World {
 #[ignore = "needs anvil and forge artifacts: run ci/engine-e2e"]
 async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let anvil = Anvil::start();
+    let anvil = start_anvil();
     let world = setup(dir.path(), &anvil).await;
 
     // Engine 1: started, attested, registered.
@@ -933,7 +870,7 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
 #[ignore = "needs anvil and forge artifacts: run ci/engine-e2e"]
 async fn a_reorg_rolls_the_engine_back_and_it_follows_the_new_chain() {
     let dir = tempfile::tempdir().unwrap();
-    let anvil = Anvil::start();
+    let anvil = start_anvil();
     let world = setup(dir.path(), &anvil).await;
     let app = App::start(dir.path(), 1, &world.url, world.marketplace, world.registry);
     world.register_engine(&app).await;
@@ -1016,7 +953,7 @@ async fn a_reorg_rolls_the_engine_back_and_it_follows_the_new_chain() {
 #[ignore = "needs anvil and forge artifacts: run ci/engine-e2e"]
 async fn sealed_bids_to_the_attested_key_are_opened_inside_at_the_second_price() {
     let dir = tempfile::tempdir().unwrap();
-    let anvil = Anvil::start();
+    let anvil = start_anvil();
     let world = setup(dir.path(), &anvil).await;
     let app = App::start(dir.path(), 1, &world.url, world.marketplace, world.registry);
     world.register_engine(&app).await;
