@@ -320,6 +320,17 @@ impl World {
         Marketplace::new(self.marketplace, &self.provider)
     }
 
+    /// Starts engine `n`, registers its key and waits until the app sees the key live.
+    async fn live_engine(&self, dir: &Path, n: u32) -> App {
+        let app = App::start(dir, n, &self.url, self.marketplace, self.registry);
+        self.register_engine(&app).await;
+        app.wait_for(
+            |s| s["engine"]["key_live"] == true,
+            "the engine key to be live",
+        );
+        app
+    }
+
     /// Registers the running app's key: a verifier rooted in its dev CA for the family, then
     /// `registerEnclaveKey` with a fresh document (pcr-registry's `register-enclave`).
     async fn register_engine(&self, app: &App) {
@@ -641,12 +652,7 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
     let world = setup(dir.path(), &anvil).await;
 
     // Engine 1: started, attested, registered.
-    let app = App::start(dir.path(), 1, &world.url, world.marketplace, world.registry);
-    world.register_engine(&app).await;
-    app.wait_for(
-        |s| s["engine"]["key_live"] == true,
-        "the engine key to be live",
-    );
+    let app = world.live_engine(dir.path(), 1).await;
 
     // The attestation endpoints: the document binds the engine key and the caller's nonce.
     let (status, hex_doc) = get(&app.http, "/attestation/hex?nonce=c0ffee").unwrap();
@@ -872,12 +878,7 @@ async fn a_reorg_rolls_the_engine_back_and_it_follows_the_new_chain() {
     let dir = tempfile::tempdir().unwrap();
     let anvil = start_anvil();
     let world = setup(dir.path(), &anvil).await;
-    let app = App::start(dir.path(), 1, &world.url, world.marketplace, world.registry);
-    world.register_engine(&app).await;
-    app.wait_for(
-        |s| s["engine"]["key_live"] == true,
-        "the engine key to be live",
-    );
+    let app = world.live_engine(dir.path(), 1).await;
 
     // An ask, assigned, and seen by the engine.
     let fork = world.provider.get_block_number().await.unwrap();
@@ -955,12 +956,8 @@ async fn sealed_bids_to_the_attested_key_are_opened_inside_at_the_second_price()
     let dir = tempfile::tempdir().unwrap();
     let anvil = start_anvil();
     let world = setup(dir.path(), &anvil).await;
-    let app = App::start(dir.path(), 1, &world.url, world.marketplace, world.registry);
-    world.register_engine(&app).await;
-    let status = app.wait_for(
-        |s| s["engine"]["key_live"] == true,
-        "the engine key to be live",
-    );
+    let app = world.live_engine(dir.path(), 1).await;
+    let status = app.status();
 
     // A sealed-bid market (id 2) with a 4-second window; the generators stake and join it.
     let market = world.market();
