@@ -31,7 +31,7 @@ use crate::transport::Stream;
 
 /// Buffers start (and stay, while idle) this small; most RPC messages fit.
 const INITIAL_BUFFER: usize = 4 << 10;
-/// Bytes asked of splice(2) per call, and the pipe capacity asked for. Pipes exist
+/// The pipe capacity asked for (splice(2) moves up to the room left). Pipes exist
 /// only while a direction is splicing bulk data, so capacity costs no idle memory;
 /// past the per-user pipe budget the kernel keeps its default size (only slower).
 const SPLICE_CHUNK: usize = 1 << 20;
@@ -209,7 +209,9 @@ impl Direction {
             spliced: splice.then(|| Spliced {
                 pipe: None,
                 pipe_size: SPLICE_CHUNK,
+                capacity: 0,
                 in_pipe: 0,
+                read_stalled: false,
                 last_chunk: 0,
                 read_done: false,
             }),
@@ -319,14 +321,35 @@ struct Spliced {
     pipe: Option<(OwnedFd, OwnedFd)>,
     /// Pipe capacity asked for (the kernel may round it or refuse past its limits).
     pipe_size: usize,
+    /// Pipe capacity the kernel granted, in bytes.
+    capacity: usize,
     in_pipe: usize,
     /// Size of the last chunk spliced in.
     last_chunk: usize,
+    /// A splice into the non-empty pipe met EAGAIN: the socket may be empty or the
+    /// pipe's slots full (socket pages can be partly filled), so neither side's
+    /// readiness is known. Reads wait until a write frees room.
+    read_stalled: bool,
     read_done: bool,
 }
 
+/// Non-blocking, and pages are moved rather than copied where the kernel can.
+const SPLICE_FLAGS: SpliceFFlags =
+    SpliceFFlags::SPLICE_F_MOVE.union(SpliceFFlags::SPLICE_F_NONBLOCK);
+
 fn nix_err(e: nix::Error) -> io::Error {
     io::Error::from(e)
+}
+
+/// What one attempt on one side of the pipe did.
+#[derive(PartialEq, Eq)]
+enum Attempt {
+    /// Bytes moved (or EOF was seen): try both sides again.
+    Moved,
+    /// The side is not ready; its waker is registered.
+    Waiting,
+    /// Nothing to do on this side until the other moves.
+    Idle,
 }
 
 impl Spliced {
@@ -338,58 +361,118 @@ impl Spliced {
         counter: &Counter,
         total: &mut u64,
     ) -> Poll<Result<Step, Fault>> {
-        let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
         loop {
             if self.in_pipe == 0 && self.last_chunk > 0 && self.last_chunk < BUFFER_BELOW {
                 self.last_chunk = 0;
                 self.pipe = None;
                 return Poll::Ready(Ok(Step::Switch));
             }
-            // Only fill an empty pipe: then EAGAIN can only mean "socket empty",
-            // never "pipe full", and readiness is tracked correctly.
-            if self.in_pipe == 0 && !self.read_done {
-                ready!(src.poll_ready(cx, Interest::READABLE)).map_err(Fault::Src)?;
-                if self.pipe.is_none() {
-                    let p = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
-                        .map_err(|e| Fault::Src(nix_err(e)))?;
-                    let size = i32::try_from(self.pipe_size).unwrap_or(i32::MAX);
-                    let _ = nix::fcntl::fcntl(&p.1, nix::fcntl::FcntlArg::F_SETPIPE_SZ(size));
-                    self.pipe = Some(p);
-                }
-                let Some((_, w)) = &self.pipe else { continue };
-                match src.try_io(Interest::READABLE, || {
-                    splice(src.fd(), None, w, None, SPLICE_CHUNK, flags).map_err(nix_err)
-                }) {
-                    Ok(0) => self.read_done = true,
-                    Ok(n) => {
-                        self.in_pipe = n;
-                        self.last_chunk = n;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    Err(e) => return Poll::Ready(Err(Fault::Src(e))),
-                }
-            }
-            while self.in_pipe > 0 {
-                ready!(dst.poll_ready(cx, Interest::WRITABLE)).map_err(Fault::Dst)?;
-                let Some((r, _)) = &self.pipe else { break };
-                match dst.try_io(Interest::WRITABLE, || {
-                    splice(r, None, dst.fd(), None, self.in_pipe, flags).map_err(nix_err)
-                }) {
-                    Ok(0) => return Poll::Ready(Err(Fault::Dst(io::ErrorKind::WriteZero.into()))),
-                    Ok(n) => {
-                        self.in_pipe -= n;
-                        counter.inc_by(n as u64);
-                        *total += n as u64;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    Err(e) => return Poll::Ready(Err(Fault::Dst(e))),
-                }
-            }
-            if self.read_done {
+            // Both sides in one pass: the pipe keeps filling from the source while
+            // the destination drains it, so neither peer waits on the other's turn.
+            let read = self.fill(cx, src)?;
+            let write = self.drain(cx, dst, counter, total)?;
+            if self.read_done && self.in_pipe == 0 {
                 self.pipe = None;
                 ready!(Pin::new(&mut *dst).poll_shutdown(cx)).map_err(Fault::Dst)?;
                 return Poll::Ready(Ok(Step::Done));
             }
+            if read != Attempt::Moved && write != Attempt::Moved {
+                // Every side that has work is Waiting (wakers registered), and a
+                // side that is Idle waits on one that is.
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Splices from the source into the pipe while it has room.
+    fn fill(&mut self, cx: &mut Context<'_>, src: &mut Stream) -> Result<Attempt, Fault> {
+        if self.read_done || self.read_stalled || self.in_pipe >= self.capacity.max(1) {
+            return Ok(Attempt::Idle);
+        }
+        if src
+            .poll_ready(cx, Interest::READABLE)
+            .map_err(Fault::Src)?
+            .is_pending()
+        {
+            return Ok(Attempt::Waiting);
+        }
+        let w = match &self.pipe {
+            Some((_, w)) => w,
+            None => {
+                let p = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
+                    .map_err(|e| Fault::Src(nix_err(e)))?;
+                let size = i32::try_from(self.pipe_size).unwrap_or(i32::MAX);
+                let _ = nix::fcntl::fcntl(&p.1, nix::fcntl::FcntlArg::F_SETPIPE_SZ(size));
+                self.capacity = nix::fcntl::fcntl(&p.1, nix::fcntl::FcntlArg::F_GETPIPE_SZ)
+                    .ok()
+                    .and_then(|c| usize::try_from(c).ok())
+                    .unwrap_or(64 << 10);
+                &self.pipe.insert(p).1
+            }
+        };
+        let room = self.capacity.saturating_sub(self.in_pipe).max(1);
+        let splice_in = || splice(src.fd(), None, w, None, room, SPLICE_FLAGS).map_err(nix_err);
+        // Only with an empty pipe does EAGAIN surely mean "socket empty", so only
+        // then may the source's readiness be cleared (try_io does that).
+        let got = if self.in_pipe == 0 {
+            src.try_io(Interest::READABLE, splice_in)
+        } else {
+            splice_in()
+        };
+        match got {
+            Ok(0) => self.read_done = true,
+            Ok(n) => {
+                self.in_pipe += n;
+                // A chunk cut short by the pipe's room says nothing about the traffic.
+                self.last_chunk = if n < room { n } else { n.max(BUFFER_BELOW) };
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if self.in_pipe > 0 {
+                    self.read_stalled = true;
+                    return Ok(Attempt::Idle);
+                }
+                // Readiness cleared: the next poll_ready registers the waker.
+            }
+            Err(e) => return Err(Fault::Src(e)),
+        }
+        Ok(Attempt::Moved)
+    }
+
+    /// Splices from the pipe into the destination while the pipe holds bytes.
+    fn drain(
+        &mut self,
+        cx: &mut Context<'_>,
+        dst: &mut Stream,
+        counter: &Counter,
+        total: &mut u64,
+    ) -> Result<Attempt, Fault> {
+        let Some((r, _)) = &self.pipe else {
+            return Ok(Attempt::Idle);
+        };
+        if self.in_pipe == 0 {
+            return Ok(Attempt::Idle);
+        }
+        if dst
+            .poll_ready(cx, Interest::WRITABLE)
+            .map_err(Fault::Dst)?
+            .is_pending()
+        {
+            return Ok(Attempt::Waiting);
+        }
+        match dst.try_io(Interest::WRITABLE, || {
+            splice(r, None, dst.fd(), None, self.in_pipe, SPLICE_FLAGS).map_err(nix_err)
+        }) {
+            Ok(0) => Err(Fault::Dst(io::ErrorKind::WriteZero.into())),
+            Ok(n) => {
+                self.in_pipe -= n;
+                self.read_stalled = false;
+                counter.inc_by(n as u64);
+                *total += n as u64;
+                Ok(Attempt::Moved)
+            }
+            // Readiness cleared: the next poll_ready registers the waker.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Attempt::Moved),
+            Err(e) => Err(Fault::Dst(e)),
         }
     }
 }
