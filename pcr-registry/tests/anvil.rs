@@ -678,11 +678,18 @@ async fn full_verifier_register_enclave() {
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(deployer))
         .connect_http(url.parse().unwrap());
-    // The real verifier, rooted in the AWS root (empty constructor root = the pinned one).
+    // The real verifier, rooted in the AWS root (empty constructor root = the pinned one), with
+    // its P-384 arithmetic deployed first.
+    let p384 = common::create(
+        &provider,
+        common::artifact_bytecode("P384Verifier"),
+        Vec::new(),
+    )
+    .await;
     let full = common::create(
         &provider,
         common::artifact_bytecode("NitroAttestationVerifier"),
-        (alloy::primitives::Bytes::new(), admin).abi_encode_params(),
+        (alloy::primitives::Bytes::new(), admin, p384).abi_encode_params(),
     )
     .await;
     let family = "matching-engine-full";

@@ -8,6 +8,8 @@ import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
 interface INitroAttestationVerifier is IAttestationVerifier {
     /// @notice Thrown when CBOR/COSE input is truncated or has the wrong structure at `offset`.
     error NitroMalformed(uint256 offset);
+    /// @notice The P-384 verifier given at construction has no code.
+    error NitroNoP384Verifier();
     /// @notice Thrown when the COSE protected header is not exactly `{1: -35}` (ES384).
     error NitroUnsupportedAlgorithm();
     /// @notice Thrown when a payload key is unknown, duplicated or a required one is missing.

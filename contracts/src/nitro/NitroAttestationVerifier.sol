@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
 import {INitroAttestationVerifier} from "./INitroAttestationVerifier.sol";
 import {P384} from "./P384.sol";
+import {IP384Verifier} from "./IP384Verifier.sol";
 import {Sha384} from "./Sha384.sol";
 import {X509} from "./X509.sol";
 import {NitroDocument} from "./NitroDocument.sol";
@@ -52,6 +53,8 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     }
 
     /// @notice Cache key of the pinned root (keccak256 of its TBSCertificate).
+    /// @notice The ECDSA P-384 arithmetic (`P384Verifier`), fixed at construction.
+    IP384Verifier public immutable p384;
     bytes32 public immutable rootKey;
     /// @notice keccak256 of the pinned root DER; cabundle[0] must be exactly these bytes.
     bytes32 public immutable rootDerHash;
@@ -62,7 +65,10 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     /// @param rootDer The root certificate DER, or empty for the pinned AWS Nitro Enclaves Root-G1. Any
     /// other root makes this a test-only verifier (`isTestOnly()`), e.g. for a devnet dev CA.
     /// @param admin Holder of DEFAULT_ADMIN_ROLE.
-    constructor(bytes memory rootDer, address admin) {
+    /// @param p384_ A deployed `P384Verifier` (stateless; check its code hash against a rebuild).
+    constructor(bytes memory rootDer, address admin, IP384Verifier p384_) {
+        if (address(p384_).code.length == 0) revert NitroNoP384Verifier();
+        p384 = p384_;
         if (rootDer.length == 0) rootDer = AWS_ROOT_G1_DER;
         X509.Cert memory c = X509.parse(rootDer, 0, rootDer.length);
         if (!c.ca || c.issuerHash != c.subjectHash) revert NitroBadCertificateRole(0);
@@ -220,7 +226,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         _setHint(v, hint);
         (v[8], v[10]) = (pe.key0 >> 128, uint128(pe.key0));
         (v[9], v[11]) = (pe.key1, pe.key2);
-        _checkOutcome(P384.check(v), index);
+        _checkOutcome(p384.check(v), index);
         _store(c, parent, kind, below);
         return c.tbsHash;
     }
@@ -262,7 +268,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         _setHint(v, hint);
         (v[8], v[10]) = (k.key0 >> 128, uint128(k.key0));
         (v[9], v[11]) = (k.key1, k.key2);
-        return P384.check(v);
+        return p384.check(v);
     }
 
     /// @dev The `HINT_WORDS` words of signature `j` (chain order) of a `verify` hint list.

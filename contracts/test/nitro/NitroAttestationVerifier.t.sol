@@ -5,6 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {IAttestationVerifier} from "../../src/interfaces/IAttestationVerifier.sol";
 import {INitroAttestationVerifier} from "../../src/nitro/INitroAttestationVerifier.sol";
 import {NitroAttestationVerifier} from "../../src/nitro/NitroAttestationVerifier.sol";
+import {IP384Verifier} from "../../src/nitro/IP384Verifier.sol";
 import {NitroDocuments as D} from "../fixtures/nitro/NitroDocuments.sol";
 
 /// Hints as the fixtures store them (packed 32-byte words) to the verifier's `uint256[]`.
@@ -106,8 +107,13 @@ abstract contract NitroBase_Test is Test {
     address internal admin = makeAddr("admin");
     address internal revoker = makeAddr("revoker");
 
+    /// A `P384Verifier` deployed from its (IR-pipeline) artifact.
+    function p384Verifier() internal returns (IP384Verifier) {
+        return IP384Verifier(deployCode("P384Verifier.sol:P384Verifier"));
+    }
+
     function setUp() public virtual {
-        verifier = new NitroAttestationVerifier("", admin);
+        verifier = new NitroAttestationVerifier("", admin, p384Verifier());
         fixtures = new NitroFixtures();
         bytes32 role = verifier.REVOKER_ROLE();
         vm.prank(admin);
@@ -156,6 +162,11 @@ contract NitroAttestationVerifier_Test is NitroBase_Test {
         uint256 size = address(verifier).code.length;
         vm.snapshotValue("NitroAttestationVerifier_runtime_bytes", size);
         assertLt(size, 24_576);
+    }
+
+    function test_RevertWhen_P384VerifierHasNoCode() public {
+        vm.expectRevert(INitroAttestationVerifier.NitroNoP384Verifier.selector);
+        new NitroAttestationVerifier("", admin, IP384Verifier(makeAddr("no code")));
     }
 
     function test_PinsTheAwsRoot() public view {

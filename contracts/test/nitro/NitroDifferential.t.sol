@@ -4,6 +4,7 @@ pragma solidity 0.8.25;
 import {Test} from "forge-std/Test.sol";
 import {INitroAttestationVerifier} from "../../src/nitro/INitroAttestationVerifier.sol";
 import {NitroAttestationVerifier} from "../../src/nitro/NitroAttestationVerifier.sol";
+import {IP384Verifier} from "../../src/nitro/IP384Verifier.sol";
 import {NitroCorpus} from "../fixtures/nitro/NitroCorpus.sol";
 import {NitroFixtures, NitroHints} from "./NitroAttestationVerifier.t.sol";
 
@@ -16,6 +17,12 @@ abstract contract NitroDifferentialBase is Test {
     uint8 internal constant MALFORMED = 1;
     uint8 internal constant CHAIN = 2;
     uint8 internal constant SIGNATURE = 3;
+
+    IP384Verifier internal p384;
+
+    function setUp() public virtual {
+        p384 = IP384Verifier(deployCode("P384Verifier.sol:P384Verifier"));
+    }
 
     function _class(bytes memory reason, uint8 cabundle) internal pure returns (uint8) {
         bytes4 sel = bytes4(reason);
@@ -53,7 +60,7 @@ abstract contract NitroDifferentialBase is Test {
         internal
         returns (uint8)
     {
-        NitroAttestationVerifier v = new NitroAttestationVerifier(root, address(this));
+        NitroAttestationVerifier v = new NitroAttestationVerifier(root, address(this), p384);
         vm.warp(nowMs / 1000);
         try v.verify(abi.encode(doc, NitroHints.unpack(hints))) {
             return POLICY;

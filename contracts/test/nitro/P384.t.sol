@@ -4,6 +4,7 @@ pragma solidity 0.8.25;
 import {Test} from "forge-std/Test.sol";
 import {P384} from "../../src/nitro/P384.sol";
 import {P384Vectors} from "../fixtures/nitro/P384Vectors.sol";
+import {IP384Verifier} from "../../src/nitro/IP384Verifier.sol";
 
 contract P384Harness {
     function verify(uint256[16] memory v) external view returns (bool) {
@@ -22,19 +23,16 @@ contract P384Harness {
         }
         return P384.verify(v);
     }
-
-    function gasOfVerify(uint256[16] memory v) external view returns (uint256 g, bool ok) {
-        g = gasleft();
-        ok = P384.verify(v);
-        g -= gasleft();
-    }
 }
 
 contract P384_Test is Test {
     P384Harness internal harness;
+    /// The deployed form (IR pipeline): every verdict test checks it agrees with the library.
+    IP384Verifier internal deployed;
 
     function setUp() public {
         harness = new P384Harness();
+        deployed = IP384Verifier(deployCode("P384Verifier.sol:P384Verifier"));
     }
 
     function _vector(bytes memory all, uint256 i) internal pure returns (uint256[16] memory v) {
@@ -51,12 +49,14 @@ contract P384_Test is Test {
     function test_VerifiesEveryGoodVector() public view {
         for (uint256 i = 0; i < P384Vectors.GOOD_COUNT; i++) {
             assertTrue(harness.verify(_vector(P384Vectors.GOOD, i)), vm.toString(i));
+            assertEq(deployed.check(_vector(P384Vectors.GOOD, i)), P384.VALID, vm.toString(i));
         }
     }
 
     function test_RejectsEveryBadVector() public view {
         for (uint256 i = 0; i < P384Vectors.BAD_COUNT; i++) {
             assertFalse(harness.verify(_vector(P384Vectors.BAD, i)), vm.toString(i));
+            assertEq(deployed.check(_vector(P384Vectors.BAD, i)), harness.check(_vector(P384Vectors.BAD, i)));
         }
     }
 
@@ -158,19 +158,23 @@ contract P384_Test is Test {
     function testFuzz_RandomHalfSizeHintNeverChangesTheVerdict(uint256[4] memory h, bool good) public view {
         uint256[16] memory v = _vector(good ? P384Vectors.GOOD : P384Vectors.BAD, 0);
         assertEq(harness.check(_withHalfSize(v, h)), good ? P384.VALID : P384.INVALID);
+        assertEq(deployed.check(_withHalfSize(v, h)), good ? P384.VALID : P384.INVALID);
+    }
+
+    /// Gas of one external `check` on the deployed verifier, call included.
+    function _gasOfDeployed(uint256[16] memory v) internal view returns (uint256 g) {
+        g = gasleft();
+        uint256 outcome = deployed.check(v);
+        g -= gasleft();
+        assertEq(outcome, P384.VALID);
     }
 
     /// The textbook path on its own (every third vector carries no half-size hint).
     function test_gas_p384_verify_textbook() public {
-        uint256[16] memory v = _vector(P384Vectors.GOOD, 2);
-        (uint256 g, bool ok) = harness.gasOfVerify(v);
-        assertTrue(ok);
-        vm.snapshotValue("p384_verify_one_signature_textbook", g);
+        vm.snapshotValue("p384_verify_one_signature_textbook", _gasOfDeployed(_vector(P384Vectors.GOOD, 2)));
     }
 
     function test_gas_p384_verify() public {
-        (uint256 g, bool ok) = harness.gasOfVerify(_vector(P384Vectors.GOOD, 0));
-        assertTrue(ok);
-        vm.snapshotValue("p384_verify_one_signature", g);
+        vm.snapshotValue("p384_verify_one_signature", _gasOfDeployed(_vector(P384Vectors.GOOD, 0)));
     }
 }

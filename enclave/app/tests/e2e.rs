@@ -340,10 +340,11 @@ impl World {
         // (block timestamps are whole seconds, the document's milliseconds).
         tokio::time::sleep(Duration::from_millis(1100)).await;
         self.mine().await;
+        let p384 = deploy(&self.deployer, "P384Verifier", Vec::new()).await;
         let verifier = deploy(
             &self.deployer,
             "NitroAttestationVerifier",
-            (Bytes::from(dev_root(&document)), self.admin).abi_encode_params(),
+            (Bytes::from(dev_root(&document)), self.admin, p384).abi_encode_params(),
         )
         .await;
         send(

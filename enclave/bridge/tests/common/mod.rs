@@ -230,10 +230,11 @@ pub async fn enclaves(anvil: &Anvil, public_key: &[u8]) -> Enclaves {
         DevNsmConfig::image(PCRS.0, PCRS.1, PCRS.2).with_clock(Arc::new(FixedClock(now_ms))),
     )
     .unwrap();
+    let p384 = create(&p, artifact_bytecode("P384Verifier"), Vec::new()).await;
     let verifier = create(
         &p,
         artifact_bytecode("NitroAttestationVerifier"),
-        (Bytes::from(nsm.trusted_root().der().to_vec()), admin).abi_encode_params(),
+        (Bytes::from(nsm.trusted_root().der().to_vec()), admin, p384).abi_encode_params(),
     )
     .await;
     let registry = create(
