@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy::primitives::{Address, B256, Bytes, keccak256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::bindings::INitroOptimisticVerifier::{self, Status};
 use crate::client::Registry;
 use crate::deployment::family_id;
-use crate::error::{Error, Revert, RpcError};
+use crate::error::{Error, RpcError};
 use crate::exit::ExitStatus;
 use crate::render::Report;
 
@@ -52,21 +52,6 @@ pub async fn verifier_of(registry: &Registry, family: &str) -> Result<VerifierKi
             Error::Revert(_) => Ok(VerifierKind::Full(verifier)),
             other => Err(other),
         },
-    }
-}
-
-/// The bond a payable call needs: the call is simulated with no value; an `OptimisticWrongBond`
-/// revert names the required amount.
-async fn required_bond<D: alloy::contract::CallDecoder + Clone>(
-    registry: &Registry,
-    name: &'static str,
-    call: &alloy::contract::CallBuilder<&alloy::providers::DynProvider, D>,
-) -> Result<U256, Error> {
-    use INitroOptimisticVerifier::INitroOptimisticVerifierErrors as E;
-    match registry.simulate(name, call).await {
-        Ok(_) => Ok(U256::ZERO),
-        Err(Error::Revert(Revert::Optimistic(E::OptimisticWrongBond(b)))) => Ok(b.required),
-        Err(e) => Err(e),
     }
 }
 
@@ -114,7 +99,11 @@ pub async fn register_enclave(
             match status {
                 Status::None => {
                     let call = v.propose(Bytes::from(document));
-                    let bond = required_bond(registry, "propose", &call).await?;
+                    let bond = v
+                        .proposerBond()
+                        .call()
+                        .await
+                        .map_err(|e| crate::client::decode_error("proposerBond", e))?;
                     let call = call.value(bond);
                     registry.simulate("propose", &call).await?;
                     let tx = registry.send("propose", call).await?;
@@ -227,7 +216,11 @@ pub async fn watch(
                     && matches!(v.statusOf(id).call().await, Ok(Status::Pending))
                 {
                     let call = v.challenge(id);
-                    let bond = required_bond(registry, "challenge", &call).await?;
+                    let bond = v
+                        .challengerBond()
+                        .call()
+                        .await
+                        .map_err(|e| crate::client::decode_error("challengerBond", e))?;
                     let call = call.value(bond);
                     registry.simulate("challenge", &call).await?;
                     let tx = registry.send("challenge", call).await?;

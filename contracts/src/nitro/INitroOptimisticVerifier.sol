@@ -40,6 +40,12 @@ interface INitroOptimisticVerifier is IAttestationVerifier {
     /// @param valid Whether the document is genuine (or went unchallenged).
     event Resolved(bytes32 indexed id, bool valid, address indexed winner);
 
+    /// @notice Bond `propose` takes, in wei (fixed at construction).
+    function proposerBond() external view returns (uint256);
+
+    /// @notice Bond `challenge` takes, in wei (fixed at construction).
+    function challengerBond() external view returns (uint256);
+
     /// @notice Claims that `document` is a genuine Nitro attestation; attach `proposerBond()`.
     /// @return id keccak256(document).
     function propose(bytes calldata document) external payable returns (bytes32 id);

@@ -27,6 +27,16 @@ contract NitroOptimisticVerifier_Test is NitroBase_Test {
         vm.deal(challenger, 10 ether);
     }
 
+    /// Callers learn the bonds from the interface, and a wrong amount names the right one.
+    function test_BondsAreReadableThroughTheInterface() public {
+        INitroOptimisticVerifier v = INitroOptimisticVerifier(address(optimistic));
+        assertEq(v.proposerBond(), BOND);
+        assertEq(v.challengerBond(), CHALLENGE_BOND);
+        vm.prank(proposer);
+        vm.expectRevert(abi.encodeWithSelector(INitroOptimisticVerifier.OptimisticWrongBond.selector, BOND));
+        v.propose{value: BOND - 1}(doc);
+    }
+
     function _propose(bytes memory d) internal returns (bytes32 id) {
         vm.prank(proposer);
         id = optimistic.propose{value: BOND}(d);
@@ -56,6 +66,7 @@ contract NitroOptimisticVerifier_Test is NitroBase_Test {
         for (uint256 i = 0; i < call.length; i++) {
             intrinsic += call[i] == 0 ? 4 : 16;
         }
+        vm.cool(address(optimistic)); // its own transaction on chain: cold account and storage
         vm.prank(proposer);
         uint256 before = gasleft();
         optimistic.propose{value: BOND}(doc);
