@@ -160,6 +160,54 @@ async fn large_streams_arrive_intact_both_ways() {
     }
 }
 
+/// A reader far slower than its writer: the spliced direction fills its pipe, stalls on
+/// the full destination and resumes many times (the upstream reads 4 KiB at a time and
+/// pauses every 512 KiB); every byte arrives, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_behind_a_spliced_stream_loses_nothing() {
+    let size: u64 = 48 << 20;
+    let up = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = up.local_addr().unwrap().port();
+    let p = start(&route(
+        "slow",
+        "tcp:127.0.0.1:0",
+        &format!("tcp:127.0.0.1:{port}"),
+        LOOPBACK,
+    ))
+    .await;
+    let server = tokio::spawn(async move {
+        let (mut s, _) = up.accept().await.unwrap();
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 4 << 10];
+        let (mut total, mut since_pause) = (0u64, 0u64);
+        loop {
+            let n = s.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            total += n as u64;
+            since_pause += n as u64;
+            if since_pause >= 512 << 10 {
+                since_pause = 0;
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        (<[u8; 32]>::from(h.finalize()), total)
+    });
+    let mut c = connect(&p.endpoint("slow")).await.unwrap();
+    let sent = tokio::time::timeout(Duration::from_secs(120), send_pattern(&mut c, 3, size))
+        .await
+        .expect("sent in time");
+    let got = tokio::time::timeout(Duration::from_secs(120), server)
+        .await
+        .expect("received in time")
+        .unwrap();
+    assert_eq!(sent, got, "bytes differ behind a slow reader");
+    drop(c);
+    assert_eq!(p.shutdown().await.cut, 0);
+}
+
 async fn send_pattern(
     w: &mut (impl AsyncWriteExt + Unpin),
     seed: u64,
