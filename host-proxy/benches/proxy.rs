@@ -1,9 +1,10 @@
 //! `ci/bench proxy`: throughput and added round-trip latency through host-proxy,
-//! through `socat -b 131072`, and directly, all on 127.0.0.1 in the same run.
+//! through `socat -b 131072`, and directly, all on 127.0.0.1 in the same run. host-proxy runs
+//! with its default route settings (buffered copying) and, as a second figure, with splice(2).
 //! Prints ONE JSON line on stdout; progress goes to stderr.
 //!
 //! Usage: proxy --proxy-bin PATH [--socat PATH] [--bytes N] [--pings N] [--idle N] [--rounds N]
-//!        [--proxy-threads N (1 = single-threaded runtime)] [--buffer-size BYTES]
+//!        [--proxy-threads N (1 = single-threaded runtime)] [--buffer-size BYTES (default: the proxy's)]
 #![allow(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{Read, Write};
@@ -20,7 +21,8 @@ struct Args {
     idle: usize,
     rounds: usize,
     proxy_threads: usize,
-    buffer_size: usize,
+    /// `buffer_size` for the proxy's routes; the proxy's default when absent.
+    buffer_size: Option<usize>,
 }
 
 fn parse_args() -> Args {
@@ -30,9 +32,9 @@ fn parse_args() -> Args {
         bytes: 1 << 30,
         pings: 20_000,
         idle: 1000,
-        rounds: 9,
+        rounds: 15,
         proxy_threads: 1,
-        buffer_size: 256 << 10,
+        buffer_size: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -51,7 +53,7 @@ fn parse_args() -> Args {
                 a.proxy_threads = v().parse().unwrap_or_else(|_| fail("--proxy-threads"))
             }
             "--buffer-size" => {
-                a.buffer_size = v().parse().unwrap_or_else(|_| fail("--buffer-size"))
+                a.buffer_size = Some(v().parse().unwrap_or_else(|_| fail("--buffer-size")))
             }
             "--bench" => {}
             other => fail(&format!("unknown argument {other}")),
@@ -230,7 +232,8 @@ fn main() {
     let a = parse_args();
     let sink = sink_server();
     let echo = echo_server();
-    let (p_zc, p_buf, p_echo, p_echo_buf, s_sink, s_echo) = (
+    // The proxy as configured by default (buffered copying), and with splice(2) turned on.
+    let (p_def, p_splice, p_echo, p_echo_splice, s_sink, s_echo) = (
         free_port(),
         free_port(),
         free_port(),
@@ -244,19 +247,21 @@ fn main() {
     let cfg = dir.join("bench.toml");
     let route = |name: &str, listen: u16, up: u16, extra: &str| {
         format!(
-            "[[route]]\nname = \"{name}\"\nlisten = \"tcp:127.0.0.1:{listen}\"\nconnect = \"tcp:127.0.0.1:{up}\"\nallow = [\"127.0.0.0/8\"]\nmax_connections = {}\nbuffer_size = {}\n{extra}\n",
+            "[[route]]\nname = \"{name}\"\nlisten = \"tcp:127.0.0.1:{listen}\"\nconnect = \"tcp:127.0.0.1:{up}\"\nallow = [\"127.0.0.0/8\"]\nmax_connections = {}\n{}{extra}\n",
             a.idle + 100,
             a.buffer_size
+                .map(|b| format!("buffer_size = {b}\n"))
+                .unwrap_or_default()
         )
     };
     std::fs::write(
         &cfg,
         format!(
             "{}{}{}{}",
-            route("stream", p_zc, sink, ""),
-            route("stream-buffered", p_buf, sink, "zero_copy = false"),
+            route("stream", p_def, sink, ""),
+            route("stream-splice", p_splice, sink, "zero_copy = true"),
             route("echo", p_echo, echo, ""),
-            route("echo-buffered", p_echo_buf, echo, "zero_copy = false")
+            route("echo-splice", p_echo_splice, echo, "zero_copy = true")
         ),
     )
     .unwrap();
@@ -289,7 +294,7 @@ fn main() {
     };
     let socat_sink = socat(s_sink, sink);
     let socat_echo = socat(s_echo, echo);
-    for p in [p_zc, p_buf, p_echo, p_echo_buf, s_sink, s_echo] {
+    for p in [p_def, p_splice, p_echo, p_echo_splice, s_sink, s_echo] {
         wait_listening(p);
     }
     let pid = proxy.0.id();
@@ -304,7 +309,7 @@ fn main() {
         a.rounds,
         a.bytes >> 20
     );
-    let ports = [sink, p_zc, p_buf, s_sink];
+    let ports = [sink, p_def, p_splice, s_sink];
     let mut rates: [Vec<f64>; 4] = Default::default();
     for r in 0..a.rounds {
         for k in 0..ports.len() {
@@ -312,7 +317,7 @@ fn main() {
             rates[i].push(throughput(ports[i], a.bytes));
         }
         eprintln!(
-            "  round {r}: direct {:.2} GB/s, host-proxy {:.2}, host-proxy buffered {:.2}, socat {:.2}",
+            "  round {r}: direct {:.2} GB/s, host-proxy {:.2}, host-proxy with splice {:.2}, socat {:.2}",
             rates[0][r] / 1e9,
             rates[1][r] / 1e9,
             rates[2][r] / 1e9,
@@ -320,7 +325,7 @@ fn main() {
         );
     }
     let best = |v: &[f64]| v.iter().copied().fold(0f64, f64::max);
-    let [direct, ours, ours_buf, theirs] = [0, 1, 2, 3].map(|i| best(&rates[i]));
+    let [direct, ours, ours_splice, theirs] = [0, 1, 2, 3].map(|i| best(&rates[i]));
     let paired = |i: usize, j: usize| {
         let mut q: Vec<f64> = rates[i].iter().zip(&rates[j]).map(|(x, y)| x / y).collect();
         q.sort_by(f64::total_cmp);
@@ -343,7 +348,7 @@ fn main() {
     let mut pingers = [
         Pinger::new(echo),
         Pinger::new(p_echo),
-        Pinger::new(p_echo_buf),
+        Pinger::new(p_echo_splice),
         Pinger::new(s_echo),
     ];
     let slice = 500;
@@ -352,7 +357,7 @@ fn main() {
             p.ping(slice);
         }
     }
-    let [direct_rtt, ours_rtt, ours_buf_rtt, socat_rtt] = pingers.map(Pinger::sorted);
+    let [direct_rtt, ours_rtt, ours_splice_rtt, socat_rtt] = pingers.map(Pinger::sorted);
     let rss = peak_rss_kib(pid);
     drop(held);
     drop((socat_sink, socat_echo, proxy));
@@ -365,16 +370,16 @@ fn main() {
     println!(
         concat!(
             "{{\"bench\":\"proxy\",",
-            "\"throughput_gbyte_s\":{{\"host_proxy\":{:.3},\"host_proxy_buffered\":{:.3},\"socat\":{:.3},\"direct\":{:.3}}},",
-            "\"ratio_vs_socat\":{:.2},\"buffered_ratio_vs_socat\":{:.2},\"fraction_of_direct\":{:.2},\"best_round_ratio_vs_socat\":{:.2},",
-            "\"rtt_us\":{{\"direct\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy_buffered\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"socat\":{{\"p50\":{:.1},\"p99\":{:.1}}}}},",
-            "\"added_latency_us\":{{\"host_proxy\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy_buffered\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"socat\":{{\"p50\":{:.1},\"p99\":{:.1}}}}},",
+            "\"throughput_gbyte_s\":{{\"host_proxy\":{:.3},\"host_proxy_splice\":{:.3},\"socat\":{:.3},\"direct\":{:.3}}},",
+            "\"ratio_vs_socat\":{:.2},\"splice_ratio_vs_socat\":{:.2},\"fraction_of_direct\":{:.2},\"best_round_ratio_vs_socat\":{:.2},",
+            "\"rtt_us\":{{\"direct\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy_splice\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"socat\":{{\"p50\":{:.1},\"p99\":{:.1}}}}},",
+            "\"added_latency_us\":{{\"host_proxy\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy_splice\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"socat\":{{\"p50\":{:.1},\"p99\":{:.1}}}}},",
             "\"proxy_worker_threads\":{},\"proxy_buffer_size\":{},\"idle_connections_held_through_proxy\":{},\"pings\":{},\"stream_bytes\":{},\"rounds\":{},",
             "\"proxy_peak_rss_kib\":{},",
             "\"targets\":{{\"ratio_vs_socat_min\":1.2,\"p99_added_latency_us_max\":100}},\"pass\":{}}}"
         ),
         ours / 1e9,
-        ours_buf / 1e9,
+        ours_splice / 1e9,
         theirs / 1e9,
         direct / 1e9,
         ratio,
@@ -385,18 +390,19 @@ fn main() {
         pct(&direct_rtt, 0.99),
         pct(&ours_rtt, 0.5),
         pct(&ours_rtt, 0.99),
-        pct(&ours_buf_rtt, 0.5),
-        pct(&ours_buf_rtt, 0.99),
+        pct(&ours_splice_rtt, 0.5),
+        pct(&ours_splice_rtt, 0.99),
         pct(&socat_rtt, 0.5),
         pct(&socat_rtt, 0.99),
         added(&ours_rtt, 0.5),
         p99_added,
-        added(&ours_buf_rtt, 0.5),
-        added(&ours_buf_rtt, 0.99),
+        added(&ours_splice_rtt, 0.5),
+        added(&ours_splice_rtt, 0.99),
         added(&socat_rtt, 0.5),
         added(&socat_rtt, 0.99),
         a.proxy_threads,
-        a.buffer_size,
+        a.buffer_size
+            .map_or_else(|| "\"default\"".to_owned(), |b| b.to_string()),
         a.idle,
         a.pings,
         a.bytes,

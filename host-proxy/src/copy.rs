@@ -6,7 +6,8 @@
 //! direction reads again only once its buffer has been written out, so a slow
 //! reader stalls its writer instead of growing memory. Memory per connection is
 //! bounded by two buffers of at most `buffer_size` (they start at 4 KiB, grow
-//! only while reads fill them, and shrink back while the connection waits), or
+//! only while reads fill them, and shrink back while the connection waits after
+//! small messages; the idle timeout closes a connection that waits too long), or
 //! two pipes when zero-copy is used.
 //!
 //! When both sides are TCP or Unix sockets, a direction that is streaming (its
@@ -35,6 +36,9 @@ const INITIAL_BUFFER: usize = 4 << 10;
 /// only while a direction is splicing bulk data, so capacity costs no idle memory;
 /// past the per-user pipe budget the kernel keeps its default size (only slower).
 const SPLICE_CHUNK: usize = 1 << 20;
+/// A direction whose last read brought at least this many bytes is streaming: it keeps
+/// its grown buffer while it waits for more.
+const KEEP_GROWN_ABOVE: usize = 64 << 10;
 /// A full buffered read of at least this many bytes switches a direction to splice.
 const SPLICE_ABOVE: usize = 64 << 10;
 /// A spliced chunk smaller than this switches a direction back to buffered copying.
@@ -276,10 +280,12 @@ impl Buffered {
                 let mut rb = ReadBuf::new(&mut self.buf);
                 let read = Pin::new(&mut *src).poll_read(cx, &mut rb);
                 let Poll::Ready(read) = read else {
-                    // Nothing to forward: unless a stream is in full flow, give a
-                    // grown buffer back while waiting, so idle connections hold
-                    // at most the initial 4 KiB per direction.
-                    if self.cap < self.buf.len() && self.buf.len() > INITIAL_BUFFER {
+                    // Nothing to forward. A stream in flow keeps its grown buffer when
+                    // the proxy catches up with the sender (regrowing from 4 KiB each
+                    // time would cost a dozen small reads); after a read of small
+                    // messages the buffer goes back, so a waiting connection holds
+                    // the initial 4 KiB per direction.
+                    if self.cap < KEEP_GROWN_ABOVE && self.buf.len() > INITIAL_BUFFER {
                         self.buf = Vec::new();
                         self.size = INITIAL_BUFFER.min(self.max);
                     }

@@ -113,12 +113,12 @@ async fn large_streams_arrive_intact_both_ways() {
     };
     let dir = tempfile::tempdir().unwrap();
     for (listen, extra) in [
-        ("tcp:127.0.0.1:0".to_owned(), String::new()),
+        ("tcp:127.0.0.1:0".to_owned(), "zero_copy = true".to_owned()),
         (
             format!("unix:{}/p.sock", dir.path().display()),
-            String::new(),
+            "zero_copy = true".to_owned(),
         ),
-        ("tcp:127.0.0.1:0".to_owned(), "zero_copy = false".to_owned()),
+        ("tcp:127.0.0.1:0".to_owned(), String::new()),
     ] {
         let up = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = up.local_addr().unwrap().port();
@@ -160,11 +160,17 @@ async fn large_streams_arrive_intact_both_ways() {
     }
 }
 
-/// A reader far slower than its writer: the spliced direction fills its pipe, stalls on
-/// the full destination and resumes many times (the upstream reads 4 KiB at a time and
-/// pauses every 512 KiB); every byte arrives, in order.
+/// A reader far slower than its writer: the direction fills its buffer (or, spliced, its
+/// pipe), stalls on the full destination and resumes many times (the upstream reads 4 KiB
+/// at a time and pauses every 512 KiB); every byte arrives, in order, in both copy modes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_reader_behind_a_spliced_stream_loses_nothing() {
+async fn a_slow_reader_behind_a_stream_loses_nothing() {
+    for zero_copy in [true, false] {
+        slow_reader_gets_every_byte(zero_copy).await;
+    }
+}
+
+async fn slow_reader_gets_every_byte(zero_copy: bool) {
     let size: u64 = 48 << 20;
     let up = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = up.local_addr().unwrap().port();
@@ -172,7 +178,7 @@ async fn a_slow_reader_behind_a_spliced_stream_loses_nothing() {
         "slow",
         "tcp:127.0.0.1:0",
         &format!("tcp:127.0.0.1:{port}"),
-        LOOPBACK,
+        &format!("{LOOPBACK}\nzero_copy = {zero_copy}"),
     ))
     .await;
     let server = tokio::spawn(async move {
@@ -203,7 +209,10 @@ async fn a_slow_reader_behind_a_spliced_stream_loses_nothing() {
         .await
         .expect("received in time")
         .unwrap();
-    assert_eq!(sent, got, "bytes differ behind a slow reader");
+    assert_eq!(
+        sent, got,
+        "bytes differ behind a slow reader (zero_copy = {zero_copy})"
+    );
     drop(c);
     assert_eq!(p.shutdown().await.cut, 0);
 }
@@ -601,7 +610,7 @@ async fn switching_between_splice_and_buffered_copy_loses_nothing() {
         "mix",
         "tcp:127.0.0.1:0",
         &format!("tcp:127.0.0.1:{port}"),
-        LOOPBACK,
+        &format!("{LOOPBACK}\nzero_copy = true"),
     ))
     .await;
     let mut c = connect(&p.endpoint("mix")).await.unwrap();

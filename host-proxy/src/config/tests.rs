@@ -52,7 +52,7 @@ fn resolves_defaults_and_overrides() {
         }
     );
     assert_eq!(e.buffer_size, DEFAULT_BUFFER);
-    assert!(e.zero_copy);
+    assert!(!e.zero_copy, "splice is opt-in");
 }
 
 #[test]
