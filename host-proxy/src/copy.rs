@@ -10,10 +10,11 @@
 //! small messages; the idle timeout closes a connection that waits too long), or
 //! two pipes when zero-copy is used.
 //!
-//! When both sides are TCP or Unix sockets, a direction that is streaming (its
-//! reads fill a 64 KiB buffer) switches to splice(2) through a pipe, so bulk bytes
-//! never enter user space; it switches back when chunks get small again, because
-//! for small messages splice costs more latency than a plain read and write.
+//! With zero-copy on (the route's `zero_copy`, off by default) and both sides TCP
+//! or Unix sockets, a direction that is streaming (its reads fill a 64 KiB buffer)
+//! switches to splice(2) through a pipe, so bulk bytes never enter user space; it
+//! switches back when chunks get small again, because for small messages splice
+//! costs more latency than a plain read and write.
 
 use std::future::Future;
 use std::io;
