@@ -52,9 +52,9 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         uint256 key2; // y_lo
     }
 
-    /// @notice Cache key of the pinned root (keccak256 of its TBSCertificate).
     /// @notice The ECDSA P-384 arithmetic (`P384Verifier`), fixed at construction.
     IP384Verifier public immutable p384;
+    /// @notice Cache key of the pinned root (keccak256 of its TBSCertificate).
     bytes32 public immutable rootKey;
     /// @notice keccak256 of the pinned root DER; cabundle[0] must be exactly these bytes.
     bytes32 public immutable rootDerHash;
