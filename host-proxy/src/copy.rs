@@ -36,7 +36,7 @@ const INITIAL_BUFFER: usize = 4 << 10;
 /// The pipe capacity asked for (splice(2) moves up to the room left). Pipes exist
 /// only while a direction is splicing bulk data, so capacity costs no idle memory;
 /// past the per-user pipe budget the kernel keeps its default size (only slower).
-const SPLICE_CHUNK: usize = 1 << 20;
+const PIPE_CAPACITY: usize = 1 << 20;
 /// A direction whose last read brought at least this many bytes is streaming: it keeps
 /// its grown buffer while it waits for more.
 const KEEP_GROWN_ABOVE: usize = 64 << 10;
@@ -213,7 +213,6 @@ impl Direction {
             },
             spliced: splice.then(|| Spliced {
                 pipe: None,
-                pipe_size: SPLICE_CHUNK,
                 capacity: 0,
                 in_pipe: 0,
                 read_stalled: false,
@@ -326,8 +325,6 @@ struct Spliced {
     /// (read end, write end), created on the first readable event so idle
     /// connections hold no pipe.
     pipe: Option<(OwnedFd, OwnedFd)>,
-    /// Pipe capacity asked for (the kernel may round it or refuse past its limits).
-    pipe_size: usize,
     /// Pipe capacity the kernel granted, in bytes.
     capacity: usize,
     in_pipe: usize,
@@ -346,6 +343,20 @@ const SPLICE_FLAGS: SpliceFFlags =
 
 fn nix_err(e: nix::Error) -> io::Error {
     io::Error::from(e)
+}
+
+/// A non-blocking pipe of `PIPE_CAPACITY` bytes if the kernel grants it, and the
+/// capacity it has (the kernel keeps its default past the per-user pipe budget).
+fn new_pipe() -> io::Result<((OwnedFd, OwnedFd), usize)> {
+    use nix::fcntl::{FcntlArg, fcntl};
+    let p = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).map_err(nix_err)?;
+    let want = i32::try_from(PIPE_CAPACITY).unwrap_or(i32::MAX);
+    let _ = fcntl(&p.1, FcntlArg::F_SETPIPE_SZ(want));
+    let capacity = fcntl(&p.1, FcntlArg::F_GETPIPE_SZ)
+        .ok()
+        .and_then(|c| usize::try_from(c).ok())
+        .unwrap_or(64 << 10);
+    Ok((p, capacity))
 }
 
 /// What one attempt on one side of the pipe did.
@@ -406,14 +417,8 @@ impl Spliced {
         let w = match &self.pipe {
             Some((_, w)) => w,
             None => {
-                let p = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
-                    .map_err(|e| Fault::Src(nix_err(e)))?;
-                let size = i32::try_from(self.pipe_size).unwrap_or(i32::MAX);
-                let _ = nix::fcntl::fcntl(&p.1, nix::fcntl::FcntlArg::F_SETPIPE_SZ(size));
-                self.capacity = nix::fcntl::fcntl(&p.1, nix::fcntl::FcntlArg::F_GETPIPE_SZ)
-                    .ok()
-                    .and_then(|c| usize::try_from(c).ok())
-                    .unwrap_or(64 << 10);
+                let (p, capacity) = new_pipe().map_err(Fault::Src)?;
+                self.capacity = capacity;
                 &self.pipe.insert(p).1
             }
         };

@@ -183,23 +183,7 @@ async fn slow_reader_gets_every_byte(zero_copy: bool) {
     .await;
     let server = tokio::spawn(async move {
         let (mut s, _) = up.accept().await.unwrap();
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 4 << 10];
-        let (mut total, mut since_pause) = (0u64, 0u64);
-        loop {
-            let n = s.read(&mut buf).await.unwrap();
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-            total += n as u64;
-            since_pause += n as u64;
-            if since_pause >= 512 << 10 {
-                since_pause = 0;
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-        }
-        (<[u8; 32]>::from(h.finalize()), total)
+        hash_paced(&mut s, 4 << 10, Some(512 << 10)).await
     });
     let mut c = connect(&p.endpoint("slow")).await.unwrap();
     let sent = tokio::time::timeout(Duration::from_secs(120), send_pattern(&mut c, 3, size))
@@ -238,9 +222,19 @@ async fn send_pattern(
 }
 
 async fn hash_until_eof(r: &mut (impl AsyncReadExt + Unpin)) -> ([u8; 32], u64) {
+    hash_paced(r, 256 << 10, None).await
+}
+
+/// Hashes `r` to EOF, reading at most `chunk` bytes at a time and, with `pause_every`,
+/// sleeping 2 ms after each `pause_every` bytes (a slow reader).
+async fn hash_paced(
+    r: &mut (impl AsyncReadExt + Unpin),
+    chunk: usize,
+    pause_every: Option<u64>,
+) -> ([u8; 32], u64) {
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 256 << 10];
-    let mut total = 0u64;
+    let mut buf = vec![0u8; chunk];
+    let (mut total, mut since_pause) = (0u64, 0u64);
     loop {
         let n = r.read(&mut buf).await.unwrap();
         if n == 0 {
@@ -248,6 +242,11 @@ async fn hash_until_eof(r: &mut (impl AsyncReadExt + Unpin)) -> ([u8; 32], u64) 
         }
         h.update(&buf[..n]);
         total += n as u64;
+        since_pause += n as u64;
+        if pause_every.is_some_and(|every| since_pause >= every) {
+            since_pause = 0;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
     }
     (h.finalize().into(), total)
 }
