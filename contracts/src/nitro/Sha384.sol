@@ -57,11 +57,12 @@ library Sha384 {
             // 1 that the optimizer cannot fold, so the mask and the doubling factor below stay on the
             // stack (a DUP each) instead of being rebuilt from small constants at every use.
             let one := div(m, m)
-            unpack(add(ivk, 32), st, sub(wp, 32), sub(shl(64, one), one), add(shl(64, one), one))
+            // The 64-bit mask and the doubling factor 2^64 + 1.
+            let M := sub(shl(64, one), one)
+            let D := add(shl(64, one), one)
+            unpack(add(ivk, 32), st, sub(wp, 32), M, D)
             mstore(sub(wp, 32), 0)
             for { let blk := m } lt(blk, end) { blk := add(blk, 128) } {
-                let M := sub(shl(64, one), one)
-                let D := add(shl(64, one), one)
                 unpack(blk, wp, add(wp, 512), M, D)
                 for { let p := add(wp, 512) } mload(sub(p, 2592)) { p := add(p, 128) } {
                     // W[t..t+3] (t = (p - wp) / 32), each σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16];
