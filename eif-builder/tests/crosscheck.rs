@@ -127,9 +127,10 @@ const GOLDEN_PCR1: &str = "b1b8d01b6a689aba019a82f26b97eb8cca3590476e2d984e2b794
 const GOLDEN_PCR2: &str = "535bc78e01de474935f25d5fe1e988783f59ccf8351951fc053941861768391aee6be69da035d7acb7555fa3b58bb913";
 const GOLDEN_SHA256: &str = "4f3cd1843ad85abb02974bdc6ea6a4aeeb06d103e95eb6871278be914291d953";
 
-/// 100+ MiB ramdisks; run with `cargo test --profile bench -p eif-builder --test crosscheck -- --ignored`.
+/// 100+ MiB ramdisks; `ci/test` runs it in its large-input step
+/// (`cargo test -p eif-builder --test crosscheck -- --ignored`).
 #[test]
-#[ignore = "100+ MiB inputs: run in release mode"]
+#[ignore = "100+ MiB inputs: run explicitly"]
 fn large_ramdisks_unsigned_and_signed() {
     const MIB: usize = 1 << 20;
     check(11, 9 * MIB, &[2 * MIB, 101 * MIB + 7], false);
