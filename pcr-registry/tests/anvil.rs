@@ -680,15 +680,10 @@ async fn full_verifier_register_enclave() {
         .connect_http(url.parse().unwrap());
     // The real verifier, rooted in the AWS root (empty constructor root = the pinned one), with
     // its P-384 arithmetic deployed first.
-    let p384 = common::create(
+    let p384 = common::deploy_contract(&provider, "P384Verifier", Vec::new()).await;
+    let full = common::deploy_contract(
         &provider,
-        common::artifact_bytecode("P384Verifier"),
-        Vec::new(),
-    )
-    .await;
-    let full = common::create(
-        &provider,
-        common::artifact_bytecode("NitroAttestationVerifier"),
+        "NitroAttestationVerifier",
         (alloy::primitives::Bytes::new(), admin, p384).abi_encode_params(),
     )
     .await;

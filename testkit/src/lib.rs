@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod contracts;
+
 /// How long a fresh anvil may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Ports tried before giving up (another process may take a free port before anvil binds it).

@@ -23,68 +23,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolEvent, SolValue};
 use serde_json::Value;
 use testkit::Anvil;
-
-mod contracts {
-    #![allow(missing_docs, clippy::too_many_arguments)]
-    alloy::sol! {
-        #[sol(rpc)]
-        interface Token {
-            function mint(address to, uint256 amount) external;
-            function approve(address spender, uint256 amount) external returns (bool);
-            function balanceOf(address who) external view returns (uint256);
-        }
-        #[sol(rpc)]
-        interface Staking {
-            function bindMarketplace(address marketplace) external;
-            function deposit(uint256 market, uint256 amount) external;
-            function stakeOf(address generator, uint256 market) external view returns (uint256);
-        }
-        #[sol(rpc)]
-        interface Registry {
-            function configureFamily(bytes32 family, address verifier, uint32 maxAttestationAge, uint32 keyTtl) external;
-            function grantRole(bytes32 role, address account) external;
-            function isLiveKey(address key, bytes32 family) external view returns (bool);
-        }
-        #[sol(rpc)]
-        interface Marketplace {
-            struct MarketParams {
-                address verifier;
-                uint8 mode;
-                uint32 bidWindow;
-                uint96 slashingPenalty;
-                bytes32 proverFamily;
-                uint32 activationDelay;
-            }
-            struct AskParams {
-                uint256 marketId;
-                uint256 reward;
-                uint64 expiry;
-                uint32 provingTime;
-                uint8 redundancy;
-                address refundAddress;
-                bytes proverData;
-            }
-            struct Slot {
-                uint8 state;
-                address generator;
-                uint256 price;
-                uint64 deadline;
-            }
-            event AssignmentAccepted(uint256 indexed askId, address indexed generator, uint8 slot, uint256 price, uint64 deadline);
-            function createMarket(MarketParams calldata params) external returns (uint256);
-            function registerGenerator(uint32 capacity) external;
-            function joinMarket(uint256 marketId, uint96 cost, uint32 proposedTime, bytes calldata enclaveSignature) external;
-            function createAsk(AskParams calldata params) external returns (uint256);
-            function getSlot(uint256 askId, uint256 slot) external view returns (Slot memory);
-            function submitBid(uint256 askId, bytes calldata sealedBid) external;
-            function submitProof(uint256 askId, uint256 slot, bytes calldata proverData, bytes calldata proof) external;
-            function slash(uint256 askId, uint256 slot) external;
-            function withdraw() external;
-            function withdrawableOf(address account) external view returns (uint256);
-        }
-    }
-}
-use contracts::{Marketplace, Registry, Staking, Token};
+use testkit::contracts::{EnclaveRegistry, NativeStaking, ProofMarketplace, Roles, TestToken};
 
 const DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const RELAYER_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -112,18 +51,7 @@ fn artifact(name: &str) -> Vec<u8> {
 }
 
 async fn deploy(provider: &DynProvider, name: &str, args: Vec<u8>) -> Address {
-    use alloy::network::TransactionBuilder;
-    let mut code = artifact(name);
-    code.extend(args);
-    let receipt = provider
-        .send_transaction(alloy::rpc::types::TransactionRequest::default().with_deploy_code(code))
-        .await
-        .unwrap_or_else(|e| panic!("deploying {name}: {e}"))
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status(), "deploying {name}");
-    receipt.contract_address.unwrap()
+    testkit::contracts::create(provider, name, &artifact(name), &args).await
 }
 
 async fn send<P: Provider, D: alloy::contract::CallDecoder>(
@@ -316,8 +244,8 @@ struct World {
 }
 
 impl World {
-    fn market(&self) -> Marketplace::MarketplaceInstance<&DynProvider> {
-        Marketplace::new(self.marketplace, &self.provider)
+    fn market(&self) -> ProofMarketplace::ProofMarketplaceInstance<&DynProvider> {
+        ProofMarketplace::new(self.marketplace, &self.provider)
     }
 
     /// Starts engine `n`, registers its key and waits until the app sees the key live.
@@ -349,7 +277,7 @@ impl World {
         .await;
         send(
             "configureFamily",
-            Registry::new(self.registry, &self.deployer).configureFamily(
+            EnclaveRegistry::new(self.registry, &self.deployer).configureFamily(
                 self.family,
                 verifier,
                 300,
@@ -377,7 +305,7 @@ impl World {
             .unwrap();
         assert_eq!(report.json["key"], key.to_string());
         assert!(
-            Registry::new(self.registry, &self.provider)
+            EnclaveRegistry::new(self.registry, &self.provider)
                 .isLiveKey(key, self.family)
                 .call()
                 .await
@@ -411,7 +339,7 @@ impl World {
         redundancy: u8,
         reward: u64,
         seed: u64,
-    ) -> (Marketplace::AskParams, Bytes) {
+    ) -> (ProofMarketplace::AskParams, Bytes) {
         let (data, _) = Schnorr {
             provider: &self.provider,
         }
@@ -425,7 +353,7 @@ impl World {
             .unwrap()
             .header
             .timestamp;
-        let params = Marketplace::AskParams {
+        let params = ProofMarketplace::AskParams {
             marketId: U256::from(market),
             reward: U256::from(reward),
             expiry: now + 600,
@@ -453,7 +381,7 @@ impl World {
             .unwrap();
     }
 
-    async fn slot(&self, ask: U256, slot: u8) -> Marketplace::Slot {
+    async fn slot(&self, ask: U256, slot: u8) -> ProofMarketplace::Slot {
         self.market()
             .getSlot(ask, U256::from(slot))
             .call()
@@ -515,7 +443,7 @@ async fn setup(dir: &Path, anvil: &Anvil) -> World {
     .await;
     send(
         "grantRole",
-        Registry::new(registry, &deployer).grantRole(keccak256("REGISTRAR_ROLE"), admin),
+        Roles::new(registry, &deployer).grantRole(keccak256("REGISTRAR_ROLE"), admin),
     )
     .await;
     let token = deploy(&deployer, "TestToken", ("Test", "TST").abi_encode_params()).await;
@@ -534,7 +462,7 @@ async fn setup(dir: &Path, anvil: &Anvil) -> World {
     .await;
     send(
         "bindMarketplace",
-        Staking::new(staking, &deployer).bindMarketplace(marketplace),
+        NativeStaking::new(staking, &deployer).bindMarketplace(marketplace),
     )
     .await;
     let verifier = deploy(&deployer, "SchnorrBn254Verifier", vec![]).await;
@@ -551,7 +479,7 @@ async fn setup(dir: &Path, anvil: &Anvil) -> World {
     let placeholder = deploy(&deployer, "SchnorrBn254Verifier", vec![]).await;
     send(
         "configureFamily",
-        Registry::new(registry, &deployer).configureFamily(family, placeholder, 300, 86_400),
+        EnclaveRegistry::new(registry, &deployer).configureFamily(family, placeholder, 300, 86_400),
     )
     .await;
     let client = pcr_registry::client::Registry::connect(
@@ -600,7 +528,7 @@ async fn setup(dir: &Path, anvil: &Anvil) -> World {
     send(
         "createMarket",
         market
-            .createMarket(Marketplace::MarketParams {
+            .createMarket(ProofMarketplace::MarketParams {
                 verifier,
                 mode: 0,
                 bidWindow: 0,
@@ -611,8 +539,8 @@ async fn setup(dir: &Path, anvil: &Anvil) -> World {
             .from(world.requester),
     )
     .await;
-    let t = Token::new(token, &world.provider);
-    let st = Staking::new(staking, &world.provider);
+    let t = TestToken::new(token, &world.provider);
+    let st = NativeStaking::new(staking, &world.provider);
     for (i, g) in world.generators.iter().enumerate() {
         send("registerGenerator", market.registerGenerator(8).from(*g)).await;
         send("mint", t.mint(*g, U256::from(10_000)).from(*g)).await;
@@ -716,7 +644,7 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
     )
     .await;
     assert_eq!(world.slot(b, 0).await.state, COMPLETED);
-    let token = Token::new(world.token, &world.provider);
+    let token = TestToken::new(world.token, &world.provider);
     let before = token.balanceOf(slot_b.generator).call().await.unwrap();
     send("withdraw", market_c.withdraw().from(slot_b.generator)).await;
     let after = token.balanceOf(slot_b.generator).call().await.unwrap();
@@ -730,7 +658,7 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
     let (c, _) = world.ask(1, 80, 3).await;
     world.wait_assigned(&[(c, 1)], &app).await;
     let slot_c = world.slot(c, 0).await;
-    let staking = Staking::new(world.staking, &world.provider);
+    let staking = NativeStaking::new(world.staking, &world.provider);
     let stake_before = staking
         .stakeOf(slot_c.generator, U256::from(1))
         .call()
@@ -819,7 +747,7 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
         .get_logs(
             &Filter::new()
                 .address(world.marketplace)
-                .event_signature(Marketplace::AssignmentAccepted::SIGNATURE_HASH)
+                .event_signature(ProofMarketplace::AssignmentAccepted::SIGNATURE_HASH)
                 .from_block(0),
         )
         .await
@@ -827,7 +755,7 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
     let mut accepted = std::collections::BTreeMap::<(U256, u8), u32>::new();
     let mut by_ask = std::collections::BTreeMap::<U256, Vec<Address>>::new();
     for log in &logs {
-        let e = Marketplace::AssignmentAccepted::decode_log_data(log.data()).unwrap();
+        let e = ProofMarketplace::AssignmentAccepted::decode_log_data(log.data()).unwrap();
         *accepted.entry((e.askId, e.slot)).or_default() += 1;
         by_ask.entry(e.askId).or_default().push(e.generator);
     }
@@ -927,7 +855,7 @@ async fn a_reorg_rolls_the_engine_back_and_it_follows_the_new_chain() {
     // On the new chain the next ask takes the same id, with other terms; the engine assigns it.
     // (Another requester: anvil keeps counting the dropped transaction in the first one's nonce.)
     let other = world.provider.get_accounts().await.unwrap()[6];
-    let token = Token::new(world.token, &world.provider);
+    let token = TestToken::new(world.token, &world.provider);
     send("mint", token.mint(other, U256::from(1_000)).from(other)).await;
     send(
         "approve",
@@ -966,7 +894,7 @@ async fn sealed_bids_to_the_attested_key_are_opened_inside_at_the_second_price()
     send(
         "createMarket",
         market
-            .createMarket(Marketplace::MarketParams {
+            .createMarket(ProofMarketplace::MarketParams {
                 verifier,
                 mode: 1,
                 bidWindow: 4,
@@ -977,7 +905,7 @@ async fn sealed_bids_to_the_attested_key_are_opened_inside_at_the_second_price()
             .from(world.requester),
     )
     .await;
-    let staking = Staking::new(world.staking, &world.provider);
+    let staking = NativeStaking::new(world.staking, &world.provider);
     for g in &world.generators {
         send(
             "deposit",

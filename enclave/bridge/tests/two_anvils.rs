@@ -18,14 +18,9 @@ use symbiotic_bridge::{
     Bridge, Chain, DataError, Error, ExecuteOutcome, RpcError, Settings, SlashOutcome,
     SnapshotOutcome,
 };
+use testkit::contracts::{Assignment, AssignmentBatch, ProofMarketplace, TestToken};
 
 alloy::sol! {
-    #[sol(rpc)]
-    interface ITestToken {
-        function mint(address to, uint256 amount) external;
-        function approve(address spender, uint256 amount) external returns (bool);
-        function balanceOf(address account) external view returns (uint256);
-    }
     #[sol(rpc)]
     interface IVaultDeposit {
         function deposit(address onBehalfOf, uint256 amount) external returns (uint256, uint256);
@@ -33,50 +28,6 @@ alloy::sol! {
     #[sol(rpc)]
     interface IModuleView {
         function restakedStakeOf(address generator) external view returns (uint256);
-    }
-
-    /// EIP-712 `AssignmentBatch` of the marketplace (signed by a live matching-engine key).
-    struct Assignment {
-        uint256 askId;
-        uint256 slot;
-        address generator;
-        uint256 price;
-    }
-    struct AssignmentBatch {
-        Assignment[] assignments;
-        uint256 validUntil;
-    }
-
-    #[sol(rpc)]
-    interface IMarketplace {
-        struct MarketParams {
-            address verifier;
-            uint8 mode;
-            uint32 bidWindow;
-            uint96 slashingPenalty;
-            bytes32 proverFamily;
-            uint32 activationDelay;
-        }
-        struct AskParams {
-            uint256 marketId;
-            uint256 reward;
-            uint64 expiry;
-            uint32 provingTime;
-            uint8 redundancy;
-            address refundAddress;
-            bytes proverData;
-        }
-        event AssignmentAccepted(uint256 indexed askId, address indexed generator, uint8 slot, uint256 price,
-            uint64 deadline);
-        function createMarket(MarketParams calldata params) external returns (uint256 marketId);
-        function registerGenerator(uint32 capacity) external;
-        function joinMarket(uint256 marketId, uint96 cost, uint32 proposedTime, bytes calldata enclaveSignature)
-            external;
-        function createAsk(AskParams calldata params) external returns (uint256 askId);
-        function askCount() external view returns (uint256);
-        function assignBatch(Assignment[] calldata assignments, uint256 validUntil, bytes calldata signature)
-            external returns (uint256 accepted);
-        function slash(uint256 askId, uint256 slot) external;
     }
 }
 
@@ -300,7 +251,7 @@ impl World {
     }
 
     async fn burnt(&self) -> U256 {
-        ITestToken::new(self.collateral, &self.l1_dev)
+        TestToken::new(self.collateral, &self.l1_dev)
             .balanceOf(Address::left_padding_from(&[0xde, 0xad]))
             .call()
             .await
@@ -310,14 +261,9 @@ impl World {
     /// Market 1 (a real proof system), the operator registered as a generator and joined, the
     /// requester (deployer) funded.
     async fn open_market(&self) {
-        let verifier = create(
-            &self.l2_dev,
-            artifact_bytecode("SchnorrBn254Verifier"),
-            Vec::new(),
-        )
-        .await;
-        let m = IMarketplace::new(self.marketplace, &self.l2_dev);
-        m.createMarket(IMarketplace::MarketParams {
+        let verifier = deploy(&self.l2_dev, "SchnorrBn254Verifier", Vec::new()).await;
+        let m = ProofMarketplace::new(self.marketplace, &self.l2_dev);
+        m.createMarket(ProofMarketplace::MarketParams {
             verifier,
             mode: 0,
             bidWindow: 0,
@@ -328,7 +274,7 @@ impl World {
         })
         .mined()
         .await;
-        let op = IMarketplace::new(self.marketplace, self.l2.provider(Some(OPERATOR_KEY)));
+        let op = ProofMarketplace::new(self.marketplace, self.l2.provider(Some(OPERATOR_KEY)));
         op.registerGenerator(4).mined().await;
         op.joinMarket(
             U256::from(1),
@@ -338,7 +284,7 @@ impl World {
         )
         .mined()
         .await;
-        let pay = ITestToken::new(self.payment, &self.l2_dev);
+        let pay = TestToken::new(self.payment, &self.l2_dev);
         pay.mint(addr(DEPLOYER_KEY), units(1000)).mined().await;
         pay.approve(self.marketplace, units(1000)).mined().await;
     }
@@ -347,8 +293,8 @@ impl World {
     /// and the marketplace's `slash`: the staking module's slash id.
     async fn missed_deadline(&self, who: Address) -> B256 {
         let now = latest_time(&self.l2_dev).await;
-        let m = IMarketplace::new(self.marketplace, &self.l2_dev);
-        m.createAsk(IMarketplace::AskParams {
+        let m = ProofMarketplace::new(self.marketplace, &self.l2_dev);
+        m.createAsk(ProofMarketplace::AskParams {
             marketId: U256::from(1),
             reward: units(1),
             expiry: now + DAY,
@@ -384,17 +330,15 @@ impl World {
         );
         let engine = LocalSigner::from_bytes(&self.secret).unwrap();
         let (_, signature) = symbiotic_bridge::typed::sign(&engine, &batch, &domain).unwrap();
-        let relayer = IMarketplace::new(self.marketplace, self.l2.provider(Some(RELAYER_KEY)));
+        let relayer = ProofMarketplace::new(self.marketplace, self.l2.provider(Some(RELAYER_KEY)));
         let receipt = relayer
             .assignBatch(assignments, batch.validUntil, signature)
             .mined()
             .await;
         assert!(
-            receipt
-                .inner
-                .logs()
-                .iter()
-                .any(|l| l.log_decode::<IMarketplace::AssignmentAccepted>().is_ok()),
+            receipt.inner.logs().iter().any(|l| l
+                .log_decode::<ProofMarketplace::AssignmentAccepted>()
+                .is_ok()),
             "assignment accepted (stake locked)"
         );
         // The generator does not prove in time.
@@ -458,7 +402,7 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     assert_eq!(report["errors"], serde_json::json!([]), "{report}");
 
     // A deposit on L1 after epoch 0's capture: 1000 in each vault.
-    let token = ITestToken::new(w.collateral, &w.l1_dev);
+    let token = TestToken::new(w.collateral, &w.l1_dev);
     let me = addr(DEPLOYER_KEY);
     for vault in [w.veto_vault, w.instant_vault] {
         token.mint(me, units(1000)).mined().await;

@@ -130,17 +130,9 @@ pub(crate) struct Deployed {
     pub(crate) deployment: PathBuf,
 }
 
-alloy::sol! {
-    /// OpenZeppelin AccessControl's grant (only the deployment fixture needs it).
-    #[sol(rpc)]
-    interface IRoles {
-        function grantRole(bytes32 role, address account) external;
-    }
-}
-
 /// Creation bytecode of contract `name` from forge's output (`PCR_REGISTRY_TEST_FORGE_OUT`, as
 /// `ci/pcr-registry-test` sets it, else `contracts/out`).
-pub(crate) fn artifact_bytecode(name: &str) -> Vec<u8> {
+fn artifact_bytecode(name: &str) -> Vec<u8> {
     let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/out");
     testkit::artifact_bytecode(
         &testkit::forge_out("PCR_REGISTRY_TEST_FORGE_OUT", &default),
@@ -149,23 +141,13 @@ pub(crate) fn artifact_bytecode(name: &str) -> Vec<u8> {
     )
 }
 
-/// Sends a contract creation (bytecode ‖ encoded constructor arguments); returns the address.
-pub(crate) async fn create(
+/// Creates contract `name` from forge's output with ABI-encoded constructor arguments.
+pub(crate) async fn deploy_contract(
     provider: &impl alloy::providers::Provider,
-    mut code: Vec<u8>,
+    name: &str,
     args: Vec<u8>,
 ) -> alloy::primitives::Address {
-    use alloy::network::TransactionBuilder;
-    code.extend(args);
-    provider
-        .send_transaction(alloy::rpc::types::TransactionRequest::default().with_deploy_code(code))
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .contract_address
-        .unwrap()
+    testkit::contracts::create(provider, name, &artifact_bytecode(name), &args).await
 }
 
 /// Deploys `EnclaveRegistry` from forge's artifact the way `script/Deploy.s.sol` does (families
@@ -193,7 +175,6 @@ pub(crate) async fn deploy_on(
     use alloy::sol_types::SolValue;
     use pcr_registry::bindings::IEnclaveRegistry;
 
-    let bytecode = artifact_bytecode("EnclaveRegistry");
     let deployer: PrivateKeySigner = DEPLOYER_KEY.parse().unwrap();
     let registrar = REGISTRAR_KEY.parse::<PrivateKeySigner>().unwrap().address();
     let revoker = REVOKER_KEY.parse::<PrivateKeySigner>().unwrap().address();
@@ -202,14 +183,14 @@ pub(crate) async fn deploy_on(
         .wallet(EthereumWallet::from(deployer))
         .connect_http(anvil.url.parse().unwrap());
     let start_block = provider.get_block_number().await.unwrap();
-    let registry = create(
+    let registry = deploy_contract(
         &provider,
-        bytecode,
+        "EnclaveRegistry",
         (admin, alloy::primitives::aliases::U48::ZERO).abi_encode_params(),
     )
     .await;
     let enclave = IEnclaveRegistry::new(registry, &provider);
-    let roles = IRoles::new(registry, &provider);
+    let roles = testkit::contracts::Roles::new(registry, &provider);
     for family in families {
         enclave
             .configureFamily(keccak256(family.as_bytes()), Address::ZERO, 300, 7 * 86_400)
@@ -239,9 +220,9 @@ pub(crate) async fn deploy_on(
         .collect();
     if let Some((family, bond)) = optimistic {
         let bond = alloy::primitives::U256::from(bond);
-        let verifier = create(
+        let verifier = deploy_contract(
             &provider,
-            artifact_bytecode("NitroOptimisticVerifier"),
+            "NitroOptimisticVerifier",
             (admin, bond, bond).abi_encode_params(),
         )
         .await;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, Bytes, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
@@ -133,16 +133,9 @@ pub fn artifact_bytecode(name: &str) -> Vec<u8> {
     )
 }
 
-pub async fn create(p: &DynProvider, mut code: Vec<u8>, args: Vec<u8>) -> Address {
-    code.extend(args);
-    p.send_transaction(alloy::rpc::types::TransactionRequest::default().with_deploy_code(code))
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .contract_address
-        .unwrap()
+/// Creates contract `name` from forge's output with ABI-encoded constructor arguments.
+pub async fn deploy(p: &DynProvider, name: &str, args: Vec<u8>) -> Address {
+    testkit::contracts::create(p, name, &artifact_bytecode(name), &args).await
 }
 
 /// Runs a forge script broadcasting as `DEPLOYER_KEY`; returns the JSON it wrote under
@@ -230,16 +223,16 @@ pub async fn enclaves(anvil: &Anvil, public_key: &[u8]) -> Enclaves {
         DevNsmConfig::image(PCRS.0, PCRS.1, PCRS.2).with_clock(Arc::new(FixedClock(now_ms))),
     )
     .unwrap();
-    let p384 = create(&p, artifact_bytecode("P384Verifier"), Vec::new()).await;
-    let verifier = create(
+    let p384 = deploy(&p, "P384Verifier", Vec::new()).await;
+    let verifier = deploy(
         &p,
-        artifact_bytecode("NitroAttestationVerifier"),
+        "NitroAttestationVerifier",
         (Bytes::from(nsm.trusted_root().der().to_vec()), admin, p384).abi_encode_params(),
     )
     .await;
-    let registry = create(
+    let registry = deploy(
         &p,
-        artifact_bytecode("EnclaveRegistry"),
+        "EnclaveRegistry",
         (admin, alloy::primitives::aliases::U48::ZERO).abi_encode_params(),
     )
     .await;
@@ -248,12 +241,8 @@ pub async fn enclaves(anvil: &Anvil, public_key: &[u8]) -> Enclaves {
     r.configureFamily(family, verifier, 300, 365 * 86_400)
         .mined()
         .await;
-    alloy::sol! {
-        #[sol(rpc)]
-        interface IRoles { function grantRole(bytes32 role, address account) external; }
-    }
     for role in ["REGISTRAR_ROLE", "REVOKER_ROLE"] {
-        IRoles::new(registry, &p)
+        testkit::contracts::Roles::new(registry, &p)
             .grantRole(keccak256(role), admin)
             .mined()
             .await;
