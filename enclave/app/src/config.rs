@@ -186,6 +186,14 @@ pub(crate) enum ConfigError {
         /// Why.
         detail: String,
     },
+    /// A setting this build cannot run (dev-only settings in the image's build).
+    #[error("{field}: {why}")]
+    NotInThisBuild {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        why: &'static str,
+    },
     /// A numeric setting is out of range.
     #[error("{0} must be at least 1")]
     Zero(&'static str),
@@ -213,15 +221,56 @@ pub(crate) enum BridgeConfigError {
 }
 
 impl RpcConfig {
-    fn validate(&self, field: &'static str) -> Result<(), ConfigError> {
+    /// `field`: the route's place in the file, as `(proxy, url)` field names. Through the
+    /// proxy, the URL must be one that TLS can end inside the enclave for.
+    fn validate(
+        &self,
+        (proxy_field, url_field): (&'static str, &'static str),
+    ) -> Result<(), ConfigError> {
         if let Some(proxy) = &self.proxy {
             host_proxy_client::ProxyAddr::from_str(proxy).map_err(|e| ConfigError::Address {
-                field,
+                field: proxy_field,
                 detail: e.to_string(),
+            })?;
+            host_proxy_client::Upstream::check_url(&self.url).map_err(|e| {
+                ConfigError::Address {
+                    field: url_field,
+                    detail: e.to_string(),
+                }
             })?;
         }
         Ok(())
     }
+
+    fn check_build(&self, proxy_field: &'static str, build: Build) -> Result<(), ConfigError> {
+        if self.proxy.is_none() && build == Build::Image {
+            return Err(ConfigError::NotInThisBuild {
+                field: proxy_field,
+                why: "required in the image's build, which reaches JSON-RPC only through the \
+                      host proxy with TLS ending inside (without it: plain HTTP from the host)",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Which build reads the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Build {
+    /// The image's: the NSM device, JSON-RPC only through the host proxy.
+    Image,
+    /// A host build with `danger-dev-nsm` (local simulation): the dev NSM and plain-HTTP
+    /// JSON-RPC are allowed too.
+    LocalSimulation,
+}
+
+impl Build {
+    /// The build this binary is.
+    pub(crate) const CURRENT: Build = if cfg!(feature = "danger-dev-nsm") {
+        Build::LocalSimulation
+    } else {
+        Build::Image
+    };
 }
 
 impl BridgeConfig {
@@ -242,7 +291,7 @@ impl BridgeConfig {
             }
         }
         for rpc in &self.l1.rpc {
-            rpc.validate("bridge.l1.rpc.proxy")?;
+            rpc.validate(("bridge.l1.rpc.proxy", "bridge.l1.rpc.url"))?;
         }
         for (name, value) in [
             ("bridge.interval_s", self.interval_s),
@@ -273,7 +322,9 @@ impl Config {
                 field: "engine.http_listen",
                 detail: e.to_string(),
             })?;
-            engine.rpc.validate("engine.rpc.proxy")?;
+            engine
+                .rpc
+                .validate(("engine.rpc.proxy", "engine.rpc.url"))?;
             for (name, value) in [
                 ("engine.max_block_range", engine.max_block_range),
                 ("engine.poll_interval_ms", engine.poll_interval_ms),
@@ -293,6 +344,55 @@ impl Config {
 
     pub(crate) fn load(path: &Path) -> Result<Self, ConfigError> {
         Self::parse(&std::fs::read(path)?)
+    }
+
+    /// Whether `build` can run this configuration: the image's build has no dev NSM and
+    /// reaches every JSON-RPC endpoint through the host proxy.
+    pub(crate) fn check_build(&self, build: Build) -> Result<(), ConfigError> {
+        if self.dev_nsm_pcrs.is_some() && build == Build::Image {
+            return Err(ConfigError::NotInThisBuild {
+                field: "dev_nsm_pcrs",
+                why: "not in the image's build: the dev NSM exists only in local-simulation \
+                      builds (danger-dev-nsm)",
+            });
+        }
+        if let Some(engine) = &self.engine {
+            engine.rpc.check_build("engine.rpc.proxy", build)?;
+        }
+        if let Some(bridge) = &self.bridge {
+            for rpc in &bridge.l1.rpc {
+                rpc.check_build("bridge.l1.rpc.proxy", build)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One line on what the configuration runs (for `--check-config` and the start log).
+    pub(crate) fn summary(&self) -> String {
+        let status = match self.status_listen() {
+            Ok(addr) => addr.to_string(),
+            Err(_) => "?".to_owned(),
+        };
+        let mut out = format!("STATUS on {status}");
+        match &self.engine {
+            None => out.push_str("; no engine (STATUS only)"),
+            Some(e) => out.push_str(&format!(
+                "; engine on chain {} (marketplace {}, registry {}, from block {}), HTTP API on {}",
+                e.chain_id, e.marketplace, e.registry, e.start_block, e.http_listen
+            )),
+        }
+        if let Some(b) = &self.bridge {
+            out.push_str(&format!(
+                "; bridge to L1 chain {} (middleware {}, {} endpoint(s))",
+                b.l1.chain_id,
+                b.middleware,
+                b.l1.rpc.len()
+            ));
+        }
+        if self.dev_nsm_pcrs.is_some() {
+            out.push_str("; DEV NSM");
+        }
+        out
     }
 
     /// Where `STATUS` is served.
@@ -328,6 +428,11 @@ mod tests {
         );
         assert!(config.engine.is_none());
         assert!(config.bridge.is_none());
+        config.check_build(Build::Image).unwrap();
+        assert_eq!(
+            config.summary(),
+            "STATUS on vsock:any:5005; no engine (STATUS only)"
+        );
     }
 
     #[test]
@@ -384,6 +489,52 @@ mod tests {
             Config::parse(&engine_json("vsock:any:1", "vsock:3:1", 0)),
             Err(ConfigError::Zero("engine.batch_size"))
         ));
+    }
+
+    #[test]
+    fn behind_the_proxy_the_url_must_be_https() {
+        let plain = String::from_utf8(engine_json("vsock:any:5006", "vsock:3:8545", 1))
+            .unwrap()
+            .replace("https://rpc.example:443/v1", "http://rpc.example/v1");
+        match Config::parse(plain.as_bytes()) {
+            Err(ConfigError::Address { field, .. }) => assert_eq!(field, "engine.rpc.url"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_image_build_refuses_what_only_a_local_simulation_has() {
+        let direct = String::from_utf8(engine_json("tcp:127.0.0.1:8080", "vsock:3:8545", 1))
+            .unwrap()
+            .replace(r#""proxy": "vsock:3:8545", "#, "")
+            .replace("https://rpc.example:443/v1", "http://127.0.0.1:8545");
+        let dev = r#"{"vsock_port": 5005, "ca_roots": "/x",
+            "dev_nsm_pcrs": {"PCR0": "00", "PCR1": "00", "PCR2": "00"}}"#;
+        let l1_direct = bridge_json(
+            true,
+            &bridge_section(17000, r#"[{"url": "http://127.0.0.1:8546"}]"#, ""),
+        );
+        for (json, field) in [
+            (direct.as_bytes(), "engine.rpc.proxy"),
+            (dev.as_bytes(), "dev_nsm_pcrs"),
+            (l1_direct.as_slice(), "bridge.l1.rpc.proxy"),
+        ] {
+            let config = Config::parse(json).unwrap();
+            config.check_build(Build::LocalSimulation).unwrap();
+            match config.check_build(Build::Image) {
+                Err(ConfigError::NotInThisBuild { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        let engine = Config::parse(&engine_json("vsock:any:5006", "vsock:3:8545", 1)).unwrap();
+        engine.check_build(Build::Image).unwrap();
+        assert_eq!(
+            engine.summary(),
+            "STATUS on vsock:any:5005; engine on chain 31337 \
+             (marketplace 0x5FbDB2315678afecb367f032d93F642f64180aa3, \
+             registry 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512, from block 0), \
+             HTTP API on vsock:any:5006"
+        );
     }
 
     fn bridge_json(engine: bool, bridge: &str) -> Vec<u8> {

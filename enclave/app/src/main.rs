@@ -40,7 +40,7 @@ use crate::chain::abi::IProofMarketplace;
 use crate::chain::decode::Sources;
 use crate::chain::ingest::{Ingest, IngestConfig};
 use crate::chain::relay::{Relay, RelayConfig};
-use crate::config::{BridgeConfig, Config, EngineConfig, RpcConfig};
+use crate::config::{BridgeConfig, Build, Config, EngineConfig, RpcConfig};
 use crate::identity::Identity;
 use crate::listen::{ListenAddr, Listener};
 use crate::service::{Facts, Service, Shared};
@@ -61,6 +61,11 @@ struct Cli {
     /// Configuration file (JSON).
     #[arg(long, default_value = DEFAULT_CONFIG)]
     config: PathBuf,
+    /// Check the configuration as this build would run it, say what it runs, and exit
+    /// (0: usable; 2: not, with the field and the reason). Starts nothing and reads nothing
+    /// else: `ci/build-eif` runs the image's own binary on the image's configuration.
+    #[arg(long)]
+    check_config: bool,
 }
 
 fn main() -> ExitCode {
@@ -118,11 +123,23 @@ fn open_nsm(config: &Config) -> anyhow::Result<Result<Arc<dyn Nsm>, NsmError>> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let path = cli.config;
-    let config = Config::load(&path).with_context(|| format!("loading {}", path.display()))?;
+    let config = Config::load(&path)
+        .and_then(|config| config.check_build(Build::CURRENT).map(|()| config))
+        .with_context(|| format!("configuration {}", path.display()))?;
+    if cli.check_config {
+        eprintln!(
+            "enclave-app: configuration {} is usable by this build ({:?}): {}",
+            path.display(),
+            Build::CURRENT,
+            config.summary()
+        );
+        return Ok(());
+    }
     eprintln!(
-        "enclave-app {} starting (config {})",
+        "enclave-app {} starting (config {}): {}",
         env!("CARGO_PKG_VERSION"),
-        path.display()
+        path.display(),
+        config.summary()
     );
     let ca_roots = status::count_certificates(&config.ca_roots)
         .with_context(|| format!("reading CA roots {}", config.ca_roots.display()))?;

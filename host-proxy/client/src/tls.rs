@@ -12,6 +12,44 @@ use tokio_rustls::client::TlsStream;
 use crate::dial::Io;
 use crate::error::{Error, TlsError};
 
+/// An upstream URL taken apart: the TLS server name, the `Host` header, the request target.
+struct ParsedUrl<'a> {
+    server_name: ServerName<'static>,
+    authority: &'a str,
+    path: &'a str,
+}
+
+impl<'a> ParsedUrl<'a> {
+    fn parse(url: &'a str) -> Result<Self, TlsError> {
+        let bad = || TlsError::BadUrl(url.to_owned());
+        let rest = url.strip_prefix("https://").ok_or_else(bad)?;
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        if authority.is_empty() || authority.contains('@') || path.contains('#') {
+            return Err(bad());
+        }
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split_once(']').ok_or_else(bad)?.0,
+            None => match authority.rsplit_once(':') {
+                Some((h, port)) if port.parse::<u16>().is_ok() => h,
+                Some(_) => return Err(bad()),
+                None => authority,
+            },
+        };
+        let server_name = ServerName::try_from(host.to_owned()).map_err(|_| bad())?;
+        // The request line and Host header must be valid HTTP.
+        hyper::http::Uri::try_from(path).map_err(|_| bad())?;
+        hyper::http::HeaderValue::try_from(authority).map_err(|_| bad())?;
+        Ok(Self {
+            server_name,
+            authority,
+            path,
+        })
+    }
+}
+
 /// One upstream HTTPS endpoint and how to authenticate it.
 #[derive(Clone)]
 pub struct Upstream {
@@ -59,33 +97,21 @@ impl Upstream {
     /// Like [`Upstream::new`] with a rustls configuration built by the caller (for
     /// example with client certificates). Its verifier decides what is trusted.
     pub fn with_config(url: &str, config: Arc<ClientConfig>) -> Result<Self, Error> {
-        let bad = || TlsError::BadUrl(url.to_owned());
-        let rest = url.strip_prefix("https://").ok_or_else(bad)?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        if authority.is_empty() || authority.contains('@') || path.contains('#') {
-            return Err(bad().into());
-        }
-        let host = match authority.strip_prefix('[') {
-            Some(v6) => v6.split_once(']').ok_or_else(bad)?.0,
-            None => match authority.rsplit_once(':') {
-                Some((h, port)) if port.parse::<u16>().is_ok() => h,
-                Some(_) => return Err(bad().into()),
-                None => authority,
-            },
-        };
-        let server_name = ServerName::try_from(host.to_owned()).map_err(|_| bad())?;
-        // The request line and Host header must be valid HTTP.
-        hyper::http::Uri::try_from(path).map_err(|_| bad())?;
-        hyper::http::HeaderValue::try_from(authority).map_err(|_| bad())?;
+        let parsed = ParsedUrl::parse(url)?;
         Ok(Self {
             connector: TlsConnector::from(config),
-            server_name,
-            authority: authority.to_owned(),
-            path: path.to_owned(),
+            server_name: parsed.server_name,
+            authority: parsed.authority.to_owned(),
+            path: parsed.path.to_owned(),
         })
+    }
+
+    /// Checks that `url` is a usable upstream (`https://HOST[:PORT][/PATH]` with a valid
+    /// server name) without building a TLS configuration: what [`Upstream::new`] would refuse
+    /// as [`TlsError::BadUrl`], for checking a configuration before it runs.
+    pub fn check_url(url: &str) -> Result<(), Error> {
+        ParsedUrl::parse(url)?;
+        Ok(())
     }
 
     /// The name the upstream's certificate must match.
@@ -155,6 +181,12 @@ mod tests {
         assert_eq!((u.authority(), u.path()), ("rpc.example.org", "/"));
         let u = Upstream::new("https://[::1]:8545/", &roots()).expect("valid");
         assert_eq!(u.server_name(), "::1");
+        for url in [
+            "https://rpc.example.org:8443/v2/key?x=1",
+            "https://[::1]:8545/",
+        ] {
+            Upstream::check_url(url).expect(url);
+        }
     }
 
     #[test]
@@ -170,6 +202,13 @@ mod tests {
             assert!(
                 matches!(
                     Upstream::new(url, &roots()),
+                    Err(Error::Tls(TlsError::BadUrl(_)))
+                ),
+                "{url}"
+            );
+            assert!(
+                matches!(
+                    Upstream::check_url(url),
                     Err(Error::Tls(TlsError::BadUrl(_)))
                 ),
                 "{url}"
