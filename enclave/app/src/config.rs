@@ -220,21 +220,35 @@ pub(crate) enum BridgeConfigError {
     ZeroAddress(&'static str),
 }
 
+/// Where an RPC route sits in the file: the field names its errors carry.
+#[derive(Debug, Clone, Copy)]
+struct RpcFields {
+    proxy: &'static str,
+    url: &'static str,
+}
+
+/// `engine.rpc`.
+const ENGINE_RPC: RpcFields = RpcFields {
+    proxy: "engine.rpc.proxy",
+    url: "engine.rpc.url",
+};
+/// Each entry of `bridge.l1.rpc`.
+const L1_RPC: RpcFields = RpcFields {
+    proxy: "bridge.l1.rpc.proxy",
+    url: "bridge.l1.rpc.url",
+};
+
 impl RpcConfig {
-    /// `field`: the route's place in the file, as `(proxy, url)` field names. Through the
-    /// proxy, the URL must be one that TLS can end inside the enclave for.
-    fn validate(
-        &self,
-        (proxy_field, url_field): (&'static str, &'static str),
-    ) -> Result<(), ConfigError> {
+    /// Through the proxy, the URL must be one that TLS can end inside the enclave for.
+    fn validate(&self, fields: RpcFields) -> Result<(), ConfigError> {
         if let Some(proxy) = &self.proxy {
             host_proxy_client::ProxyAddr::from_str(proxy).map_err(|e| ConfigError::Address {
-                field: proxy_field,
+                field: fields.proxy,
                 detail: e.to_string(),
             })?;
             host_proxy_client::Upstream::check_url(&self.url).map_err(|e| {
                 ConfigError::Address {
-                    field: url_field,
+                    field: fields.url,
                     detail: e.to_string(),
                 }
             })?;
@@ -242,10 +256,10 @@ impl RpcConfig {
         Ok(())
     }
 
-    fn check_build(&self, proxy_field: &'static str, build: Build) -> Result<(), ConfigError> {
+    fn check_build(&self, fields: RpcFields, build: Build) -> Result<(), ConfigError> {
         if self.proxy.is_none() && build == Build::Image {
             return Err(ConfigError::NotInThisBuild {
-                field: proxy_field,
+                field: fields.proxy,
                 why: "required in the image's build, which reaches JSON-RPC only through the \
                       host proxy with TLS ending inside (without it: plain HTTP from the host)",
             });
@@ -291,7 +305,7 @@ impl BridgeConfig {
             }
         }
         for rpc in &self.l1.rpc {
-            rpc.validate(("bridge.l1.rpc.proxy", "bridge.l1.rpc.url"))?;
+            rpc.validate(L1_RPC)?;
         }
         for (name, value) in [
             ("bridge.interval_s", self.interval_s),
@@ -322,9 +336,7 @@ impl Config {
                 field: "engine.http_listen",
                 detail: e.to_string(),
             })?;
-            engine
-                .rpc
-                .validate(("engine.rpc.proxy", "engine.rpc.url"))?;
+            engine.rpc.validate(ENGINE_RPC)?;
             for (name, value) in [
                 ("engine.max_block_range", engine.max_block_range),
                 ("engine.poll_interval_ms", engine.poll_interval_ms),
@@ -357,11 +369,11 @@ impl Config {
             });
         }
         if let Some(engine) = &self.engine {
-            engine.rpc.check_build("engine.rpc.proxy", build)?;
+            engine.rpc.check_build(ENGINE_RPC, build)?;
         }
         if let Some(bridge) = &self.bridge {
             for rpc in &bridge.l1.rpc {
-                rpc.check_build("bridge.l1.rpc.proxy", build)?;
+                rpc.check_build(L1_RPC, build)?;
             }
         }
         Ok(())
