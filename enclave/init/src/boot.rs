@@ -1,14 +1,22 @@
-//! The boot sequence and the supervision loop.
+//! The boot sequence and the supervision of the application.
+//!
+//! In order: mount `/dev`, put the console on stdio, load the kernel modules the bootstrap
+//! ramdisk carries, send the Nitro boot heartbeat to nitro-cli ([`crate::heartbeat`]), read
+//! `/cmd` and `/env`, enter `/rootfs`, mount the kernel file systems, bring up loopback, and
+//! start the application once. Init then reaps every child until the application ends, and
+//! returns [`BootError::ApplicationEnded`]: the application is the enclave (its signing keys
+//! exist only in that process), so init never restarts it; main powers the enclave off.
 
 use std::convert::Infallible;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::{self, ConfigError, Launch};
-use crate::restart::{Backoff, Ended, POLICY};
+use crate::ended::Ended;
+use crate::heartbeat::{self, HEARTBEAT, HEARTBEAT_PORT, HeartbeatError, PARENT_CID};
 use crate::sys;
 
 /// Kernel modules init loads when the bootstrap ramdisk carries them (the AWS kernel ships the
@@ -17,9 +25,12 @@ const MODULES: &[&str] = &["/nsm.ko"];
 /// The application's root file system inside the customer ramdisk (nitro-cli layout).
 const ROOTFS: &str = "/rootfs";
 
-/// A step of the boot that failed; every one of them ends the enclave.
+/// Why init ends the enclave: a step of the boot failed, or the application ended.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum BootError {
+    /// The Nitro boot heartbeat to nitro-cli failed (nitro-cli would kill the enclave anyway).
+    #[error("heartbeat: FAILED: {0}")]
+    Heartbeat(#[from] HeartbeatError),
     /// A file system could not be mounted.
     #[error("mounting {fstype} on {target}: {source}")]
     Mount {
@@ -57,6 +68,50 @@ pub(crate) enum BootError {
         /// The OS error.
         source: io::Error,
     },
+    /// The application process ended, whichever way. It is the enclave: not restarted.
+    #[error(
+        "application ended: {} (pid {pid}) {ended} after {:.1} s: {ENDING}",
+        program.display(),
+        ran.as_secs_f64()
+    )]
+    ApplicationEnded {
+        /// The program.
+        program: PathBuf,
+        /// Its pid.
+        pid: u32,
+        /// How it ended.
+        ended: Ended,
+        /// How long it ran.
+        ran: Duration,
+    },
+    /// `waitpid` reports no child left although the application was never reaped.
+    #[error(
+        "application ended: {} (pid {pid}) is gone without being reaped (no child left): {ENDING}",
+        program.display()
+    )]
+    ApplicationLost {
+        /// The program.
+        program: PathBuf,
+        /// Its pid.
+        pid: u32,
+    },
+}
+
+/// What the application ending means, on its console line.
+const ENDING: &str = "the application is the enclave, ending it (its keys die with it; the parent \
+                      sees the enclave gone)";
+
+impl BootError {
+    /// The console line init prints before it ends the enclave. The application ending is not
+    /// a failure of init, so its line stands alone; everything else is an unrecoverable error.
+    pub(crate) fn console_line(&self) -> String {
+        match self {
+            BootError::ApplicationEnded { .. } | BootError::ApplicationLost { .. } => {
+                self.to_string()
+            }
+            _ => format!("unrecoverable error: {self}"),
+        }
+    }
 }
 
 fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> BootError {
@@ -118,7 +173,21 @@ fn mount(m: &Mount) -> Result<(), BootError> {
     Ok(())
 }
 
-/// Boots and then supervises the application forever; returns only an unrecoverable error.
+/// Tells nitro-cli that the enclave booted (see [`crate::heartbeat`]), unless this is a
+/// `danger-skip-heartbeat` build.
+fn heartbeat_step() -> Result<(), BootError> {
+    if cfg!(feature = "danger-skip-heartbeat") {
+        log!("heartbeat: SKIPPED (danger-skip-heartbeat build: nitro-cli would kill this enclave)");
+        return Ok(());
+    }
+    heartbeat::with_parent()?;
+    log!(
+        "heartbeat: sent {HEARTBEAT:#04X} to the parent (vsock {PARENT_CID}:{HEARTBEAT_PORT}) and got it back"
+    );
+    Ok(())
+}
+
+/// Boots, then supervises the application until it ends; returns why the enclave must end.
 pub(crate) fn run() -> Result<Infallible, BootError> {
     log!("enclave-init {} starting", env!("CARGO_PKG_VERSION"));
 
@@ -135,6 +204,8 @@ pub(crate) fn run() -> Result<Infallible, BootError> {
             log!("loaded kernel module {path}");
         }
     }
+
+    heartbeat_step()?;
 
     let cmd = fs::read("/cmd").map_err(io_err("reading /cmd"))?;
     let env = match fs::read("/env") {
@@ -177,38 +248,41 @@ fn spawn(launch: &Launch) -> Result<u32, BootError> {
     Ok(child.id())
 }
 
-/// Starts the application, reaps every child, and restarts the application when it ends.
+/// Starts the application once and reaps every child until the application itself ends, then
+/// returns [`BootError::ApplicationEnded`] (or [`BootError::ApplicationLost`]).
 fn supervise(launch: &Launch) -> Result<Infallible, BootError> {
-    let mut backoff = Backoff::new(POLICY);
-    let program = launch.program.display();
-    loop {
-        let started = Instant::now();
-        let pid = spawn(launch)?;
-        log!("started {program} (pid {pid})");
-        let ended = loop {
-            match sys::reap(true) {
-                Ok(Some(r)) if u32::try_from(r.pid) == Ok(pid) => {
-                    break Ended::from_wait_status(r.status);
-                }
-                Ok(Some(r)) => log!("reaped orphan pid {}", r.pid),
-                Ok(None) => {
-                    log!("warning: no child left although {program} (pid {pid}) was not reaped");
-                    break Ended::Other(-1);
-                }
-                Err(e) => {
-                    log!("warning: waitpid failed: {e}");
-                    sys::sleep_reaping(std::time::Duration::from_secs(1));
-                }
-            }
-        };
-        let ran = started.elapsed();
-        let delay = backoff.on_exit(ran);
-        log!(
-            "{program} (pid {pid}) {ended} after {:.1} s; restarting in {} s (failure {} since the last stable run)",
-            ran.as_secs_f64(),
-            delay.as_secs(),
-            backoff.quick_failures()
-        );
-        sys::sleep_reaping(delay);
+    let started = Instant::now();
+    let pid = spawn(launch)?;
+    log!("started {} (pid {pid})", launch.program.display());
+    let program = launch.program.clone();
+    match wait_for(pid) {
+        Some(ended) => Err(BootError::ApplicationEnded {
+            program,
+            pid,
+            ended,
+            ran: started.elapsed(),
+        }),
+        None => Err(BootError::ApplicationLost { program, pid }),
     }
 }
+
+/// Reaps children until `pid` ends and returns how it ended, logging the orphans reaped
+/// meanwhile; `None` if no child is left without `pid` having been reaped.
+fn wait_for(pid: u32) -> Option<Ended> {
+    loop {
+        match sys::reap() {
+            Ok(Some(r)) if u32::try_from(r.pid) == Ok(pid) => {
+                return Some(Ended::from_wait_status(r.status));
+            }
+            Ok(Some(r)) => log!("reaped orphan pid {}", r.pid),
+            Ok(None) => return None,
+            Err(e) => {
+                log!("warning: waitpid failed: {e}; retrying in 1 s");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,13 +1,16 @@
 //! `enclave-init`: PID 1 of the enclave image.
 //!
 //! It mounts the kernel file systems, loads the kernel modules shipped in the bootstrap ramdisk
-//! (none with this project's kernel, where everything is built in), reads the application's
-//! command line and environment from the customer ramdisk (`/cmd`, `/env`, one entry per line:
-//! the nitro-cli convention), enters `/rootfs`, brings up loopback, then starts the application
-//! and supervises it: every child is reaped, the application is restarted with back-off when it
-//! exits, and any step that cannot be retried ends the enclave (see `sys::power_off`).
+//! (none with this project's kernel, where everything is built in), sends the Nitro boot
+//! heartbeat to nitro-cli on the parent (vsock 3:9000, see [`heartbeat`]), reads the
+//! application's command line and environment from the customer ramdisk (`/cmd`, `/env`, one
+//! entry per line: the nitro-cli convention), enters `/rootfs`, brings up loopback, then starts
+//! the application once and reaps every child. The application is the enclave: when it ends,
+//! whichever way, init ends the enclave instead of restarting it (a restarted application would
+//! hold new keys while the registered ones were gone). A failed step ends the enclave too (see
+//! `sys::power_off`).
 //!
-//! All `unsafe` code lives in [`sys`]; the decisions (parsing, restart policy, exit-status
+//! All `unsafe` code lives in [`sys`]; the decisions (parsing, the heartbeat protocol, exit-status
 //! wording) are pure functions with unit tests.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::print_stdout)]
@@ -16,7 +19,8 @@
 mod console;
 mod boot;
 mod config;
-mod restart;
+mod ended;
+mod heartbeat;
 mod sys;
 
 fn main() {
@@ -30,7 +34,7 @@ fn main() {
         Ok(never) => match never {},
         Err(error) => error,
     };
-    log!("unrecoverable error: {error}");
+    log!("{}", error.console_line());
     log!("ending the enclave");
     sys::power_off()
 }

@@ -5,8 +5,8 @@
 
 use std::ffi::CString;
 use std::fs::{File, OpenOptions};
-use std::io;
-use std::os::fd::AsRawFd;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
@@ -97,7 +97,7 @@ pub(crate) fn loopback_up() -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: `fd` is a fresh descriptor that nothing else owns.
-    let sock: std::os::fd::OwnedFd = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) };
+    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
     // SAFETY: ifreq is plain old data (integers, arrays and a union of those); all-zero is a
     // valid value.
     let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
@@ -128,6 +128,121 @@ pub(crate) fn console_on_stdio() -> io::Result<()> {
     Ok(())
 }
 
+/// `SO_VM_SOCKETS_CONNECT_TIMEOUT` of `linux/vm_sockets.h` on 64-bit targets, where it is
+/// `SO_VM_SOCKETS_CONNECT_TIMEOUT_OLD` (6) and takes a `struct __kernel_old_timeval`: two
+/// `long`s, the layout of `libc::timeval` there (asserted below). The libc crate lacks it. Its
+/// level is `AF_VSOCK`; the kernel's default connect timeout is 2 s.
+const SO_VM_SOCKETS_CONNECT_TIMEOUT: libc::c_int = 6;
+const _: () = assert!(
+    size_of::<libc::timeval>() == 2 * size_of::<libc::c_long>()
+        && size_of::<libc::time_t>() == size_of::<libc::c_long>(),
+    "SO_VM_SOCKETS_CONNECT_TIMEOUT is option 6 with a timeval of two longs only on 64-bit targets"
+);
+
+/// A connected stream socket; reads and writes go straight to its descriptor, which is closed
+/// on drop.
+#[derive(Debug)]
+pub(crate) struct Stream(File);
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Connects a vsock stream socket to `cid:port`. `connect_timeout` bounds the connect;
+/// `io_timeout` bounds each read and each write afterwards (`SO_RCVTIMEO`, `SO_SNDTIMEO`: a
+/// read that times out fails with `WouldBlock`). Only meaningful inside the enclave (or a guest).
+pub(crate) fn vsock_connect(
+    cid: u32,
+    port: u32,
+    connect_timeout: Duration,
+    io_timeout: Duration,
+) -> io::Result<Stream> {
+    // SAFETY: plain socket(2) call with constant arguments; the result is checked below and then
+    // owned by `sock`, which closes it.
+    let fd = unsafe { libc::socket(libc::AF_VSOCK, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a fresh descriptor that nothing else owns.
+    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+    set_timeval(
+        &sock,
+        libc::AF_VSOCK,
+        SO_VM_SOCKETS_CONNECT_TIMEOUT,
+        connect_timeout,
+    )?;
+    set_timeval(&sock, libc::SOL_SOCKET, libc::SO_RCVTIMEO, io_timeout)?;
+    set_timeval(&sock, libc::SOL_SOCKET, libc::SO_SNDTIMEO, io_timeout)?;
+    let addr = libc::sockaddr_vm {
+        svm_family: libc::AF_VSOCK as libc::sa_family_t,
+        svm_reserved1: 0,
+        svm_port: port,
+        svm_cid: cid,
+        svm_zero: [0; 4],
+    };
+    // One attempt, not retried on EINTR: a blocking connect is interrupted only by a caught
+    // signal, and init installs no signal handlers.
+    // SAFETY: `addr` is a fully initialised sockaddr_vm that lives for the whole call, and the
+    // length passed is exactly its size, so the kernel reads only inside it.
+    check(unsafe {
+        libc::connect(
+            sock.as_raw_fd(),
+            (&raw const addr).cast::<libc::sockaddr>(),
+            socklen_of::<libc::sockaddr_vm>(),
+        )
+    })?;
+    Ok(Stream(File::from(sock)))
+}
+
+/// Sets a socket option whose value is a `struct timeval`.
+fn set_timeval(
+    sock: &OwnedFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: Duration,
+) -> io::Result<()> {
+    let tv = timeval(value);
+    // SAFETY: `tv` is an initialised timeval that lives for the whole call and the length passed
+    // is exactly its size; setsockopt only reads it. `sock` is an open descriptor.
+    check(unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&raw const tv).cast::<libc::c_void>(),
+            socklen_of::<libc::timeval>(),
+        )
+    })
+}
+
+/// `value` as a timeval. The kernel reads a zero timeout as "wait forever", so zero becomes
+/// 1 µs; a value beyond `time_t` saturates (the kernel then refuses it with ERANGE).
+fn timeval(value: Duration) -> libc::timeval {
+    let value = value.max(Duration::from_micros(1));
+    libc::timeval {
+        tv_sec: libc::time_t::try_from(value.as_secs()).unwrap_or(libc::time_t::MAX),
+        // Below 1_000_000, so it fits any suseconds_t.
+        tv_usec: value.subsec_micros() as libc::suseconds_t,
+    }
+}
+
+/// The size of `T` as a socklen_t (socket structures are a few bytes).
+const fn socklen_of<T>() -> libc::socklen_t {
+    size_of::<T>() as libc::socklen_t
+}
+
 /// One reaped child: its pid and raw wait status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Reaped {
@@ -135,19 +250,14 @@ pub(crate) struct Reaped {
     pub(crate) status: libc::c_int,
 }
 
-/// Reaps one child. `block` waits for one; otherwise returns `None` when no child has ended.
-/// Also returns `None` when there are no children at all.
-pub(crate) fn reap(block: bool) -> io::Result<Option<Reaped>> {
-    let options = if block { 0 } else { libc::WNOHANG };
+/// Waits for one child to end and reaps it; returns `None` when there are no children at all.
+pub(crate) fn reap() -> io::Result<Option<Reaped>> {
     loop {
         let mut status: libc::c_int = 0;
         // SAFETY: `status` is a valid, exclusively borrowed c_int for the duration of the call.
-        let pid = unsafe { libc::waitpid(-1, &mut status, options) };
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
         if pid > 0 {
             return Ok(Some(Reaped { pid, status }));
-        }
-        if pid == 0 {
-            return Ok(None);
         }
         let err = io::Error::last_os_error();
         match err.raw_os_error() {
@@ -155,21 +265,6 @@ pub(crate) fn reap(block: bool) -> io::Result<Option<Reaped>> {
             Some(libc::ECHILD) => return Ok(None),
             _ => return Err(err),
         }
-    }
-}
-
-/// Sleeps for `duration` while reaping any child that ends meanwhile (orphans re-parented to
-/// init must not stay zombies while the application waits to be restarted).
-pub(crate) fn sleep_reaping(duration: Duration) {
-    let tick = Duration::from_millis(200);
-    let deadline = std::time::Instant::now() + duration;
-    loop {
-        while let Ok(Some(_)) = reap(false) {}
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            return;
-        }
-        std::thread::sleep(left.min(tick));
     }
 }
 
@@ -187,3 +282,6 @@ pub(crate) fn power_off() -> ! {
         std::thread::sleep(Duration::from_secs(3600));
     }
 }
+
+#[cfg(test)]
+mod tests;
