@@ -234,7 +234,8 @@ fn status(shared: &Shared) -> Value {
         "engine_key": engine_address(&shared.identity).to_string(),
         "engine_public_key": format!("0x{}", hex::encode(shared.identity.public_key())),
         "bid_public_key": format!("0x{}", hex::encode(shared.identity.user_data())),
-        "nsm": match shared.identity.nsm() { Ok(_) => "present".to_owned(), Err(e) => e.to_owned() },
+        // Always present: the application does not start without an NSM.
+        "nsm": "present",
         "chain": facts,
         "engine": engine,
         "bridge": shared.bridge().map(|b| b.to_json()),
@@ -347,7 +348,6 @@ async fn attestation(shared: &Arc<Shared>, form: &str, query: &str) -> Reply {
     match document {
         Ok(Ok(doc)) if form == "raw" => reply(StatusCode::OK, "application/octet-stream", doc),
         Ok(Ok(doc)) => reply(StatusCode::OK, "text/plain", hex::encode(doc)),
-        Ok(Err(AttestError::NoNsm(e))) => error(StatusCode::SERVICE_UNAVAILABLE, "no_nsm", e),
         Ok(Err(e @ AttestError::NonceTooLong(_))) => {
             error(StatusCode::BAD_REQUEST, "nonce_too_long", e)
         }
@@ -360,6 +360,9 @@ async fn attestation(shared: &Arc<Shared>, form: &str, query: &str) -> Reply {
 mod tests {
     use std::sync::RwLock;
 
+    use nitro_attestation::NsmError;
+    use nitro_attestation::dev::{DevNsm, DevNsmConfig};
+    use nitro_attestation::nsm::{AttestationRequest, Nsm, PcrDescription};
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     use super::*;
@@ -367,14 +370,40 @@ mod tests {
     use crate::listen::ListenAddr;
     use crate::service::initial;
 
-    /// A server with no NSM and no chain, on a Unix socket in `dir`.
-    async fn server(dir: &std::path::Path) -> std::path::PathBuf {
+    /// An NSM that refuses every request.
+    struct RefusingNsm;
+
+    impl Nsm for RefusingNsm {
+        fn attestation(&self, _: &AttestationRequest) -> Result<Vec<u8>, NsmError> {
+            Err(NsmError::Device("InternalError".into()))
+        }
+        fn describe_pcr(&self, _: u16) -> Result<PcrDescription, NsmError> {
+            Err(NsmError::Device("InternalError".into()))
+        }
+        fn extend_pcr(&self, _: u16, _: &[u8]) -> Result<Vec<u8>, NsmError> {
+            Err(NsmError::Device("InternalError".into()))
+        }
+        fn lock_pcr(&self, _: u16) -> Result<(), NsmError> {
+            Err(NsmError::Device("InternalError".into()))
+        }
+        fn get_random(&self) -> Result<Vec<u8>, NsmError> {
+            Err(NsmError::Device("InternalError".into()))
+        }
+    }
+
+    /// A dev NSM of an image with PCR0/1/2 of 0x11, 0x22, 0x33.
+    fn dev_nsm() -> DevNsm {
+        DevNsm::new(DevNsmConfig::image([0x11; 48], [0x22; 48], [0x33; 48])).unwrap()
+    }
+
+    /// A server with `nsm` and no chain, on a Unix socket in `dir`.
+    async fn server(dir: &std::path::Path, nsm: Arc<dyn Nsm>) -> (std::path::PathBuf, Arc<Shared>) {
         let path = dir.join("api.sock");
         let listener = Listener::bind(&ListenAddr::Unix(path.clone()))
             .await
             .unwrap();
         let shared = Arc::new(Shared {
-            identity: Identity::generate(Err("no NSM in this test".into())),
+            identity: Identity::generate(nsm),
             facts: None,
             snapshot: RwLock::new(Arc::new(initial(Engine::new(
                 matching_engine::Config::default(),
@@ -383,21 +412,28 @@ mod tests {
             bridge: RwLock::new(None),
             l2_send: tokio::sync::Mutex::new(()),
         });
-        tokio::spawn(serve(listener, shared));
-        path
+        tokio::spawn(serve(listener, shared.clone()));
+        (path, shared)
     }
 
-    /// Sends raw bytes, returns (status, body) or `None` when the server closed without one.
-    async fn exchange(path: &std::path::Path, request: &[u8]) -> Option<(u16, Value)> {
+    /// Sends raw bytes, returns (status, body bytes) or `None` when the server closed without
+    /// an answer.
+    async fn exchange_raw(path: &std::path::Path, request: &[u8]) -> Option<(u16, Vec<u8>)> {
         let mut s = tokio::net::UnixStream::connect(path).await.unwrap();
         // The server may close before reading everything (an oversized head).
         let _ = s.write_all(request).await;
         let mut raw = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut raw)).await;
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n")?;
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
         let status = head.split_whitespace().nth(1)?.parse().ok()?;
-        Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+        Some((status, raw[split + 4..].to_vec()))
+    }
+
+    /// Sends raw bytes, returns (status, JSON body) or `None` when the server closed without one.
+    async fn exchange(path: &std::path::Path, request: &[u8]) -> Option<(u16, Value)> {
+        let (status, body) = exchange_raw(path, request).await?;
+        Some((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
     }
 
     async fn get(path: &std::path::Path, target: &str) -> (u16, Value) {
@@ -408,12 +444,12 @@ mod tests {
     #[tokio::test]
     async fn routes_answer_and_bad_requests_get_named_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let api = server(dir.path()).await;
+        let (api, _) = server(dir.path(), Arc::new(dev_nsm())).await;
 
         let (code, status) = get(&api, "/status").await;
         assert_eq!(code, 200);
         assert!(status["engine_key"].as_str().unwrap().starts_with("0x"));
-        assert_eq!(status["nsm"], "no NSM in this test");
+        assert_eq!(status["nsm"], "present");
         assert_eq!(status["chain"], Value::Null);
         assert_eq!(get(&api, "/markets").await, (200, json!({"markets": []})));
 
@@ -430,10 +466,6 @@ mod tests {
         assert_eq!(
             name(get(&api, "/asks/18446744073709551616").await),
             (400, "bad_id".into())
-        );
-        assert_eq!(
-            name(get(&api, "/attestation/raw?nonce=00").await),
-            (503, "no_nsm".into())
         );
         assert_eq!(
             name(get(&api, "/attestation/hex?nonce=0").await),
@@ -456,7 +488,7 @@ mod tests {
     #[tokio::test]
     async fn an_oversized_request_head_is_refused_and_the_server_keeps_serving() {
         let dir = tempfile::tempdir().unwrap();
-        let api = server(dir.path()).await;
+        let (api, _) = server(dir.path(), Arc::new(dev_nsm())).await;
         let mut request = b"GET /status HTTP/1.1\r\nHost: e\r\n".to_vec();
         for i in 0..200 {
             request.extend(format!("X-Filler-{i}: {}\r\n", "f".repeat(100)).as_bytes());
@@ -466,6 +498,57 @@ mod tests {
         if let Some((code, _)) = exchange(&api, &request).await {
             assert_eq!(code, 431);
         }
+        assert_eq!(get(&api, "/status").await.0, 200);
+    }
+
+    #[tokio::test]
+    async fn attestation_documents_carry_the_nonce_the_engine_key_and_the_bid_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let nsm = dev_nsm();
+        let verifier = nitro_attestation::Verifier::new(
+            nsm.trusted_root(),
+            nitro_attestation::Policy::default(),
+        );
+        let (api, shared) = server(dir.path(), Arc::new(nsm)).await;
+        let request = b"GET /attestation/raw?nonce=c0ffee HTTP/1.1\r\nHost: e\r\n\r\n";
+        let (code, raw) = exchange_raw(&api, request).await.unwrap();
+        assert_eq!(code, 200);
+        let request = b"GET /attestation/hex?nonce=0xc0ffee HTTP/1.1\r\nHost: e\r\n\r\n";
+        let (code, hex_doc) = exchange_raw(&api, request).await.unwrap();
+        assert_eq!(code, 200);
+        let from_hex = hex::decode(String::from_utf8(hex_doc).unwrap().trim()).unwrap();
+        for document in [raw, from_hex] {
+            let verified = verifier.verify(&document).unwrap();
+            let d = verified.document();
+            assert_eq!(d.nonce.as_deref(), Some(&[0xc0, 0xff, 0xee][..]));
+            assert_eq!(
+                d.public_key.as_deref(),
+                Some(&shared.identity.public_key()[..])
+            );
+            assert_eq!(
+                d.user_data.as_deref(),
+                Some(&shared.identity.user_data()[..])
+            );
+        }
+        // /status shows the same keys.
+        let (_, status) = get(&api, "/status").await;
+        assert_eq!(
+            status["engine_public_key"],
+            format!("0x{}", hex::encode(shared.identity.public_key()))
+        );
+        assert_eq!(
+            status["bid_public_key"],
+            format!("0x{}", hex::encode(shared.identity.user_data()))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_nsm_that_refuses_is_a_named_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, _) = server(dir.path(), Arc::new(RefusingNsm)).await;
+        let (code, body) = get(&api, "/attestation/raw?nonce=00").await;
+        assert_eq!((code, body["error"].as_str()), (500, Some("nsm_error")));
+        assert_eq!(body["message"], "NSM: NSM returned error InternalError");
         assert_eq!(get(&api, "/status").await.0, 200);
     }
 

@@ -25,9 +25,6 @@ pub(crate) const MAX_NONCE: usize = 64;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum AttestError {
-    /// There is no NSM (not a Nitro enclave, and not a dev build with the dev NSM).
-    #[error("no NSM: {0}")]
-    NoNsm(String),
     /// The caller's nonce is longer than [`MAX_NONCE`].
     #[error("nonce is {0} bytes, at most {MAX_NONCE}")]
     NonceTooLong(usize),
@@ -40,7 +37,7 @@ pub(crate) enum AttestError {
 pub(crate) struct Identity {
     engine: Arc<LocalSigner>,
     bid: SecretKey,
-    nsm: Result<Arc<dyn Nsm>, String>,
+    nsm: Arc<dyn Nsm>,
 }
 
 impl std::fmt::Debug for Identity {
@@ -52,10 +49,10 @@ impl std::fmt::Debug for Identity {
 }
 
 impl Identity {
-    /// Fresh keys from the operating system's generator, attested by `nsm` (or the reason there
-    /// is none).
+    /// Fresh keys from the operating system's generator, attested by `nsm` (the application
+    /// does not start without one).
     #[must_use]
-    pub(crate) fn generate(nsm: Result<Arc<dyn Nsm>, String>) -> Self {
+    pub(crate) fn generate(nsm: Arc<dyn Nsm>) -> Self {
         Self {
             engine: Arc::new(LocalSigner::random(&mut OsRng)),
             bid: SecretKey::random(&mut OsRng),
@@ -108,11 +105,6 @@ impl Identity {
         BidOpener::new(self.bid.clone(), context)
     }
 
-    /// Whether an NSM is available, or why not.
-    pub(crate) fn nsm(&self) -> Result<&dyn Nsm, &str> {
-        self.nsm.as_deref().map_err(String::as_str)
-    }
-
     /// A document binding both keys, with the caller's nonce (blocking: call it off the async
     /// runtime).
     ///
@@ -124,11 +116,77 @@ impl Identity {
         {
             return Err(AttestError::NonceTooLong(n.len()));
         }
-        let nsm = self.nsm().map_err(|e| AttestError::NoNsm(e.to_owned()))?;
-        Ok(nsm.attestation(&AttestationRequest {
+        Ok(self.nsm.attestation(&AttestationRequest {
             public_key: Some(self.public_key()),
             user_data: Some(self.user_data()),
             nonce,
         })?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use nitro_attestation::nsm::PcrDescription;
+
+    use super::*;
+
+    /// An NSM that records the attestation requests it gets and answers with fixed bytes.
+    #[derive(Default)]
+    struct RecordingNsm(Mutex<Vec<AttestationRequest>>);
+
+    impl Nsm for RecordingNsm {
+        fn attestation(&self, request: &AttestationRequest) -> Result<Vec<u8>, NsmError> {
+            self.0.lock().unwrap().push(request.clone());
+            Ok(vec![0xd2])
+        }
+        fn describe_pcr(&self, _: u16) -> Result<PcrDescription, NsmError> {
+            unreachable!("attest asks only for documents")
+        }
+        fn extend_pcr(&self, _: u16, _: &[u8]) -> Result<Vec<u8>, NsmError> {
+            unreachable!("attest asks only for documents")
+        }
+        fn lock_pcr(&self, _: u16) -> Result<(), NsmError> {
+            unreachable!("attest asks only for documents")
+        }
+        fn get_random(&self) -> Result<Vec<u8>, NsmError> {
+            unreachable!("attest asks only for documents")
+        }
+    }
+
+    #[test]
+    fn documents_bind_the_engine_key_the_bid_key_and_the_nonce() {
+        let nsm = Arc::new(RecordingNsm::default());
+        let identity = Identity::generate(nsm.clone());
+        assert_eq!(
+            identity.attest(Some(vec![0xc0, 0xff, 0xee])).unwrap(),
+            [0xd2]
+        );
+        identity.attest(None).unwrap();
+        assert!(matches!(
+            identity.attest(Some(vec![0; MAX_NONCE + 1])),
+            Err(AttestError::NonceTooLong(65))
+        ));
+        let requests = nsm.0.lock().unwrap().clone();
+        let public_key = identity.public_key();
+        assert_eq!(public_key.len(), 65);
+        assert_eq!(public_key[0], 0x04);
+        assert_eq!(identity.user_data().len(), 33);
+        assert_eq!(
+            requests,
+            [
+                AttestationRequest {
+                    public_key: Some(public_key.clone()),
+                    user_data: Some(identity.user_data()),
+                    nonce: Some(vec![0xc0, 0xff, 0xee]),
+                },
+                AttestationRequest {
+                    public_key: Some(public_key),
+                    user_data: Some(identity.user_data()),
+                    nonce: None,
+                },
+            ]
+        );
     }
 }

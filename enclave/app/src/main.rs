@@ -1,11 +1,12 @@
 //! `enclave-app`: the matching engine's enclave application.
 //!
-//! At start it asks the NSM for an attestation document and serves the `STATUS` line protocol
-//! (`protocol.rs`). With an `engine` section in its configuration it also generates the engine
-//! key and the bid key (see `identity.rs`), follows the marketplace through JSON-RPC
-//! (`chain/ingest.rs`), relays signed assignment batches (`chain/relay.rs`) and serves the HTTP
-//! API (`http.rs`); with a `bridge` section too, it runs the Symbiotic bridge job with the same
-//! key (`bridge.rs`). Builds with `danger-dev-nsm` can run on a host with the dev NSM and a
+//! At start it asks the NSM for an attestation document and PCR0/1/2, and serves them with the
+//! `STATUS` line protocol (`protocol.rs`). Without a working NSM it does not start: it prints
+//! `enclave-app: error: …` and exits with [`status::EXIT_NO_NSM`] (see `status.rs`). With an
+//! `engine` section in its configuration it also generates the engine key and the bid key (see
+//! `identity.rs`), follows the marketplace through JSON-RPC (`chain/ingest.rs`), relays signed
+//! assignment batches (`chain/relay.rs`) and serves the HTTP API (`http.rs`); with a `bridge`
+//! section too, it runs the Symbiotic bridge job with the same key (`bridge.rs`). Builds with `danger-dev-nsm` can run on a host with the dev NSM and a
 //! plain-HTTP RPC (local simulation); see `enclave/README.md`.
 #![forbid(unsafe_code)]
 
@@ -32,7 +33,6 @@ use alloy::signers::local::PrivateKeySigner;
 use anyhow::Context as _;
 use clap::Parser;
 use matching_engine::{Address, BidContext, Engine};
-use nitro_attestation::NsmError;
 use nitro_attestation::nsm::Nsm;
 
 use crate::bridge::BridgeState;
@@ -44,7 +44,7 @@ use crate::config::{BridgeConfig, Build, Config, EngineConfig, RpcConfig};
 use crate::identity::Identity;
 use crate::listen::{ListenAddr, Listener};
 use crate::service::{Facts, Service, Shared};
-use crate::status::Status;
+use crate::status::{EXIT_NO_NSM, NsmStartError, Status};
 
 /// Default location of the configuration inside the root file system.
 const DEFAULT_CONFIG: &str = "/etc/enclave-app.json";
@@ -53,6 +53,9 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Environment variable holding the relayer's private key (hex). Without it a relayer key is
 /// generated at start and its address shown by `/status`, to be funded.
 const RELAYER_KEY_ENV: &str = "ENCLAVE_APP_RELAYER_KEY";
+/// Exit status of a failed start other than [`EXIT_NO_NSM`] (configuration, CA roots,
+/// listening) and of an unusable configuration under `--check-config`.
+const EXIT_ERROR: u8 = 2;
 
 /// The matching engine's enclave application.
 #[derive(Debug, Parser)]
@@ -63,7 +66,8 @@ struct Cli {
     config: PathBuf,
     /// Check the configuration as this build would run it, say what it runs, and exit
     /// (0: usable; 2: not, with the field and the reason). Starts nothing and reads nothing
-    /// else: `ci/build-eif` runs the image's own binary on the image's configuration.
+    /// else, the NSM neither: `ci/build-eif` runs the image's own binary on the image's
+    /// configuration, on the build host.
     #[arg(long)]
     check_config: bool,
 }
@@ -77,22 +81,40 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("enclave-app: error: starting the runtime: {err}");
-            return ExitCode::from(2);
+            return ExitCode::from(EXIT_ERROR);
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("enclave-app: error: {err:#}");
-            ExitCode::from(2)
+            eprintln!("{}", error_line(&err));
+            ExitCode::from(exit_status(&err))
         }
     }
 }
 
-/// The NSM: the dev NSM when the configuration asks for it (dev builds only), else `/dev/nsm`.
-fn open_nsm(config: &Config) -> anyhow::Result<Result<Arc<dyn Nsm>, NsmError>> {
+/// The console line of a failed start.
+fn error_line(err: &anyhow::Error) -> String {
+    format!("enclave-app: error: {err:#}")
+}
+
+/// The exit status of a failed start: [`EXIT_NO_NSM`] without a working NSM, else
+/// [`EXIT_ERROR`].
+fn exit_status(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<NsmStartError>().is_some() {
+        EXIT_NO_NSM
+    } else {
+        EXIT_ERROR
+    }
+}
+
+/// The NSM: the dev NSM when the configuration asks for it (dev builds only), else `/dev/nsm`,
+/// which must exist and open ([`NsmStartError`] otherwise).
+fn open_nsm(config: &Config) -> anyhow::Result<Arc<dyn Nsm>> {
     match &config.dev_nsm_pcrs {
-        None => Ok(nitro_attestation::nsm::NsmDevice::open().map(|d| Arc::new(d) as Arc<dyn Nsm>)),
+        None => Ok(Arc::new(
+            nitro_attestation::nsm::NsmDevice::open().map_err(NsmStartError::opening)?,
+        )),
         #[cfg(feature = "danger-dev-nsm")]
         Some(pcrs) => {
             use nitro_attestation::dev::{DevNsm, DevNsmConfig};
@@ -112,7 +134,7 @@ fn open_nsm(config: &Config) -> anyhow::Result<Result<Arc<dyn Nsm>, NsmError>> {
             eprintln!(
                 "enclave-app: DEV NSM (dev CA): documents are rejected by production verifiers"
             );
-            Ok(Ok(Arc::new(nsm)))
+            Ok(Arc::new(nsm))
         }
         #[cfg(not(feature = "danger-dev-nsm"))]
         Some(_) => anyhow::bail!(
@@ -143,8 +165,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     );
     let ca_roots = status::count_certificates(&config.ca_roots)
         .with_context(|| format!("reading CA roots {}", config.ca_roots.display()))?;
+    // Without a working NSM the application does not start (the image runs only in Nitro).
     let nsm = open_nsm(&config)?;
-    let status = Status::collect(nsm.as_ref().map(|n| n.as_ref()), ca_roots);
+    let status = Status::collect(nsm.as_ref(), ca_roots)?;
+    // CI compares this line with the booted EIF's PCRs.
+    eprintln!("enclave-app: {}", status.pcr_line());
     eprintln!("enclave-app: {}", status.summary());
     let status_addr = config.status_listen()?;
     let status_listener = Listener::bind(&status_addr)
@@ -165,7 +190,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     };
     // Keys only for the engine: a STATUS-only image draws nothing from the kernel's generator.
-    let identity = Identity::generate(nsm.map_err(|e| e.to_string()));
+    let identity = Identity::generate(nsm);
     eprintln!(
         "enclave-app: engine key {}",
         service::engine_address(&identity)
@@ -442,4 +467,92 @@ async fn start_engine(
         relay,
         poll_interval: Duration::from_millis(engine.poll_interval_ms),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &str) -> Config {
+        Config::parse(
+            format!(r#"{{"vsock_port": 5005, "ca_roots": "/nonexistent"{extra}}}"#).as_bytes(),
+        )
+        .unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn without_the_dev_nsm_a_missing_device_is_a_failed_start() {
+        // Build machines have no Nitro hardware; inside an enclave this test has nothing to check.
+        if Path::new(nitro_attestation::nsm::NSM_DEVICE_PATH).exists() {
+            return;
+        }
+        let Err(err) = open_nsm(&config("")) else {
+            panic!("no /dev/nsm here, yet the NSM opened");
+        };
+        assert_eq!(
+            err.downcast_ref::<NsmStartError>(),
+            Some(&NsmStartError::NoDevice("/dev/nsm".into()))
+        );
+        assert_eq!(
+            error_line(&err),
+            "enclave-app: error: no NSM device (/dev/nsm does not exist): \
+             this image runs only inside a Nitro enclave"
+        );
+        assert_eq!(exit_status(&err), EXIT_NO_NSM);
+    }
+
+    #[test]
+    fn nsm_failures_have_their_own_exit_status() {
+        let refused = anyhow::Error::from(NsmStartError::Attestation(
+            nitro_attestation::NsmError::Device("InternalError".into()),
+        ));
+        assert_eq!(exit_status(&refused), EXIT_NO_NSM);
+        assert_eq!(
+            error_line(&refused),
+            "enclave-app: error: NSM refused the start-up attestation request: \
+             NSM returned error InternalError"
+        );
+        let other = anyhow::anyhow!("no certificates").context("reading CA roots /x");
+        assert_eq!(exit_status(&other), EXIT_ERROR);
+        assert_eq!(
+            error_line(&other),
+            "enclave-app: error: reading CA roots /x: no certificates"
+        );
+        assert_ne!(EXIT_NO_NSM, EXIT_ERROR);
+    }
+
+    #[cfg(feature = "danger-dev-nsm")]
+    #[test]
+    fn the_dev_nsm_reports_the_configured_pcrs() {
+        let pcrs = r#", "dev_nsm_pcrs": {"PCR0": "0x"#.to_owned()
+            + &"11".repeat(48)
+            + r#"", "PCR1": ""#
+            + &"22".repeat(48)
+            + r#"", "PCR2": ""#
+            + &"33".repeat(48)
+            + r#""}"#;
+        let nsm = open_nsm(&config(&pcrs)).unwrap();
+        let status = Status::collect(nsm.as_ref(), 1).unwrap();
+        assert_eq!(
+            status.pcr_line(),
+            format!(
+                "PCR0 {} PCR1 {} PCR2 {}",
+                "11".repeat(48),
+                "22".repeat(48),
+                "33".repeat(48)
+            )
+        );
+        assert!(status.pcrs.iter().all(|p| p.locked));
+    }
+
+    #[cfg(not(feature = "danger-dev-nsm"))]
+    #[test]
+    fn the_image_build_has_no_dev_nsm() {
+        let pcrs = r#", "dev_nsm_pcrs": {"PCR0": "00", "PCR1": "00", "PCR2": "00"}"#;
+        let Err(err) = open_nsm(&config(pcrs)) else {
+            panic!("the image's build opened a dev NSM");
+        };
+        assert_eq!(exit_status(&err), EXIT_ERROR);
+    }
 }

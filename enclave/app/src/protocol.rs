@@ -3,7 +3,7 @@
 //!
 //! | request      | answer                                                                 |
 //! |--------------|------------------------------------------------------------------------|
-//! | `STATUS\n`   | `{"app","version","nsm_present","nsm","attestation_document","ca_roots"}` |
+//! | `STATUS\n`   | `{"app","version","nsm_present","nsm","attestation_document","pcrs","pcrs_locked","ca_roots"}` (`status.rs`) |
 //! | anything else| `{"error": "<why>"}`                                                   |
 //!
 //! A request is at most [`MAX_REQUEST`] bytes including the newline; a trailing `\r` is ignored.

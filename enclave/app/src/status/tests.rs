@@ -1,27 +1,44 @@
-use nitro_attestation::nsm::PcrDescription;
 use serde_json::Value;
 
 use super::*;
 
-/// An NSM that answers attestation requests with fixed bytes or a fixed error.
-struct FixedNsm(Result<Vec<u8>, NsmError>);
+/// An NSM with fixed answers: the attestation request's result and PCR0/1/2's descriptions.
+struct FixedNsm {
+    attestation: Result<Vec<u8>, NsmError>,
+    pcrs: [Result<PcrDescription, NsmError>; 3],
+}
+
+impl FixedNsm {
+    /// Attests with `document`; PCR`i` is 48 bytes of `fill[i]`, locked.
+    fn new(document: Vec<u8>, fill: [u8; 3]) -> Self {
+        FixedNsm {
+            attestation: Ok(document),
+            pcrs: fill.map(|b| {
+                Ok(PcrDescription {
+                    locked: true,
+                    value: vec![b; PCR_LEN],
+                })
+            }),
+        }
+    }
+}
 
 impl Nsm for FixedNsm {
     fn attestation(&self, request: &AttestationRequest) -> Result<Vec<u8>, NsmError> {
         assert_eq!(request, &AttestationRequest::default());
-        self.0.clone()
+        self.attestation.clone()
     }
-    fn describe_pcr(&self, _: u16) -> Result<PcrDescription, NsmError> {
-        unreachable!("the app only asks for attestations")
+    fn describe_pcr(&self, index: u16) -> Result<PcrDescription, NsmError> {
+        self.pcrs[usize::from(index)].clone()
     }
     fn extend_pcr(&self, _: u16, _: &[u8]) -> Result<Vec<u8>, NsmError> {
-        unreachable!("the app only asks for attestations")
+        unreachable!("the app only attests and describes PCRs")
     }
     fn lock_pcr(&self, _: u16) -> Result<(), NsmError> {
-        unreachable!("the app only asks for attestations")
+        unreachable!("the app only attests and describes PCRs")
     }
     fn get_random(&self) -> Result<Vec<u8>, NsmError> {
-        unreachable!("the app only asks for attestations")
+        unreachable!("the app only attests and describes PCRs")
     }
 }
 
@@ -35,24 +52,86 @@ fn json(status: &Status) -> Value {
 }
 
 #[test]
-fn reports_a_missing_device() {
-    let status = Status::collect(Err(&NsmError::NoDevice("/dev/nsm".into())), 3);
-    let v = json(&status);
-    assert_eq!(v["nsm_present"], false);
-    assert_eq!(v["nsm"], "no NSM device (/dev/nsm does not exist)");
-    assert_eq!(v["attestation_document"], Value::Null);
-    assert_eq!(v["ca_roots"], 3);
-    assert_eq!(v["app"], "enclave-app");
+fn a_missing_device_is_the_named_start_error() {
+    let err = NsmStartError::opening(NsmError::NoDevice("/dev/nsm".into()));
+    assert_eq!(err, NsmStartError::NoDevice("/dev/nsm".into()));
+    assert_eq!(
+        err.to_string(),
+        "no NSM device (/dev/nsm does not exist): this image runs only inside a Nitro enclave"
+    );
+
+    let open = NsmError::Open {
+        path: "/dev/nsm".into(),
+        reason: "Permission denied".into(),
+    };
+    let err = NsmStartError::opening(open.clone());
+    assert_eq!(err, NsmStartError::Open(open));
+    assert_eq!(
+        err.to_string(),
+        "NSM device unusable: cannot open NSM device /dev/nsm: Permission denied"
+    );
 }
 
 #[test]
-fn reports_the_document_in_base64() {
+fn an_nsm_that_refuses_to_attest_is_a_start_error() {
+    let mut nsm = FixedNsm::new(vec![1], [1, 2, 3]);
+    nsm.attestation = Err(NsmError::Device("InternalError".into()));
+    let err = Status::collect(&nsm, 1).unwrap_err();
+    assert_eq!(
+        err,
+        NsmStartError::Attestation(NsmError::Device("InternalError".into()))
+    );
+    assert_eq!(
+        err.to_string(),
+        "NSM refused the start-up attestation request: NSM returned error InternalError"
+    );
+}
+
+#[test]
+fn an_nsm_that_refuses_describe_pcr_or_answers_a_short_value_is_a_start_error() {
+    let mut nsm = FixedNsm::new(vec![1], [1, 2, 3]);
+    nsm.pcrs[1] = Err(NsmError::Device("InvalidIndex".into()));
+    let err = Status::collect(&nsm, 1).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "NSM refused DescribePCR for PCR1: NSM returned error InvalidIndex"
+    );
+
+    let mut nsm = FixedNsm::new(vec![1], [1, 2, 3]);
+    nsm.pcrs[2] = Ok(PcrDescription {
+        locked: true,
+        value: vec![0; 32],
+    });
+    assert_eq!(
+        Status::collect(&nsm, 1).unwrap_err(),
+        NsmStartError::PcrLength { index: 2, len: 32 }
+    );
+}
+
+#[test]
+fn reports_the_document_in_base64_and_the_pcrs_in_hex() {
     let doc = vec![0xd2, 0x84, 0x44, 0xa1, 0x01, 0x38, 0x22, 0xa0, 0xff];
-    let nsm = FixedNsm(Ok(doc.clone()));
-    let status = Status::collect(Ok(&nsm), 1);
-    assert_eq!(status.nsm, NsmState::Attested(doc.clone()));
+    let mut nsm = FixedNsm::new(doc.clone(), [0x00, 0xab, 0x7f]);
+    // A distinct value in every position, so the hex is checked byte for byte.
+    let pcr0: Vec<u8> = (0..48).collect();
+    nsm.pcrs[0] = Ok(PcrDescription {
+        locked: true,
+        value: pcr0,
+    });
+    nsm.pcrs[2] = Ok(PcrDescription {
+        locked: false,
+        value: vec![0x7f; 48],
+    });
+    let status = Status::collect(&nsm, 3).unwrap();
+    assert_eq!(status.document, doc);
+
+    let pcr0_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\
+                    202122232425262728292a2b2c2d2e2f";
     let v = json(&status);
+    assert_eq!(v["app"], "enclave-app");
     assert_eq!(v["nsm_present"], true);
+    assert_eq!(v["nsm"], "attestation document obtained");
+    assert_eq!(v["ca_roots"], 3);
     let b64 = v["attestation_document"].as_str().unwrap();
     assert_eq!(
         base64::engine::general_purpose::STANDARD
@@ -60,28 +139,39 @@ fn reports_the_document_in_base64() {
             .unwrap(),
         doc
     );
-}
-
-#[test]
-fn reports_a_device_that_fails() {
-    let nsm = FixedNsm(Err(NsmError::NoDevice("x".into())));
-    let v = json(&Status::collect(Ok(&nsm), 1));
-    assert_eq!(v["nsm_present"], true);
-    assert_eq!(v["attestation_document"], Value::Null);
-    assert!(
-        v["nsm"]
-            .as_str()
-            .unwrap()
-            .starts_with("attestation request failed")
+    assert_eq!(
+        v["pcrs"],
+        serde_json::json!({
+            "PCR0": pcr0_hex,
+            "PCR1": "ab".repeat(48),
+            "PCR2": "7f".repeat(48),
+        })
+    );
+    assert_eq!(
+        v["pcrs_locked"],
+        serde_json::json!({"PCR0": true, "PCR1": true, "PCR2": false})
     );
 
-    let open = NsmError::Open {
-        path: "/dev/nsm".into(),
-        reason: "Permission denied".into(),
-    };
-    let v = json(&Status::collect(Err(&open), 1));
-    assert_eq!(v["nsm_present"], true);
-    assert!(v["nsm"].as_str().unwrap().contains("Permission denied"));
+    assert_eq!(
+        status.pcr_line(),
+        format!(
+            "PCR0 {pcr0_hex} PCR1 {} PCR2 {}",
+            "ab".repeat(48),
+            "7f".repeat(48)
+        )
+    );
+    assert_eq!(
+        status.summary(),
+        "attestation document of 9 bytes; PCR2 not locked; 3 CA roots"
+    );
+    nsm.pcrs[2] = Ok(PcrDescription {
+        locked: true,
+        value: vec![0x7f; 48],
+    });
+    assert_eq!(
+        Status::collect(&nsm, 3).unwrap().summary(),
+        "attestation document of 9 bytes; PCR0, PCR1, PCR2 locked; 3 CA roots"
+    );
 }
 
 #[test]
