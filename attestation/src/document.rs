@@ -1,5 +1,6 @@
 //! Typed attestation documents: [`AttestationDocument`] (authentic: signature and chain checked)
-//! and [`VerifiedDocument`] (authentic and accepted by a [`crate::Policy`]).
+//! and [`VerifiedDocument`] (authentic and accepted by a [`crate::Policy`]). What a document merely
+//! claims, unchecked, is a different type: [`crate::UnverifiedDocument`].
 
 use std::collections::BTreeMap;
 
@@ -33,22 +34,25 @@ pub struct AttestationDocument {
     pub nonce: Option<Vec<u8>>,
 }
 
+/// The payload's PCRs by index.
+pub(crate) fn pcr_map(p: &Payload<'_>) -> BTreeMap<u8, Pcr> {
+    p.pcrs
+        .iter()
+        .map(|(i, v)| {
+            let mut pcr = [0u8; PCR_LEN];
+            pcr.copy_from_slice(v); // length checked by the parser
+            (*i, pcr)
+        })
+        .collect()
+}
+
 impl AttestationDocument {
     pub(crate) fn from_payload(p: &Payload<'_>) -> Self {
-        let pcrs = p
-            .pcrs
-            .iter()
-            .map(|(i, v)| {
-                let mut pcr = [0u8; PCR_LEN];
-                pcr.copy_from_slice(v); // length checked by the parser
-                (*i, pcr)
-            })
-            .collect();
         AttestationDocument {
             module_id: p.module_id.to_owned(),
             digest: "SHA384",
             timestamp_ms: p.timestamp,
-            pcrs,
+            pcrs: pcr_map(p),
             certificate: p.certificate.to_vec(),
             cabundle: p.cabundle.iter().map(|c| c.to_vec()).collect(),
             public_key: p.public_key.map(<[u8]>::to_vec),

@@ -67,14 +67,19 @@ pub enum Malformed {
     /// The CBOR ends early.
     #[error("truncated CBOR in the {0}")]
     Truncated(&'static str),
-    /// The protected header does not name ES384 (`alg: -35`).
-    #[error("protected header algorithm is not ES384")]
+    /// The protected header does not name ES384 (`alg: -35`), or names an algorithm outside
+    /// IANA's registry (qemu's emulated NSM writes -1 and signs nothing).
+    #[error(
+        "protected header algorithm is not ES384 (-35), the only one an AWS NSM signs with: the document cannot be authenticated"
+    )]
     UnsupportedAlgorithm,
     /// The payload is nil or detached.
     #[error("COSE payload missing")]
     MissingPayload,
     /// The signature is not 96 raw bytes (r || s).
-    #[error("signature is {0} bytes, expected 96")]
+    #[error(
+        "signature is {0} bytes, expected 96 (ES384 r||s): the document cannot be authenticated"
+    )]
     SignatureLength(usize),
     /// A CBOR item has the wrong type.
     #[error("field `{0}` has the wrong CBOR type")]
@@ -120,8 +125,10 @@ pub enum Malformed {
         /// Observed length.
         len: usize,
     },
-    /// A certificate is not parseable DER X.509.
-    #[error("certificate {index} does not parse: {reason}")]
+    /// A certificate is not parseable DER X.509 (for example a zero-filled placeholder).
+    #[error(
+        "certificate {index} of the chain (0 = cabundle[0], the leaf last) is not DER X.509 ({reason}): the document cannot be authenticated"
+    )]
     Certificate {
         /// Position in the chain (0 = root).
         index: usize,
@@ -180,7 +187,9 @@ impl SignatureError {
 #[non_exhaustive]
 pub enum ChainError {
     /// `cabundle[0]` is not the pinned root (DER SHA-256 differs).
-    #[error("cabundle[0] is not the trusted root (DER SHA-256 {found})")]
+    #[error(
+        "cabundle[0] is not the trusted root certificate (its DER SHA-256 is {found}): the document is not signed under the trusted root"
+    )]
     UntrustedRoot {
         /// Hex SHA-256 of the presented root.
         found: String,

@@ -44,6 +44,20 @@ pub fn decode_input(input: &[u8]) -> Result<Cow<'_, [u8]>, Malformed> {
     Ok(raw)
 }
 
+/// Rejects raw COSE bytes that are empty or larger than [`MAX_DOCUMENT_LEN`].
+pub(crate) fn check_len(cose_bytes: &[u8]) -> Result<(), Malformed> {
+    if cose_bytes.is_empty() {
+        return Err(Malformed::Empty);
+    }
+    if cose_bytes.len() > MAX_DOCUMENT_LEN {
+        return Err(Malformed::TooLarge {
+            len: cose_bytes.len(),
+            max: MAX_DOCUMENT_LEN,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ mod key;
 pub mod nsm;
 mod payload;
 mod policy;
+mod unverified;
 mod verifier;
 
 #[cfg(feature = "danger-dev-nsm")]
@@ -27,6 +28,7 @@ pub use input::{MAX_DOCUMENT_LEN, decode_input};
 pub use key::{EnclaveKey, SECP256K1_UNCOMPRESSED_LEN};
 pub use payload::{MAX_CABUNDLE, MAX_FIELD_LEN, MAX_PCRS, PCR_LEN};
 pub use policy::{DEFAULT_MAX_AGE_MS, MIN_TIMESTAMP_MS, Policy};
+pub use unverified::{UnverifiedDocument, read_unverified};
 pub use verifier::{DEFAULT_CACHE_CAPACITY, Verifier, peek_timestamp};
 
 /// Entry points for fuzz targets only; not part of the API.

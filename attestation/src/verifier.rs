@@ -8,8 +8,8 @@ use crate::cache::CertCache;
 use crate::chain::{TrustedRoot, verify_chain};
 use crate::clock::{Clock, SystemClock};
 use crate::document::{AttestationDocument, VerifiedDocument};
-use crate::error::{Error, Malformed, SignatureError};
-use crate::input::MAX_DOCUMENT_LEN;
+use crate::error::{Error, SignatureError};
+use crate::input::check_len;
 use crate::policy::Policy;
 use crate::{cose, payload};
 
@@ -103,16 +103,7 @@ impl Verifier {
         cose_bytes: &[u8],
         now_ms: u64,
     ) -> Result<AttestationDocument, Error> {
-        if cose_bytes.is_empty() {
-            return Err(Malformed::Empty.into());
-        }
-        if cose_bytes.len() > MAX_DOCUMENT_LEN {
-            return Err(Malformed::TooLarge {
-                len: cose_bytes.len(),
-                max: MAX_DOCUMENT_LEN,
-            }
-            .into());
-        }
+        check_len(cose_bytes)?;
         let envelope = cose::decode(cose_bytes)?;
         let payload = payload::parse(&envelope.payload)?;
         let leaf_point = verify_chain(

@@ -11,6 +11,7 @@ use pcr_registry::client::{Registry, chain_id, http_provider};
 use pcr_registry::commands::{self, RegisterConfig};
 use pcr_registry::deployment::Deployment;
 use pcr_registry::error::InputError;
+use pcr_registry::inspect;
 use pcr_registry::keys::KeySource;
 use pcr_registry::offline::parse_pcr_requirement;
 use pcr_registry::pcrs::{ImagePcrs, measure_eif};
@@ -100,6 +101,16 @@ pub(crate) enum Command {
     /// registry, or against a pcr.json with --offline.
     #[command(after_help = EXIT_CODES)]
     VerifyAttestation(VerifyAttestationArgs),
+    /// Show what an attestation document claims, verifying nothing (no signature, certificate
+    /// chain, freshness or PCR check).
+    ///
+    /// Prints one JSON object (indented; one line with --json): "authenticated": false, a warning,
+    /// module_id, timestamp_ms, digest, pcrs {"PCR0": hex, ...}, public_key, user_data and nonce
+    /// (lowercase hex or null), certificate_len (bytes), cabundle_len (entries), cose_alg and
+    /// signature_len. Exit 0 when the document parses, 2 when it does not: whether it is genuine
+    /// is verify-attestation's question.
+    #[command(after_help = EXIT_CODES)]
+    InspectAttestation(InspectAttestationArgs),
     /// Register the enclave key of an attestation document with the enclave registry, through the
     /// family's verifier (full on-chain verification, or an optimistic bonded claim).
     #[command(after_help = EXIT_CODES)]
@@ -229,6 +240,13 @@ pub(crate) struct VerifyAttestationArgs {
     /// DANGER: trust this root certificate (DER) instead of the AWS Nitro root, e.g. a dev NSM's.
     #[arg(long, value_name = "FILE")]
     danger_trust_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InspectAttestationArgs {
+    /// The document: raw COSE_Sign1 bytes or base64 text ("-" reads standard input).
+    #[arg(long, value_name = "FILE")]
+    doc: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -446,6 +464,17 @@ async fn run_command(cli: Cli) -> anyhow::Result<Report> {
             report
         }
         Command::VerifyAttestation(args) => verify_attestation(chain, args).await?,
+        Command::InspectAttestation(args) => {
+            let input = read_input(&args.doc)?;
+            let document = inspect::inspect(&input).map_err(|e| {
+                let code = nitro_attestation::Error::from(e.clone()).code();
+                InputError::Invalid(format!(
+                    "{}: not an attestation document: {e} [{code}]",
+                    args.doc.display()
+                ))
+            })?;
+            inspect::inspect_report(&document)
+        }
         Command::RegisterEnclave(args) => {
             let input = read_input(&args.doc)?;
             let document = nitro_attestation::decode_input(&input)
@@ -481,6 +510,16 @@ async fn verify_attestation(
     let mut json = pcr_registry::report_json(&outcome);
     let mut human = render_human(&outcome);
     let Outcome::Verified { document, .. } = &outcome else {
+        if let Outcome::Rejected { error, .. } = &outcome
+            && not_authentic(error)
+        {
+            human += &format!(
+                "not authenticated under {}; `pcr-registry inspect-attestation --doc {}` shows what \
+                 the document claims, unverified\n",
+                root_name(&config.root),
+                args.doc.display()
+            );
+        }
         return Ok(Report {
             status: ExitStatus::Rejected,
             human,
@@ -517,6 +556,33 @@ async fn verify_attestation(
         human,
         json,
     })
+}
+
+/// True for rejections of a well-formed document that is not signed under the trusted root
+/// (`inspect-attestation` can still read it).
+fn not_authentic(error: &nitro_attestation::Error) -> bool {
+    use nitro_attestation::{Error, Malformed};
+    matches!(
+        error,
+        Error::Chain(_)
+            | Error::Signature(_)
+            | Error::Malformed(
+                Malformed::UnsupportedAlgorithm
+                    | Malformed::SignatureLength(_)
+                    | Malformed::Certificate { .. }
+            )
+    )
+}
+
+fn root_name(root: &TrustedRoot) -> String {
+    if root.is_aws() {
+        "the AWS Nitro Enclaves Root-G1".into()
+    } else {
+        format!(
+            "the --danger-trust-root root (DER SHA-256 {})",
+            hex::encode(root.sha256())
+        )
+    }
 }
 
 #[cfg(test)]

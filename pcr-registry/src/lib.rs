@@ -9,6 +9,7 @@ pub mod deployment;
 pub mod enclave;
 pub mod error;
 mod exit;
+pub mod inspect;
 pub mod keys;
 pub mod offline;
 pub mod pcrs;

@@ -3,9 +3,11 @@
 use std::process::Command;
 use std::sync::Arc;
 
-use nitro_attestation::FixedClock;
-use nitro_attestation::dev::{DevNsm, DevNsmConfig};
+use nitro_attestation::dev::{
+    DevNsm, DevNsmConfig, DocumentFields, emulated_nsm_document, envelope_with_signature,
+};
 use nitro_attestation::nsm::{AttestationRequest, Nsm};
+use nitro_attestation::{FixedClock, Policy, Verifier};
 use serde_json::Value;
 
 mod common;
@@ -403,6 +405,7 @@ fn help_lists_the_verbs_and_exit_codes() {
         "verify-eif",
         "rebuild",
         "verify-attestation",
+        "inspect-attestation",
         "register-enclave",
         "watch",
     ] {
@@ -412,4 +415,293 @@ fn help_lists_the_verbs_and_exit_codes() {
         text.contains("Exit status:") && text.contains("  1  no:"),
         "{text}"
     );
+}
+
+const BASE_FILE: &str = "base_nitro-validator_2026-01-03_repaired.cose";
+const BASE_TS: u64 = 1767472867402;
+const WARNING: &str = "nothing below is verified: use verify-attestation";
+
+/// BASE's fields (authenticated at its own time), to re-encode into unsigned documents.
+fn base_fields() -> DocumentFields {
+    let bytes = std::fs::read(real(BASE_FILE)).unwrap();
+    let doc = Verifier::aws(Policy::default())
+        .authenticate_at(&bytes, BASE_TS)
+        .unwrap();
+    DocumentFields::from_document(&doc)
+}
+
+/// What qemu's emulated NSM returns (protected alg -1, zero-filled signature, certificate and CA
+/// bundle) with BASE's PCRs and the optional fields an enclave asks for.
+fn emulated_fields() -> DocumentFields {
+    let mut fields = base_fields();
+    fields.module_id = "i-234-enc5678".into();
+    fields.public_key = Some(vec![0x04; 65]);
+    fields.user_data = Some(b"boot".to_vec());
+    fields.nonce = Some(vec![0xab; 32]);
+    fields
+}
+
+#[test]
+fn inspect_reads_real_documents_as_verification_does() {
+    let env = TestEnv::new();
+    for file in [
+        "blocky_nitrite_nitro_attestation.b64",
+        "evervault_beta_valid-attestation-doc-bytes.cose",
+        "evervault_beta_debug-mode-attestation-doc-bytes.cose",
+        BASE_FILE,
+    ] {
+        let doc = real(file);
+        let (code, seen) = env.json(&["inspect-attestation", "--doc", &doc]);
+        assert_eq!(code, 0, "{file}: {seen}");
+        let (code, verified) = env.json(&[
+            "verify-attestation",
+            "--offline",
+            "--doc",
+            &doc,
+            "--at-doc-time",
+            "--allow-debug",
+        ]);
+        assert_eq!(code, 0, "{file}: {verified}");
+        assert_eq!(seen["authenticated"], false);
+        assert_eq!(seen["warning"], WARNING);
+        assert_eq!(seen["module_id"], verified["module_id"], "{file}");
+        assert_eq!(seen["timestamp_ms"], verified["timestamp"], "{file}");
+        assert_eq!(seen["timestamp_utc"], verified["timestamp_utc"], "{file}");
+        assert_eq!(seen["digest"], "SHA384");
+        let pcrs = seen["pcrs"].as_object().unwrap();
+        assert_eq!(pcrs.len(), 16, "{file}");
+        for i in 0..16 {
+            assert_eq!(
+                seen["pcrs"][format!("PCR{i}")],
+                verified["pcrs"][i.to_string()],
+                "{file} PCR{i}"
+            );
+        }
+        for field in ["public_key", "user_data", "nonce"] {
+            assert_eq!(seen[field], verified[field], "{file} {field}");
+        }
+        assert_eq!(seen["cabundle_len"], 4);
+        assert!(seen["certificate_len"].as_u64().unwrap() > 300, "{seen}");
+        assert_eq!(
+            (seen["cose_alg"].as_i64(), seen["signature_len"].as_u64()),
+            (Some(-35), Some(96))
+        );
+    }
+    // Today the real documents' certificates have expired: rejected, yet still readable.
+    let doc = real(BASE_FILE);
+    let (code, v) = env.json(&["verify-attestation", "--offline", "--doc", &doc]);
+    assert_eq!((code, v["error"].as_str()), (1, Some("chain.expired")));
+    // Without --json the same object, indented.
+    let out = env.run(&["inspect-attestation", "--doc", &doc]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("{\n  \""), "{text}");
+    let pretty: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(pretty, env.json(&["inspect-attestation", "--doc", &doc]).1);
+}
+
+#[test]
+fn emulated_nsm_document_is_inspected_but_rejected() {
+    let env = TestEnv::new();
+    let fields = emulated_fields();
+    let bytes = emulated_nsm_document(&fields);
+    let doc = env.write("qemu.cose", &bytes);
+    let doc = doc.to_str().unwrap();
+
+    let (code, v) = env.json(&["inspect-attestation", "--doc", doc]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["authenticated"], false);
+    assert_eq!(v["warning"], WARNING);
+    assert_eq!(v["module_id"], "i-234-enc5678");
+    assert_eq!(v["timestamp_ms"], fields.timestamp);
+    for (i, pcr) in &fields.pcrs {
+        assert_eq!(v["pcrs"][format!("PCR{i}")], hex::encode(pcr));
+    }
+    assert_eq!(
+        v["pcrs"]["PCR0"],
+        "4b8d4cf2a99e05ce1b5bddaf9d21cb446eb0e606c5bebd1ebf02b473a22165f7b68b0bb0d1ac5a90f0311e493522cfab"
+    );
+    assert_eq!(v["public_key"], "04".repeat(65));
+    assert_eq!(v["user_data"], hex::encode("boot"));
+    assert_eq!(v["nonce"], "ab".repeat(32));
+    assert_eq!(
+        (v["certificate_len"].as_u64(), v["cabundle_len"].as_u64()),
+        (Some(64), Some(1))
+    );
+    assert_eq!(
+        (v["cose_alg"].as_i64(), v["signature_len"].as_u64()),
+        (Some(-1), Some(64))
+    );
+
+    // Base64 on standard input reads the same.
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pcr-registry"))
+        .args(["inspect-attestation", "--doc", "-", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let text = base64_lines(&bytes);
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), v);
+
+    // The production verifier rejects it, by name, at any time, before looking at a certificate.
+    for clock in [&[][..], &["--at-doc-time"], &["--at", "1767472867402"]] {
+        let mut args = vec!["verify-attestation", "--offline", "--doc", doc];
+        args.extend_from_slice(clock);
+        let (code, v) = env.json(&args);
+        assert_eq!(
+            (code, v["error"].as_str()),
+            (1, Some("malformed.unsupported_algorithm")),
+            "{clock:?}: {v}"
+        );
+        assert_eq!(v["verified"], false);
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("cannot be authenticated"),
+            "{v}"
+        );
+    }
+    let out = env.run(&["verify-attestation", "--offline", "--doc", doc]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "attestation rejected: malformed document: protected header algorithm is not ES384 \
+             (-35), the only one an AWS NSM signs with: the document cannot be authenticated \
+             [malformed.unsupported_algorithm]"
+        )
+    );
+    let hint = lines.next().unwrap();
+    assert!(
+        hint.starts_with("not authenticated under the AWS Nitro Enclaves Root-G1")
+            && hint.contains("inspect-attestation --doc"),
+        "{hint}"
+    );
+    assert!(out.stderr.is_empty());
+}
+
+/// Standard base64 in 76-column lines, as `base64` writes it.
+fn base64_lines(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)) << (8 * (3 - chunk.len()));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                A[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+        if out.len() % 77 == 76 {
+            out.push('\n');
+        }
+    }
+    out + "\n"
+}
+
+#[test]
+fn zero_filled_certificates_are_named_rejections() {
+    let env = TestEnv::new();
+    // BASE re-encoded with a zero-filled leaf under the real AWS bundle, then with a zero-filled
+    // bundle too; an ES384 envelope with 96 zero bytes of signature.
+    let mut fields = base_fields();
+    fields.certificate = vec![0; 64];
+    let zero_leaf = env.write(
+        "zero-leaf.cose",
+        &envelope_with_signature(fields.encode_payload(), vec![0; 96]),
+    );
+    fields.cabundle = vec![vec![0; 64]];
+    let zero_all = env.write(
+        "zero-all.cose",
+        &envelope_with_signature(fields.encode_payload(), vec![0; 96]),
+    );
+    let (zero_leaf, zero_all) = (zero_leaf.to_str().unwrap(), zero_all.to_str().unwrap());
+
+    let (code, v) = env.json(&[
+        "verify-attestation",
+        "--offline",
+        "--doc",
+        zero_leaf,
+        "--at-doc-time",
+    ]);
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (1, Some("malformed.certificate")),
+        "{v}"
+    );
+    let message = v["message"].as_str().unwrap();
+    assert!(
+        message.contains("certificate 4 of the chain")
+            && message.contains("64 zero bytes: a placeholder, not a certificate")
+            && message.contains("cannot be authenticated"),
+        "{message}"
+    );
+    for clock in [&[][..], &["--at-doc-time"]] {
+        let mut args = vec!["verify-attestation", "--offline", "--doc", zero_all];
+        args.extend_from_slice(clock);
+        let (code, v) = env.json(&args);
+        assert_eq!(
+            (code, v["error"].as_str()),
+            (1, Some("chain.untrusted_root")),
+            "{v}"
+        );
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("not signed under the trusted root"),
+            "{v}"
+        );
+    }
+    for (doc, bundle) in [(zero_leaf, 4), (zero_all, 1)] {
+        let (code, v) = env.json(&["inspect-attestation", "--doc", doc]);
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(
+            (v["certificate_len"].as_u64(), v["cabundle_len"].as_u64()),
+            (Some(64), Some(bundle))
+        );
+        assert_eq!(v["module_id"], "i-0368fa67e156d6d23-enc019b8596b1a9dad6");
+        assert_eq!(v["timestamp_ms"], BASE_TS);
+    }
+}
+
+#[test]
+fn inspect_bad_input_is_an_error() {
+    let env = TestEnv::new();
+    let garbage = env.write("garbage", b"%% definitely not an attestation %%");
+    let err = env.error(&["inspect-attestation", "--doc", garbage.to_str().unwrap()]);
+    assert!(
+        err.contains("not an attestation document") && err.contains("[malformed.base64]"),
+        "{err}"
+    );
+    let empty = env.write("empty", b"");
+    let err = env.error(&["inspect-attestation", "--doc", empty.to_str().unwrap()]);
+    assert!(err.contains("[malformed.empty]"), "{err}");
+    let bytes = std::fs::read(real(BASE_FILE)).unwrap();
+    let cut = env.write("cut.cose", &bytes[..bytes.len() / 2]);
+    let err = env.error(&[
+        "inspect-attestation",
+        "--doc",
+        cut.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(err.contains("[malformed.truncated]"), "{err}");
+    let err = env.error(&["inspect-attestation", "--doc", "/nonexistent/doc"]);
+    assert!(err.contains("/nonexistent/doc"), "{err}");
+    // --doc is required: clap's usage error, exit 2.
+    assert_eq!(env.run(&["inspect-attestation"]).status.code(), Some(2));
 }

@@ -168,3 +168,34 @@ pub fn sign_payload_with_alg(
         .build();
     sign1.to_vec().map_err(|e| NsmError::Dev(e.to_string()))
 }
+
+/// Length of qemu's zero-filled placeholders (certificate, the one CA bundle entry, signature).
+const QEMU_PLACEHOLDER_LEN: usize = 64;
+
+/// The document an emulated NSM returns (qemu's `nitro-enclave` machine, `hw/virtio/virtio-nsm.c`):
+/// the payload of `fields` with `certificate` replaced by 64 zero bytes and `cabundle` by one entry
+/// of 64 zero bytes, in an untagged COSE_Sign1 whose protected header is `{1: -1}` (no algorithm),
+/// with an empty unprotected map and 64 zero bytes of signature. Nothing is signed:
+/// [`crate::read_unverified`] reads it, every verifier rejects it
+/// (`malformed.unsupported_algorithm`). qemu writes the timestamp as a 9-byte integer; this
+/// encoder writes it minimally (both decode alike).
+pub fn emulated_nsm_document(fields: &DocumentFields) -> Vec<u8> {
+    let placeholder = vec![0u8; QEMU_PLACEHOLDER_LEN];
+    let payload = DocumentFields {
+        certificate: placeholder.clone(),
+        cabundle: vec![placeholder.clone()],
+        ..fields.clone()
+    }
+    .encode_payload();
+    let mut e = Encoder::new(Vec::with_capacity(payload.len() + 128));
+    let result: Result<(), minicbor::encode::Error<std::convert::Infallible>> = (|| {
+        e.array(4)?;
+        e.bytes(&[0xa1, 0x01, 0x20])?; // {1: -1}
+        e.map(0)?;
+        e.bytes(&payload)?;
+        e.bytes(&placeholder)?;
+        Ok(())
+    })();
+    result.expect("encoding into a Vec is infallible");
+    e.into_writer()
+}

@@ -11,5 +11,8 @@ mod encode;
 mod nsm;
 
 pub use ca::{CertSpec, DevCa, DevLeaf};
-pub use encode::{DocumentFields, envelope_with_signature, sign_payload, sign_payload_with_alg};
+pub use encode::{
+    DocumentFields, emulated_nsm_document, envelope_with_signature, sign_payload,
+    sign_payload_with_alg,
+};
 pub use nsm::{DEV_MODULE_ID, DevNsm, DevNsmConfig};
