@@ -1,5 +1,5 @@
 //! What the guest probe and its host-side upstreams agree on: the bulk stream's bytes and
-//! the sink's one-line receipt.
+//! the sink's one-line receipt, and both ends of the duplex check ([`duplex`], [`echo`]).
 //!
 //! The bulk check sends a deterministic pseudo-random stream through the proxy to a sink
 //! upstream: first its length (8 bytes, big-endian), then the bytes. The sink reads that
@@ -7,12 +7,20 @@
 //! [`Receipt`]); the guest compares it with what it sent. The length comes first because
 //! the guest cannot half-close: vhost-device-vsock ignores a guest's shutdown of its
 //! sending side alone.
+//!
+//! The duplex check streams both ways at once through one connection to an echo upstream
+//! (see [`duplex`]): the guest's transmit and receive paths full at the same time.
 #![forbid(unsafe_code)]
+
+mod duplex;
+pub mod heartbeat;
 
 use std::fmt;
 use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
+
+pub use duplex::{DUPLEX_SEED, DuplexError, DuplexReport, Limits, MAX_WRITE, duplex, echo};
 
 /// A reproducible byte stream (xorshift64*): cheap to generate in an emulated guest, and
 /// no two 8-byte words of a long run repeat, so a lost, doubled or reordered chunk

@@ -7,6 +7,10 @@
 //!   `eth_chainId` equals `--chain-id`, `eth_blockNumber` answers;
 //! - `bulk`: `--bulk-bytes` of a reproducible stream (length first) to a sink upstream
 //!   that answers the byte count and SHA-256 it received; both must match what was sent;
+//! - `duplex` (with `--duplex-route`): `--duplex-bytes` of a reproducible stream to an echo
+//!   upstream while reading it back, both directions at once on one connection; what came
+//!   back must hash the same as what was sent, within `--duplex-timeout-s`, and neither
+//!   direction may move nothing for `--duplex-idle-s` (a stall is a named failure);
 //! - `refused`: a route whose upstream the proxy does not allow: no byte comes back;
 //! - `unrouted`: a port with no route: the connection itself fails.
 //!
@@ -25,18 +29,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_client::ClientBuilder;
-use anyhow::{Context as _, bail, ensure};
+use anyhow::{Context as _, anyhow, bail, ensure};
 use clap::Parser;
 use host_proxy_client::{Dialer, ProxyTransport, Upstream};
-use host_proxy_guest_probe::{Hasher, Pattern, Receipt};
+use host_proxy_guest_probe::{Hasher, Limits, MAX_WRITE as CHUNK, Pattern, Receipt};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 
 /// Seed of the bulk stream (any fixed value; the sink only hashes what arrives).
 const SEED: u64 = 0x5eed_0fb0;
-/// Largest single write. Linux 6.12 sends a vsock payload above 32 KiB as a non-linear
-/// buffer split over several descriptors, which vhost-device-vsock 0.3.0 (virtio-vsock
-/// 0.10) rejects; at most 32 KiB per write keeps every packet in one descriptor.
-const CHUNK: usize = 32 << 10;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -62,6 +62,18 @@ struct Cli {
     /// Bytes sent to the sink.
     #[arg(long, default_value_t = 64 << 20)]
     bulk_bytes: u64,
+    /// Proxy route of the echo upstream, for the duplex check (no check without it).
+    #[arg(long)]
+    duplex_route: Option<Dialer>,
+    /// Bytes sent to the echo while as many come back.
+    #[arg(long, default_value_t = 64 << 20, requires = "duplex_route")]
+    duplex_bytes: u64,
+    /// Bound on the whole duplex check, connecting included (seconds).
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    duplex_timeout_s: u64,
+    /// A direction of the duplex check that moves no byte this long has stalled (seconds).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    duplex_idle_s: u64,
     /// A route whose upstream the proxy refuses.
     #[arg(long)]
     refused_route: Dialer,
@@ -122,6 +134,9 @@ async fn run(cli: &Cli) -> usize {
     };
     report("rpc", bounded(60, rpc(cli)).await);
     report("bulk", bounded(300, bulk(cli)).await);
+    if let Some(route) = &cli.duplex_route {
+        report("duplex", duplex(cli, route).await);
+    }
     report("refused", bounded(30, refused(&cli.refused_route)).await);
     report("unrouted", bounded(30, unrouted(&cli.unrouted)).await);
     if failed == 0 {
@@ -198,6 +213,27 @@ async fn bulk(cli: &Cli) -> anyhow::Result<String> {
         cli.bulk_route.addr(),
         want.sha256_hex(),
         want.bytes as f64 / (1 << 20) as f64 / secs.max(1e-9)
+    ))
+}
+
+/// A stream both ways at once through one connection to the echo upstream: the guest's
+/// transmit and receive paths full together must not stall (bounded by its own limits).
+async fn duplex(cli: &Cli, route: &Dialer) -> anyhow::Result<String> {
+    let limits = Limits::new(
+        Duration::from_secs(cli.duplex_timeout_s),
+        Duration::from_secs(cli.duplex_idle_s),
+    );
+    let io = tokio::time::timeout_at(limits.deadline(), route.connect())
+        .await
+        .map_err(|_| anyhow!("timed out: not connected within {} s", cli.duplex_timeout_s))??;
+    let r = host_proxy_guest_probe::duplex(io, cli.duplex_bytes, limits).await?;
+    Ok(format!(
+        "{} bytes each way, sha256 {} both ways, {:.1} s ({:.1} MiB/s each way) via {}",
+        r.receipt.bytes,
+        r.receipt.sha256_hex(),
+        r.elapsed.as_secs_f64(),
+        r.mib_per_s(),
+        route.addr()
     ))
 }
 

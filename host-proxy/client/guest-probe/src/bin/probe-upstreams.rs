@@ -6,10 +6,15 @@
 //!   guest has no real-time clock and boots at the Unix epoch, so both certificates are
 //!   valid from 1970-01-01;
 //! - a hashing sink: reads a length (8 bytes, big-endian) and that many bytes, answers
-//!   `BYTES SHA256HEX\n`.
+//!   `BYTES SHA256HEX\n`;
+//! - an echo (the duplex check's other end): writes back everything it reads, reading and
+//!   writing at the same time, until the end of the stream; then shuts its sending side.
 //!
-//! Prints one JSON line on stdout once both listen (`{"rpc_tls":"127.0.0.1:P","sink":…}`),
-//! logs each connection on stderr, and runs until killed.
+//! Prints one JSON line on stdout once all listen
+//! (`{"rpc_tls":"127.0.0.1:P","sink":…,"echo":…}`), logs each connection on stderr
+//! (`probe-upstreams: sink PEER: received BYTES SHA256HEX`,
+//! `probe-upstreams: echo PEER: echoed BYTES bytes, sha256 SHA256HEX`), and runs until
+//! killed.
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -20,7 +25,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use host_proxy_guest_probe::Hasher;
+use host_proxy_guest_probe::{Hasher, echo};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -53,14 +58,20 @@ fn main() -> anyhow::Result<()> {
         .block_on(async {
             let front = TcpListener::bind("127.0.0.1:0").await?;
             let sink = TcpListener::bind("127.0.0.1:0").await?;
+            let echo = TcpListener::bind("127.0.0.1:0").await?;
             println!(
                 "{}",
                 serde_json::json!({
                     "rpc_tls": front.local_addr()?.to_string(),
                     "sink": sink.local_addr()?.to_string(),
+                    "echo": echo.local_addr()?.to_string(),
                 })
             );
-            tokio::try_join!(serve_front(front, tls, cli.rpc), serve_sink(sink))?;
+            tokio::try_join!(
+                serve_front(front, tls, cli.rpc),
+                serve_sink(sink),
+                serve_echo(echo)
+            )?;
             Ok(())
         })
 }
@@ -153,4 +164,20 @@ async fn sink(mut s: TcpStream) -> anyhow::Result<String> {
     s.write_all(format!("{receipt}\n").as_bytes()).await?;
     s.shutdown().await?;
     Ok(receipt)
+}
+
+async fn serve_echo(l: TcpListener) -> anyhow::Result<()> {
+    loop {
+        let (s, peer) = l.accept().await?;
+        tokio::spawn(async move {
+            match echo(s, IDLE).await {
+                Ok(r) => eprintln!(
+                    "probe-upstreams: echo {peer}: echoed {} bytes, sha256 {}",
+                    r.bytes,
+                    r.sha256_hex()
+                ),
+                Err(e) => eprintln!("probe-upstreams: echo {peer}: {e:#}"),
+            }
+        });
+    }
 }
