@@ -44,7 +44,8 @@ const SEED: u64 = 0x5eed_0fb0;
     about = "Reach upstreams through the host proxy from inside the guest"
 )]
 struct Cli {
-    /// Proxy route of the JSON-RPC upstream (`vsock:2:PORT` under qemu).
+    /// Proxy route of the JSON-RPC upstream (`vsock:3:PORT`: the parent, on Nitro and under
+    /// qemu's nitro-enclave machine).
     #[arg(long)]
     rpc_route: Dialer,
     /// The JSON-RPC upstream as the enclave names it (TLS server name and Host).
