@@ -11,6 +11,7 @@
 #   ci/pins/debian.txt             linux-source-6.12 and ca-certificates versions (which .deb files)
 #   ci/kernel.d/linux-source.sha256  the kernel source tarball's sha256 (the fixed-output hash below)
 #   ci/kernel.d/nitro.config       the configuration fragment on top of `make tinyconfig`
+#   ci/kernel.d/*.patch            our kernel patches, applied in name order
 #   ci/kernel.d/cmdline            the kernel command line
 #   Cargo.lock                     every crate, with its crates.io checksum
 #   Cargo.toml                     rust-version (the toolchain, from rust-overlay)
@@ -52,6 +53,10 @@
         linuxSourceSha256 = firstWord (builtins.readFile ./ci/kernel.d/linux-source.sha256);
         caCertificatesVersion = debianPins."ca-certificates";
         kernelConfig = ./ci/kernel.d/nitro.config;
+        # Our kernel patches, applied in name order as ci/kernel applies them.
+        kernelPatches = map (n: ./ci/kernel.d + "/${n}") (builtins.sort builtins.lessThan
+          (builtins.filter (n: builtins.match ".*\\.patch" n != null)
+            (builtins.attrNames (builtins.readDir ./ci/kernel.d))));
         cmdline = ./ci/kernel.d/cmdline;
         rustVersion =
           let v = (builtins.fromTOML (builtins.readFile ./Cargo.toml)).workspace.package.rust-version;
@@ -148,6 +153,8 @@
           cd linux-source-6.12
           patchShebangs scripts
         '';
+        # ci/kernel.d/*.patch, in name order (stdenv's patchPhase: `patch -p1` in the source tree).
+        patches = pins.kernelPatches;
         configurePhase = ''
           make -s ARCH=x86_64 LOCALVERSION= tinyconfig
           scripts/kconfig/merge_config.sh -m -O . .config ${pins.kernelConfig}
