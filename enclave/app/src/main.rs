@@ -6,8 +6,9 @@
 //! `engine` section in its configuration it also generates the engine key and the bid key (see
 //! `identity.rs`), follows the marketplace through JSON-RPC (`chain/ingest.rs`), relays signed
 //! assignment batches (`chain/relay.rs`) and serves the HTTP API (`http.rs`); with a `bridge`
-//! section too, it runs the Symbiotic bridge job with the same key (`bridge.rs`). Builds with `danger-dev-nsm` can run on a host with the dev NSM and a
-//! plain-HTTP RPC (local simulation); see `enclave/README.md`.
+//! section too, it runs the Symbiotic bridge job with the same key (`bridge.rs`). Builds with
+//! `danger-dev-nsm` can run on a host with the dev NSM and a plain-HTTP RPC (local simulation);
+//! see `enclave/README.md`.
 #![forbid(unsafe_code)]
 
 mod bridge;
