@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::exit::ExitStatus;
 use crate::render::Report;
-use crate::report::iso8601;
+use crate::report::{hex_opt, iso8601};
 
 /// The `warning` every inspection prints next to `"authenticated": false`.
 pub const WARNING: &str = "nothing below is verified: use verify-attestation";
@@ -15,11 +15,6 @@ pub const WARNING: &str = "nothing below is verified: use verify-attestation";
 /// Reads `input` (raw COSE_Sign1 or base64 text) without verifying anything.
 pub fn inspect(input: &[u8]) -> Result<UnverifiedDocument, Malformed> {
     read_unverified(&decode_input(input)?)
-}
-
-fn hex_opt(v: &Option<Vec<u8>>) -> Value {
-    v.as_ref()
-        .map_or(Value::Null, |b| Value::String(hex::encode(b)))
 }
 
 /// One JSON object: `"authenticated": false`, [`WARNING`], and every claim. Byte strings are

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::offline::Outcome;
 
-fn hex_opt(v: &Option<Vec<u8>>) -> Value {
+pub(crate) fn hex_opt(v: &Option<Vec<u8>>) -> Value {
     v.as_ref()
         .map_or(Value::Null, |b| Value::String(hex::encode(b)))
 }
