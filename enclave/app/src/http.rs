@@ -360,36 +360,15 @@ async fn attestation(shared: &Arc<Shared>, form: &str, query: &str) -> Reply {
 mod tests {
     use std::sync::RwLock;
 
-    use nitro_attestation::NsmError;
     use nitro_attestation::dev::{DevNsm, DevNsmConfig};
-    use nitro_attestation::nsm::{AttestationRequest, Nsm, PcrDescription};
+    use nitro_attestation::nsm::Nsm;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     use super::*;
     use crate::identity::Identity;
     use crate::listen::ListenAddr;
     use crate::service::initial;
-
-    /// An NSM that refuses every request.
-    struct RefusingNsm;
-
-    impl Nsm for RefusingNsm {
-        fn attestation(&self, _: &AttestationRequest) -> Result<Vec<u8>, NsmError> {
-            Err(NsmError::Device("InternalError".into()))
-        }
-        fn describe_pcr(&self, _: u16) -> Result<PcrDescription, NsmError> {
-            Err(NsmError::Device("InternalError".into()))
-        }
-        fn extend_pcr(&self, _: u16, _: &[u8]) -> Result<Vec<u8>, NsmError> {
-            Err(NsmError::Device("InternalError".into()))
-        }
-        fn lock_pcr(&self, _: u16) -> Result<(), NsmError> {
-            Err(NsmError::Device("InternalError".into()))
-        }
-        fn get_random(&self) -> Result<Vec<u8>, NsmError> {
-            Err(NsmError::Device("InternalError".into()))
-        }
-    }
+    use crate::test_nsm::ScriptedNsm;
 
     /// A dev NSM of an image with PCR0/1/2 of 0x11, 0x22, 0x33.
     fn dev_nsm() -> DevNsm {
@@ -545,7 +524,7 @@ mod tests {
     #[tokio::test]
     async fn an_nsm_that_refuses_is_a_named_error() {
         let dir = tempfile::tempdir().unwrap();
-        let (api, _) = server(dir.path(), Arc::new(RefusingNsm)).await;
+        let (api, _) = server(dir.path(), Arc::new(ScriptedNsm::refusing())).await;
         let (code, body) = get(&api, "/attestation/raw?nonce=00").await;
         assert_eq!((code, body["error"].as_str()), (500, Some("nsm_error")));
         assert_eq!(body["message"], "NSM: NSM returned error InternalError");

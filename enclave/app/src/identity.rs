@@ -126,38 +126,12 @@ impl Identity {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
-    use nitro_attestation::nsm::PcrDescription;
-
     use super::*;
-
-    /// An NSM that records the attestation requests it gets and answers with fixed bytes.
-    #[derive(Default)]
-    struct RecordingNsm(Mutex<Vec<AttestationRequest>>);
-
-    impl Nsm for RecordingNsm {
-        fn attestation(&self, request: &AttestationRequest) -> Result<Vec<u8>, NsmError> {
-            self.0.lock().unwrap().push(request.clone());
-            Ok(vec![0xd2])
-        }
-        fn describe_pcr(&self, _: u16) -> Result<PcrDescription, NsmError> {
-            unreachable!("attest asks only for documents")
-        }
-        fn extend_pcr(&self, _: u16, _: &[u8]) -> Result<Vec<u8>, NsmError> {
-            unreachable!("attest asks only for documents")
-        }
-        fn lock_pcr(&self, _: u16) -> Result<(), NsmError> {
-            unreachable!("attest asks only for documents")
-        }
-        fn get_random(&self) -> Result<Vec<u8>, NsmError> {
-            unreachable!("attest asks only for documents")
-        }
-    }
+    use crate::test_nsm::ScriptedNsm;
 
     #[test]
     fn documents_bind_the_engine_key_the_bid_key_and_the_nonce() {
-        let nsm = Arc::new(RecordingNsm::default());
+        let nsm = Arc::new(ScriptedNsm::new(vec![0xd2], [0; 3]));
         let identity = Identity::generate(nsm.clone());
         assert_eq!(
             identity.attest(Some(vec![0xc0, 0xff, 0xee])).unwrap(),
@@ -168,7 +142,7 @@ mod tests {
             identity.attest(Some(vec![0; MAX_NONCE + 1])),
             Err(AttestError::NonceTooLong(65))
         ));
-        let requests = nsm.0.lock().unwrap().clone();
+        let requests = nsm.requests();
         let public_key = identity.public_key();
         assert_eq!(public_key.len(), 65);
         assert_eq!(public_key[0], 0x04);

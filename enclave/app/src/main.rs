@@ -20,6 +20,8 @@ mod listen;
 mod protocol;
 mod service;
 mod status;
+#[cfg(test)]
+mod test_nsm;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,46 +1,7 @@
 use serde_json::Value;
 
 use super::*;
-
-/// An NSM with fixed answers: the attestation request's result and PCR0/1/2's descriptions.
-struct FixedNsm {
-    attestation: Result<Vec<u8>, NsmError>,
-    pcrs: [Result<PcrDescription, NsmError>; 3],
-}
-
-impl FixedNsm {
-    /// Attests with `document`; PCR`i` is 48 bytes of `fill[i]`, locked.
-    fn new(document: Vec<u8>, fill: [u8; 3]) -> Self {
-        FixedNsm {
-            attestation: Ok(document),
-            pcrs: fill.map(|b| {
-                Ok(PcrDescription {
-                    locked: true,
-                    value: vec![b; PCR_LEN],
-                })
-            }),
-        }
-    }
-}
-
-impl Nsm for FixedNsm {
-    fn attestation(&self, request: &AttestationRequest) -> Result<Vec<u8>, NsmError> {
-        assert_eq!(request, &AttestationRequest::default());
-        self.attestation.clone()
-    }
-    fn describe_pcr(&self, index: u16) -> Result<PcrDescription, NsmError> {
-        self.pcrs[usize::from(index)].clone()
-    }
-    fn extend_pcr(&self, _: u16, _: &[u8]) -> Result<Vec<u8>, NsmError> {
-        unreachable!("the app only attests and describes PCRs")
-    }
-    fn lock_pcr(&self, _: u16) -> Result<(), NsmError> {
-        unreachable!("the app only attests and describes PCRs")
-    }
-    fn get_random(&self) -> Result<Vec<u8>, NsmError> {
-        unreachable!("the app only attests and describes PCRs")
-    }
-}
+use crate::test_nsm::ScriptedNsm;
 
 fn json(status: &Status) -> Value {
     let line = status.to_json_line();
@@ -74,9 +35,10 @@ fn a_missing_device_is_the_named_start_error() {
 
 #[test]
 fn an_nsm_that_refuses_to_attest_is_a_start_error() {
-    let mut nsm = FixedNsm::new(vec![1], [1, 2, 3]);
+    let mut nsm = ScriptedNsm::new(vec![1], [1, 2, 3]);
     nsm.attestation = Err(NsmError::Device("InternalError".into()));
     let err = Status::collect(&nsm, 1).unwrap_err();
+    assert_eq!(nsm.requests(), [AttestationRequest::default()]);
     assert_eq!(
         err,
         NsmStartError::Attestation(NsmError::Device("InternalError".into()))
@@ -89,7 +51,7 @@ fn an_nsm_that_refuses_to_attest_is_a_start_error() {
 
 #[test]
 fn an_nsm_that_refuses_describe_pcr_or_answers_a_short_value_is_a_start_error() {
-    let mut nsm = FixedNsm::new(vec![1], [1, 2, 3]);
+    let mut nsm = ScriptedNsm::new(vec![1], [1, 2, 3]);
     nsm.pcrs[1] = Err(NsmError::Device("InvalidIndex".into()));
     let err = Status::collect(&nsm, 1).unwrap_err();
     assert_eq!(
@@ -97,7 +59,7 @@ fn an_nsm_that_refuses_describe_pcr_or_answers_a_short_value_is_a_start_error() 
         "NSM refused DescribePCR for PCR1: NSM returned error InvalidIndex"
     );
 
-    let mut nsm = FixedNsm::new(vec![1], [1, 2, 3]);
+    let mut nsm = ScriptedNsm::new(vec![1], [1, 2, 3]);
     nsm.pcrs[2] = Ok(PcrDescription {
         locked: true,
         value: vec![0; 32],
@@ -111,7 +73,7 @@ fn an_nsm_that_refuses_describe_pcr_or_answers_a_short_value_is_a_start_error() 
 #[test]
 fn reports_the_document_in_base64_and_the_pcrs_in_hex() {
     let doc = vec![0xd2, 0x84, 0x44, 0xa1, 0x01, 0x38, 0x22, 0xa0, 0xff];
-    let mut nsm = FixedNsm::new(doc.clone(), [0x00, 0xab, 0x7f]);
+    let mut nsm = ScriptedNsm::new(doc.clone(), [0x00, 0xab, 0x7f]);
     // A distinct value in every position, so the hex is checked byte for byte.
     let pcr0: Vec<u8> = (0..48).collect();
     nsm.pcrs[0] = Ok(PcrDescription {
@@ -124,6 +86,8 @@ fn reports_the_document_in_base64_and_the_pcrs_in_hex() {
     });
     let status = Status::collect(&nsm, 3).unwrap();
     assert_eq!(status.document, doc);
+    // The start-up document binds nothing: no key, user data or nonce.
+    assert_eq!(nsm.requests(), [AttestationRequest::default()]);
 
     let pcr0_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\
                     202122232425262728292a2b2c2d2e2f";
