@@ -267,8 +267,7 @@ async fn send<W: AsyncWrite + Unpin>(
     let mut buf = vec![0u8; MAX_WRITE];
     let mut left = p.bytes;
     while left > 0 {
-        pattern.fill(&mut buf);
-        let chunk = &buf[..usize::try_from(left).map_or(MAX_WRITE, |l| l.min(MAX_WRITE))];
+        let chunk = pattern.next_chunk(&mut buf, left);
         hasher.update(chunk);
         let mut off = 0;
         while off < chunk.len() {

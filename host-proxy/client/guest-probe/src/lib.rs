@@ -50,6 +50,14 @@ impl Pattern {
             word.copy_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
         }
     }
+
+    /// The next chunk of a stream with `left` bytes still to send: fills `buf` and returns
+    /// its first `min(left, buf.len())` bytes.
+    pub fn next_chunk<'a>(&mut self, buf: &'a mut [u8], left: u64) -> &'a [u8] {
+        self.fill(buf);
+        let n = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
+        &buf[..n]
+    }
 }
 
 /// Byte count and SHA-256 of a stream.

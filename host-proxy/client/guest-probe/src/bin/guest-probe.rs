@@ -32,7 +32,7 @@ use alloy_rpc_client::ClientBuilder;
 use anyhow::{Context as _, anyhow, bail, ensure};
 use clap::Parser;
 use host_proxy_client::{Dialer, ProxyTransport, Upstream};
-use host_proxy_guest_probe::{Hasher, Limits, MAX_WRITE as CHUNK, Pattern, Receipt};
+use host_proxy_guest_probe::{Hasher, Limits, MAX_WRITE, Pattern, Receipt};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 
 /// Seed of the bulk stream (any fixed value; the sink only hashes what arrives).
@@ -189,11 +189,10 @@ async fn bulk(cli: &Cli) -> anyhow::Result<String> {
         .context("sending the length")?;
     let mut pattern = Pattern::new(SEED);
     let mut sent = Hasher::default();
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; MAX_WRITE];
     let mut left = cli.bulk_bytes;
     while left > 0 {
-        pattern.fill(&mut buf);
-        let chunk = &buf[..usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK))];
+        let chunk = pattern.next_chunk(&mut buf, left);
         sent.update(chunk);
         wr.write_all(chunk).await.context("sending to the sink")?;
         left -= chunk.len() as u64;
