@@ -35,6 +35,10 @@ pub(crate) struct Config {
     /// Local simulation only (builds with `danger-dev-nsm`): the PCR0/1/2 the dev NSM reports.
     #[serde(default)]
     pub(crate) dev_nsm_pcrs: Option<DevPcrs>,
+    /// Local simulation only: how long each dev NSM attestation takes (milliseconds), to
+    /// model a slow NSM.
+    #[serde(default)]
+    pub(crate) dev_nsm_delay_ms: Option<u64>,
 }
 
 /// PCR0/1/2 as hex (the `pcr.json` shape of `ci/build-eif`; other keys are ignored).
@@ -368,6 +372,13 @@ impl Config {
                       builds (danger-dev-nsm)",
             });
         }
+        if self.dev_nsm_delay_ms.is_some() && build == Build::Image {
+            return Err(ConfigError::NotInThisBuild {
+                field: "dev_nsm_delay_ms",
+                why: "not in the image's build: the dev NSM exists only in local-simulation \
+                      builds (danger-dev-nsm)",
+            });
+        }
         if let Some(engine) = &self.engine {
             engine.rpc.check_build(ENGINE_RPC, build)?;
         }
@@ -403,6 +414,9 @@ impl Config {
         }
         if self.dev_nsm_pcrs.is_some() {
             out.push_str("; DEV NSM");
+        }
+        if let Some(ms) = self.dev_nsm_delay_ms {
+            out.push_str(&format!(" ({ms} ms per attestation)"));
         }
         out
     }
@@ -522,6 +536,7 @@ mod tests {
             .replace("https://rpc.example:443/v1", "http://127.0.0.1:8545");
         let dev = r#"{"vsock_port": 5005, "ca_roots": "/x",
             "dev_nsm_pcrs": {"PCR0": "00", "PCR1": "00", "PCR2": "00"}}"#;
+        let slow = r#"{"vsock_port": 5005, "ca_roots": "/x", "dev_nsm_delay_ms": 200}"#;
         let l1_direct = bridge_json(
             true,
             &bridge_section(17000, r#"[{"url": "http://127.0.0.1:8546"}]"#, ""),
@@ -529,6 +544,7 @@ mod tests {
         for (json, field) in [
             (direct.as_bytes(), "engine.rpc.proxy"),
             (dev.as_bytes(), "dev_nsm_pcrs"),
+            (slow.as_bytes(), "dev_nsm_delay_ms"),
             (l1_direct.as_slice(), "bridge.l1.rpc.proxy"),
         ] {
             let config = Config::parse(json).unwrap();

@@ -8,38 +8,124 @@
 //! | `/attestation/raw?nonce=HEX` | a fresh attestation document (COSE_Sign1 bytes) |
 //! | `/attestation/hex?nonce=HEX` | the same, hex |
 //!
-//! Requests are bounded: no body, a URI of at most [`MAX_URI`] bytes, headers of at most
-//! [`MAX_HEADER_BYTES`] within [`HEADER_TIMEOUT`], at most [`MAX_CONNECTIONS`] at once, each
-//! closed after one answer. Errors are JSON `{"error": NAME, "message": …}` with a stable name.
+//! Requests are bounded (`limits.rs`): no body, a URI of at most [`MAX_URI`] bytes, a head of
+//! at most [`MAX_HEADER_BYTES`] within [`HEADER_TIMEOUT`] (also the keep-alive idle time), a
+//! connection at most [`CONNECTION_TIMEOUT`]. At most [`MAX_CONNECTIONS`] connections are held
+//! (`admission.rs`): when full, the oldest one not being answered of the peer that holds the
+//! most makes room; when every one is being answered, a new connection waits in a short queue,
+//! then gets `503` with `Retry-After`. Attestation documents come from a fixed pool of workers
+//! (`attest.rs`). Errors are JSON `{"error": NAME, "message": …}` with a stable name.
+//!
+//! Connections are not logged one by one: a summary line of what was closed, refused or
+//! failed is printed at most every [`SUMMARY_INTERVAL`].
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use matching_engine::{AskPhase, Engine, MarketSummary, MatchingMode, SlotState};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::Semaphore;
 
+use crate::admission::{Admission, Made, Slot};
+use crate::attest::{Attester, QueueFull};
 use crate::identity::{AttestError, MAX_NONCE};
-use crate::listen::Listener;
+use crate::limits::{
+    ACCEPT_QUEUE, ATTESTATION_TIMEOUT, CONNECTION_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS,
+    MAX_HEADER_BYTES, MAX_REFUSING, MAX_URI, QUEUE_WAIT, REFUSAL_TIMEOUT, RETRY_AFTER_S,
+};
+use crate::listen::{Listener, PeerAddr, Stream};
 use crate::service::{Shared, engine_address};
 
-/// Longest request URI.
-pub(crate) const MAX_URI: usize = 1024;
-/// Largest request head (hyper's smallest buffer).
-pub(crate) const MAX_HEADER_BYTES: usize = 8192;
-/// Time allowed for the request head.
-pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
-/// Time allowed for a whole connection.
-pub(crate) const CONNECTION_TIMEOUT: Duration = Duration::from_secs(20);
-/// Connections served at once; more are closed unanswered.
-pub(crate) const MAX_CONNECTIONS: usize = 64;
+/// Most time between two summary lines.
+pub(crate) const SUMMARY_INTERVAL: Duration = Duration::from_secs(60);
+/// First pause after a failed accept (descriptor exhaustion, aborted connection); it doubles
+/// up to [`ACCEPT_BACKOFF_MAX`] while accepts keep failing.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+/// Longest pause after a failed accept.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// The connection limits of one server (the `limits.rs` values, smaller in tests).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) max_connections: usize,
+    pub(crate) accept_queue: usize,
+    pub(crate) queue_wait: Duration,
+    pub(crate) header_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: MAX_CONNECTIONS,
+            accept_queue: ACCEPT_QUEUE,
+            queue_wait: QUEUE_WAIT,
+            header_timeout: HEADER_TIMEOUT,
+        }
+    }
+}
+
+/// What happened to connections since the last summary.
+#[derive(Default)]
+struct Tally {
+    served: AtomicU64,
+    header_timeouts: AtomicU64,
+    connection_timeouts: AtomicU64,
+    evicted: AtomicU64,
+    queued: AtomicU64,
+    refused: AtomicU64,
+    dropped: AtomicU64,
+    errors: AtomicU64,
+    accept_errors: AtomicU64,
+}
+
+impl Tally {
+    fn add(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The summary line of the counts since the last one (`None`: nothing happened), and
+    /// resets them.
+    fn take_summary(&self) -> Option<String> {
+        let take = |c: &AtomicU64| c.swap(0, Ordering::Relaxed);
+        let counts = [
+            ("served", take(&self.served)),
+            ("head timed out", take(&self.header_timeouts)),
+            ("connection timed out", take(&self.connection_timeouts)),
+            ("closed for a new connection", take(&self.evicted)),
+            ("queued", take(&self.queued)),
+            ("refused 503", take(&self.refused)),
+            ("dropped unanswered", take(&self.dropped)),
+            ("failed", take(&self.errors)),
+            ("accept errors", take(&self.accept_errors)),
+        ];
+        let parts: Vec<String> = counts
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect();
+        (!parts.is_empty()).then(|| format!("enclave-app: http: {}", parts.join(", ")))
+    }
+}
+
+/// One server's state.
+struct Server {
+    shared: Arc<Shared>,
+    attester: Attester,
+    admission: Arc<Admission>,
+    limits: Limits,
+    tally: Tally,
+    /// Places for `503` answers being written.
+    refusing: Arc<Semaphore>,
+}
 
 type Reply = Response<Full<Bytes>>;
 
@@ -86,46 +172,156 @@ impl Refusal {
     }
 }
 
-/// Serves `listener` for ever.
-pub(crate) async fn serve(listener: Listener, shared: Arc<Shared>) {
-    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+/// Serves `listener` for ever, with `attester` for `/attestation/*`.
+pub(crate) async fn serve(
+    listener: Listener,
+    shared: Arc<Shared>,
+    attester: Attester,
+    limits: Limits,
+) {
+    let server = Arc::new(Server {
+        shared,
+        attester,
+        admission: Admission::new(limits.max_connections, limits.accept_queue),
+        limits,
+        tally: Tally::default(),
+        refusing: Arc::new(Semaphore::new(MAX_REFUSING)),
+    });
+    tokio::spawn(summarise(Arc::downgrade(&server)));
+    let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
+        let (stream, addr) = match listener.accept().await {
+            Ok(accepted) => {
+                backoff = ACCEPT_BACKOFF_MIN;
+                accepted
+            }
             Err(e) => {
-                eprintln!("enclave-app: http accept: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // Transient (descriptor exhaustion, aborted connection): pause and go on. The
+                // first of a run is logged, the rest counted.
+                if backoff == ACCEPT_BACKOFF_MIN {
+                    eprintln!("enclave-app: http accept: {e}");
+                }
+                Tally::add(&server.tally.accept_errors);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 continue;
             }
         };
-        let Ok(permit) = limit.clone().try_acquire_owned() else {
-            eprintln!("enclave-app: http: {peer} refused (too many connections)");
-            continue;
-        };
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let shared = shared.clone();
-                async move { Ok::<_, Infallible>(handle(&shared, &req).await) }
-            });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .max_buf_size(MAX_HEADER_BYTES)
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .keep_alive(false);
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            match tokio::time::timeout(CONNECTION_TIMEOUT, conn).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => eprintln!("enclave-app: http {peer}: {e}"),
-                Err(_) => eprintln!("enclave-app: http {peer}: connection timed out"),
-            }
-            drop(permit);
-        });
+        tokio::spawn(connection(server.clone(), stream, addr));
     }
 }
 
-async fn handle(shared: &Arc<Shared>, req: &Request<Incoming>) -> Reply {
+/// Prints the tally every [`SUMMARY_INTERVAL`] when something happened, while the server
+/// lives.
+async fn summarise(server: std::sync::Weak<Server>) {
+    loop {
+        tokio::time::sleep(SUMMARY_INTERVAL).await;
+        let Some(server) = server.upgrade() else {
+            return;
+        };
+        if let Some(line) = server.tally.take_summary() {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Admits, serves and ends one connection.
+async fn connection(server: Arc<Server>, stream: Box<dyn Stream>, addr: PeerAddr) {
+    let slot = match server
+        .admission
+        .admit(addr.peer(), server.limits.queue_wait)
+        .await
+    {
+        Ok((slot, made)) => {
+            match made {
+                Made::Free => {}
+                Made::Queued => Tally::add(&server.tally.queued),
+                Made::Evicted(_) => Tally::add(&server.tally.evicted),
+            }
+            slot
+        }
+        Err(_) => {
+            match server.refusing.clone().try_acquire_owned() {
+                Ok(place) => {
+                    Tally::add(&server.tally.refused);
+                    refuse(stream).await;
+                    drop(place);
+                }
+                Err(_) => Tally::add(&server.tally.dropped),
+            }
+            return;
+        }
+    };
+    serve_connection(&server, stream, &slot).await;
+}
+
+async fn serve_connection(server: &Arc<Server>, stream: Box<dyn Stream>, slot: &Slot) {
+    let handle = slot.handle();
+    let owner = server.clone();
+    let service = hyper::service::service_fn(move |req| {
+        // The head is complete: the connection is being answered and keeps its slot.
+        let busy = handle.busy();
+        let server = owner.clone();
+        async move {
+            let reply = handle_request(&server, &req).await;
+            drop(busy);
+            Ok::<_, Infallible>(reply)
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .max_buf_size(MAX_HEADER_BYTES)
+        .timer(TokioTimer::new())
+        .header_read_timeout(server.limits.header_timeout)
+        .keep_alive(true);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    let tally = &server.tally;
+    tokio::select! {
+        done = tokio::time::timeout(CONNECTION_TIMEOUT, conn) => match done {
+            Ok(Ok(())) => Tally::add(&tally.served),
+            Ok(Err(e)) if e.is_timeout() => Tally::add(&tally.header_timeouts),
+            Ok(Err(_)) => Tally::add(&tally.errors),
+            Err(_) => Tally::add(&tally.connection_timeouts),
+        },
+        () = slot.evicted() => {}
+    }
+}
+
+/// The answer to a connection that gets no slot.
+fn busy_response() -> Vec<u8> {
+    let body = format!(
+        "{}\n",
+        json!({"error": "busy", "message": "every connection slot is busy; retry later"})
+    );
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+         retry-after: {RETRY_AFTER_S}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Answers `503` without reading the request, then waits (briefly) for the client to close, so
+/// that its unread request does not turn the close into a reset that loses the answer.
+async fn refuse(mut stream: Box<dyn Stream>) {
+    let _ = tokio::time::timeout(REFUSAL_TIMEOUT, async {
+        stream.write_all(&busy_response()).await?;
+        stream.shutdown().await?;
+        let mut sink = [0_u8; 1024];
+        let mut drained = 0;
+        while drained < MAX_HEADER_BYTES {
+            match stream.read(&mut sink).await? {
+                0 => break,
+                n => drained += n,
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
+}
+
+async fn handle_request(server: &Server, req: &Request<Incoming>) -> Reply {
+    let shared = &server.shared;
     if req.method() != Method::GET {
         return error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -147,11 +343,15 @@ async fn handle(shared: &Arc<Shared>, req: &Request<Incoming>) -> Reply {
             .get(CONTENT_LENGTH)
             .is_some_and(|v| v.as_bytes() != b"0");
     if has_body {
-        return error(
+        // The body is never read: the connection ends with this answer.
+        let mut r = error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_not_allowed",
             "requests carry no body",
         );
+        r.headers_mut()
+            .insert(CONNECTION, hyper::header::HeaderValue::from_static("close"));
+        return r;
     }
     let path = req.uri().path();
     let query = req.uri().query().unwrap_or("");
@@ -181,7 +381,7 @@ async fn handle(shared: &Arc<Shared>, req: &Request<Incoming>) -> Reply {
             Err(r) => r.reply(),
             Ok(id) => ask(&shared.snapshot().engine, id),
         },
-        ["attestation", form @ ("raw" | "hex")] => attestation(shared, form, query).await,
+        ["attestation", form @ ("raw" | "hex")] => attestation(server, form, query).await,
         _ => error(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -338,20 +538,45 @@ fn nonce(query: &str) -> Result<Option<Vec<u8>>, Refusal> {
     Ok(found)
 }
 
-async fn attestation(shared: &Arc<Shared>, form: &str, query: &str) -> Reply {
+/// `503` with `Retry-After`.
+fn unavailable(name: &str, message: impl std::fmt::Display) -> Reply {
+    let mut r = error(StatusCode::SERVICE_UNAVAILABLE, name, message);
+    r.headers_mut().insert(RETRY_AFTER, RETRY_AFTER_S.into());
+    r
+}
+
+async fn attestation(server: &Server, form: &str, query: &str) -> Reply {
     let nonce = match nonce(query) {
         Ok(n) => n,
         Err(r) => return r.reply(),
     };
-    let owner = shared.clone();
-    let document = tokio::task::spawn_blocking(move || owner.identity.attest(nonce)).await;
+    // Dropped with this request when the client goes away: a call not yet started is not made.
+    let ticket = match server.attester.submit(nonce) {
+        Ok(ticket) => ticket,
+        Err(e @ QueueFull) => return unavailable("attestation_busy", e),
+    };
+    let document = match tokio::time::timeout(ATTESTATION_TIMEOUT, ticket.outcome()).await {
+        Ok(document) => document,
+        Err(_) => {
+            return unavailable(
+                "attestation_busy",
+                format!(
+                    "no document within {} s; the NSM is busy",
+                    ATTESTATION_TIMEOUT.as_secs()
+                ),
+            );
+        }
+    };
     match document {
-        Ok(Ok(doc)) if form == "raw" => reply(StatusCode::OK, "application/octet-stream", doc),
-        Ok(Ok(doc)) => reply(StatusCode::OK, "text/plain", hex::encode(doc)),
-        Ok(Err(e @ AttestError::NonceTooLong(_))) => {
+        Ok(doc) if form == "raw" => reply(
+            StatusCode::OK,
+            "application/octet-stream",
+            doc.as_ref().clone(),
+        ),
+        Ok(doc) => reply(StatusCode::OK, "text/plain", hex::encode(doc.as_ref())),
+        Err(e @ AttestError::NonceTooLong(_)) => {
             error(StatusCode::BAD_REQUEST, "nonce_too_long", e)
         }
-        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "nsm_error", e),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "nsm_error", e),
     }
 }
@@ -368,7 +593,7 @@ mod tests {
     use crate::identity::Identity;
     use crate::listen::ListenAddr;
     use crate::service::initial;
-    use crate::test_nsm::ScriptedNsm;
+    use crate::test_nsm::{ScriptedNsm, until};
 
     /// A dev NSM of an image with PCR0/1/2 of 0x11, 0x22, 0x33.
     fn dev_nsm() -> DevNsm {
@@ -377,6 +602,18 @@ mod tests {
 
     /// A server with `nsm` and no chain, on a Unix socket in `dir`.
     async fn server(dir: &std::path::Path, nsm: Arc<dyn Nsm>) -> (std::path::PathBuf, Arc<Shared>) {
+        server_with(dir, nsm, Limits::default(), 2, 16).await
+    }
+
+    /// A server with `nsm`, these limits, and `workers` attestation workers with a queue of
+    /// `queue`.
+    async fn server_with(
+        dir: &std::path::Path,
+        nsm: Arc<dyn Nsm>,
+        limits: Limits,
+        workers: usize,
+        queue: usize,
+    ) -> (std::path::PathBuf, Arc<Shared>) {
         let path = dir.join("api.sock");
         let listener = Listener::bind(&ListenAddr::Unix(path.clone()))
             .await
@@ -391,18 +628,64 @@ mod tests {
             bridge: RwLock::new(None),
             l2_send: tokio::sync::Mutex::new(()),
         });
-        tokio::spawn(serve(listener, shared.clone()));
+        let owner = shared.clone();
+        let attester = Attester::start(move |n| owner.identity.attest(n), workers, queue).unwrap();
+        tokio::spawn(serve(listener, shared.clone(), attester, limits));
         (path, shared)
+    }
+
+    /// Sends `request` and returns the whole answer (until the server closes, at most 10 s).
+    async fn raw_answer(path: &std::path::Path, request: &[u8]) -> Vec<u8> {
+        let mut s = tokio::net::UnixStream::connect(path).await.unwrap();
+        let _ = s.write_all(request).await;
+        let mut raw = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut raw)).await;
+        raw
+    }
+
+    /// A GET that returns at once: the status line and headers of the answer, lowercased.
+    async fn head_of(path: &std::path::Path, target: &str) -> String {
+        let request = format!("GET {target} HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n");
+        let raw = raw_answer(path, request.as_bytes()).await;
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(raw.len());
+        String::from_utf8_lossy(&raw[..end]).to_lowercase()
+    }
+
+    /// Sends a GET of `target` and leaves the connection open; the answer is read later.
+    async fn start_get(path: &std::path::Path, target: &str) -> tokio::net::UnixStream {
+        let mut s = tokio::net::UnixStream::connect(path).await.unwrap();
+        let request = format!("GET {target} HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n");
+        s.write_all(request.as_bytes()).await.unwrap();
+        s
+    }
+
+    /// The status code of the answer on `s`.
+    async fn finish_get(mut s: tokio::net::UnixStream) -> u16 {
+        let mut raw = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut raw))
+            .await
+            .expect("an answer within 10 s")
+            .unwrap();
+        String::from_utf8_lossy(&raw)
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The nonces the NSM was asked for, in order.
+    fn nonces(nsm: &ScriptedNsm) -> Vec<Option<Vec<u8>>> {
+        nsm.requests().into_iter().map(|r| r.nonce).collect()
     }
 
     /// Sends raw bytes, returns (status, body bytes) or `None` when the server closed without
     /// an answer.
     async fn exchange_raw(path: &std::path::Path, request: &[u8]) -> Option<(u16, Vec<u8>)> {
-        let mut s = tokio::net::UnixStream::connect(path).await.unwrap();
         // The server may close before reading everything (an oversized head).
-        let _ = s.write_all(request).await;
-        let mut raw = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut raw)).await;
+        let raw = raw_answer(path, request).await;
         let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
         let head = String::from_utf8_lossy(&raw[..split]).into_owned();
         let status = head.split_whitespace().nth(1)?.parse().ok()?;
@@ -416,7 +699,7 @@ mod tests {
     }
 
     async fn get(path: &std::path::Path, target: &str) -> (u16, Value) {
-        let request = format!("GET {target} HTTP/1.1\r\nHost: e\r\n\r\n");
+        let request = format!("GET {target} HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n");
         exchange(path, request.as_bytes()).await.unwrap()
     }
 
@@ -450,7 +733,8 @@ mod tests {
             name(get(&api, "/attestation/hex?nonce=0").await),
             (400, "bad_nonce".into())
         );
-        let post = b"POST /status HTTP/1.1\r\nHost: e\r\nContent-Length: 0\r\n\r\n";
+        let post =
+            b"POST /status HTTP/1.1\r\nHost: e\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
         assert_eq!(
             name(exchange(&api, post).await.unwrap()),
             (405, "method_not_allowed".into())
@@ -489,10 +773,12 @@ mod tests {
             nitro_attestation::Policy::default(),
         );
         let (api, shared) = server(dir.path(), Arc::new(nsm)).await;
-        let request = b"GET /attestation/raw?nonce=c0ffee HTTP/1.1\r\nHost: e\r\n\r\n";
+        let request =
+            b"GET /attestation/raw?nonce=c0ffee HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n";
         let (code, raw) = exchange_raw(&api, request).await.unwrap();
         assert_eq!(code, 200);
-        let request = b"GET /attestation/hex?nonce=0xc0ffee HTTP/1.1\r\nHost: e\r\n\r\n";
+        let request =
+            b"GET /attestation/hex?nonce=0xc0ffee HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n";
         let (code, hex_doc) = exchange_raw(&api, request).await.unwrap();
         assert_eq!(code, 200);
         let from_hex = hex::decode(String::from_utf8(hex_doc).unwrap().trim()).unwrap();
@@ -529,6 +815,131 @@ mod tests {
         assert_eq!((code, body["error"].as_str()), (500, Some("nsm_error")));
         assert_eq!(body["message"], "NSM: NSM returned error InternalError");
         assert_eq!(get(&api, "/status").await.0, 200);
+    }
+
+    /// A server with these limits and attestation workers whose NSM is held: one request
+    /// (nonce 01) is in its NSM call, its answer to be read from the returned stream.
+    async fn attesting(
+        limits: Limits,
+        workers: usize,
+        queue: usize,
+    ) -> (
+        tempfile::TempDir,
+        std::path::PathBuf,
+        Arc<ScriptedNsm>,
+        tokio::net::UnixStream,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let nsm = Arc::new(ScriptedNsm::new(vec![0xd2], [0; 3]));
+        let (api, _) = server_with(dir.path(), nsm.clone(), limits, workers, queue).await;
+        nsm.gate.shut();
+        let running = start_get(&api, "/attestation/raw?nonce=01").await;
+        until("the NSM call", || nsm.requests().len() == 1).await;
+        (dir, api, nsm, running)
+    }
+
+    /// Tiny limits: `max` connections, no accept queue.
+    fn tiny(max: usize) -> Limits {
+        Limits {
+            max_connections: max,
+            accept_queue: 0,
+            queue_wait: Duration::ZERO,
+            header_timeout: Duration::from_secs(3),
+        }
+    }
+
+    #[tokio::test]
+    async fn idle_and_unfinished_connections_give_way_to_a_new_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, _) = server_with(dir.path(), Arc::new(dev_nsm()), tiny(2), 1, 1).await;
+        // One sends half a head, one a whole request then idles on keep-alive.
+        let mut half = tokio::net::UnixStream::connect(&api).await.unwrap();
+        half.write_all(b"GET /sta").await.unwrap();
+        let mut kept = tokio::net::UnixStream::connect(&api).await.unwrap();
+        kept.write_all(b"GET /status HTTP/1.1\r\nHost: e\r\n\r\n")
+            .await
+            .unwrap();
+        let mut first = [0_u8; 12];
+        kept.read_exact(&mut first).await.unwrap();
+        assert_eq!(&first, b"HTTP/1.1 200");
+        // Both slots are held (for up to the 3 s head timeout); a new request still gets an
+        // answer at once, in the slot of the oldest connection not being answered: the half
+        // head first, then (a newer half head arriving) the idle keep-alive connection.
+        let closed_soon = |mut s: tokio::net::UnixStream| async move {
+            let mut rest = Vec::new();
+            tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut rest))
+                .await
+                .expect("closed within 2 s")
+                .unwrap();
+        };
+        let started = std::time::Instant::now();
+        assert_eq!(get(&api, "/status").await.0, 200);
+        closed_soon(half).await;
+        let mut newer = tokio::net::UnixStream::connect(&api).await.unwrap();
+        newer.write_all(b"GET /sta").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(get(&api, "/status").await.0, 200);
+        closed_soon(kept).await;
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // The newer half head still holds its slot.
+        let mut nothing = [0_u8; 1];
+        let still_open =
+            tokio::time::timeout(Duration::from_millis(200), newer.read(&mut nothing)).await;
+        assert!(still_open.is_err(), "the newest connection was kept");
+    }
+
+    #[tokio::test]
+    async fn when_every_connection_is_being_answered_a_new_one_gets_503_with_retry_after() {
+        let (_dir, api, nsm, waiting) = attesting(tiny(1), 1, 1).await;
+        let head = head_of(&api, "/status").await;
+        assert!(head.starts_with("http/1.1 503"), "{head}");
+        assert!(
+            head.contains(&format!("retry-after: {RETRY_AFTER_S}")),
+            "{head}"
+        );
+        nsm.gate.open();
+        assert_eq!(finish_get(waiting).await, 200);
+        assert_eq!(get(&api, "/status").await.0, 200);
+    }
+
+    #[tokio::test]
+    async fn a_full_attestation_queue_answers_503_and_equal_nonces_share_a_call() {
+        let (_dir, api, nsm, running) = attesting(Limits::default(), 1, 1).await;
+        let queued = start_get(&api, "/attestation/raw?nonce=02").await;
+        let mut same = Vec::new();
+        for _ in 0..3 {
+            same.push(start_get(&api, "/attestation/hex?nonce=02").await);
+            same.push(start_get(&api, "/attestation/raw?nonce=01").await);
+        }
+        // Give the server time to queue them all (the answers are held by the NSM).
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let head = head_of(&api, "/attestation/raw?nonce=03").await;
+        assert!(head.starts_with("http/1.1 503"), "{head}");
+        assert!(head.contains("retry-after: 1"), "{head}");
+        nsm.gate.open();
+        assert_eq!(finish_get(running).await, 200);
+        assert_eq!(finish_get(queued).await, 200);
+        for s in same {
+            assert_eq!(finish_get(s).await, 200);
+        }
+        assert_eq!(nonces(&nsm), [Some(vec![1]), Some(vec![2])]);
+    }
+
+    #[tokio::test]
+    async fn a_client_that_leaves_before_its_nsm_call_starts_costs_no_call() {
+        let (_dir, api, nsm, running) = attesting(Limits::default(), 1, 4).await;
+        for nonce in ["02", "03"] {
+            let gone = start_get(&api, &format!("/attestation/raw?nonce={nonce}")).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            drop(gone);
+        }
+        // Time for the server to see both clients go.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        nsm.gate.open();
+        assert_eq!(finish_get(running).await, 200);
+        // Served after anything still queued: the queue is first in, first out.
+        assert_eq!(get(&api, "/attestation/raw?nonce=04").await.0, 200);
+        assert_eq!(nonces(&nsm), [Some(vec![1]), Some(vec![4])]);
     }
 
     #[test]

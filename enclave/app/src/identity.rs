@@ -22,7 +22,7 @@ use rand_core::OsRng;
 pub(crate) const MAX_NONCE: usize = 64;
 
 /// Why no attestation document was produced.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum AttestError {
     /// The caller's nonce is longer than [`MAX_NONCE`].
@@ -31,6 +31,9 @@ pub(crate) enum AttestError {
     /// The NSM refused.
     #[error("NSM: {0}")]
     Nsm(#[from] NsmError),
+    /// The attestation worker ended before answering (the server is stopping).
+    #[error("the attestation worker ended")]
+    WorkerGone,
 }
 
 /// Keys plus the NSM that attests them.

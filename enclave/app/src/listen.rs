@@ -3,7 +3,7 @@
 //! `tcp:IP:PORT`).
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -102,20 +102,75 @@ impl Listener {
         }
     }
 
-    /// Accepts one connection; returns it and a description of the peer.
-    pub(crate) async fn accept(&self) -> std::io::Result<(Box<dyn Stream>, String)> {
+    /// Accepts one connection; returns it and where it comes from.
+    pub(crate) async fn accept(&self) -> std::io::Result<(Box<dyn Stream>, PeerAddr)> {
         Ok(match self {
             Listener::Vsock(l) => {
                 let (s, peer) = l.accept().await?;
-                (Box::new(s), format!("vsock:{}:{}", peer.cid(), peer.port()))
+                (
+                    Box::new(s),
+                    PeerAddr::Vsock {
+                        cid: peer.cid(),
+                        port: peer.port(),
+                    },
+                )
             }
-            Listener::Unix(l) => (Box::new(l.accept().await?.0), "unix".to_owned()),
+            Listener::Unix(l) => (Box::new(l.accept().await?.0), PeerAddr::Unix),
             Listener::Tcp(l) => {
                 let (s, peer) = l.accept().await?;
-                (Box::new(s), format!("tcp:{peer}"))
+                (Box::new(s), PeerAddr::Tcp(peer))
             }
         })
     }
+}
+
+/// Where an accepted connection comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PeerAddr {
+    /// A vsock CID and port.
+    Vsock {
+        /// The CID.
+        cid: u32,
+        /// The port.
+        port: u32,
+    },
+    /// A Unix socket client (unnamed).
+    Unix,
+    /// A TCP client.
+    Tcp(SocketAddr),
+}
+
+impl PeerAddr {
+    /// Who the connection counts against (see `limits.rs`): the CID, the IP address, or the
+    /// one peer of a Unix socket.
+    pub(crate) fn peer(&self) -> Peer {
+        match self {
+            PeerAddr::Vsock { cid, .. } => Peer::Vsock(*cid),
+            PeerAddr::Unix => Peer::Unix,
+            PeerAddr::Tcp(a) => Peer::Ip(a.ip()),
+        }
+    }
+}
+
+impl fmt::Display for PeerAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeerAddr::Vsock { cid, port } => write!(f, "vsock:{cid}:{port}"),
+            PeerAddr::Unix => f.write_str("unix"),
+            PeerAddr::Tcp(a) => write!(f, "tcp:{a}"),
+        }
+    }
+}
+
+/// A peer: what per-peer limits count (see `limits.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Peer {
+    /// A vsock CID.
+    Vsock(u32),
+    /// A TCP source address.
+    Ip(IpAddr),
+    /// A Unix socket's clients.
+    Unix,
 }
 
 #[cfg(test)]

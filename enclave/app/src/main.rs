@@ -11,11 +11,14 @@
 //! see `enclave/README.md`.
 #![forbid(unsafe_code)]
 
+mod admission;
+mod attest;
 mod bridge;
 mod chain;
 mod config;
 mod http;
 mod identity;
+mod limits;
 mod listen;
 mod protocol;
 mod service;
@@ -137,12 +140,51 @@ fn open_nsm(config: &Config) -> anyhow::Result<Arc<dyn Nsm>> {
             eprintln!(
                 "enclave-app: DEV NSM (dev CA): documents are rejected by production verifiers"
             );
-            Ok(Arc::new(nsm))
+            match config.dev_nsm_delay_ms {
+                None => Ok(Arc::new(nsm)),
+                Some(ms) => Ok(Arc::new(SlowNsm {
+                    inner: nsm,
+                    delay: Duration::from_millis(ms),
+                })),
+            }
         }
         #[cfg(not(feature = "danger-dev-nsm"))]
         Some(_) => anyhow::bail!(
             "the configuration asks for the dev NSM (dev_nsm_pcrs), which this build does not have"
         ),
+    }
+}
+
+/// Local simulation of a slow NSM: the dev NSM, each attestation `delay` late.
+#[cfg(feature = "danger-dev-nsm")]
+struct SlowNsm {
+    inner: nitro_attestation::dev::DevNsm,
+    delay: Duration,
+}
+
+#[cfg(feature = "danger-dev-nsm")]
+impl Nsm for SlowNsm {
+    fn attestation(
+        &self,
+        request: &nitro_attestation::nsm::AttestationRequest,
+    ) -> Result<Vec<u8>, nitro_attestation::NsmError> {
+        std::thread::sleep(self.delay);
+        self.inner.attestation(request)
+    }
+    fn describe_pcr(
+        &self,
+        index: u16,
+    ) -> Result<nitro_attestation::nsm::PcrDescription, nitro_attestation::NsmError> {
+        self.inner.describe_pcr(index)
+    }
+    fn extend_pcr(&self, index: u16, data: &[u8]) -> Result<Vec<u8>, nitro_attestation::NsmError> {
+        self.inner.extend_pcr(index, data)
+    }
+    fn lock_pcr(&self, index: u16) -> Result<(), nitro_attestation::NsmError> {
+        self.inner.lock_pcr(index)
+    }
+    fn get_random(&self) -> Result<Vec<u8>, nitro_attestation::NsmError> {
+        self.inner.get_random()
     }
 }
 
@@ -207,12 +249,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         "enclave-app: listening on {} (HTTP API)",
         http_listener.local_addr(&http_addr)
     );
-    tokio::spawn(http::serve(http_listener, service.shared.clone()));
+    let owner = service.shared.clone();
+    let attester = attest::Attester::start(
+        move |nonce| owner.identity.attest(nonce),
+        limits::ATTESTATION_WORKERS,
+        limits::ATTESTATION_QUEUE,
+    )
+    .context("starting the attestation workers")?;
+    tokio::spawn(http::serve(
+        http_listener,
+        service.shared.clone(),
+        attester,
+        http::Limits::default(),
+    ));
     service.run().await;
     Ok(())
 }
 
+/// Serves `STATUS`, holding at most [`limits::MAX_STATUS_CONNECTIONS`] clients: when full, a
+/// new one takes the place of the oldest.
 async fn serve_status(listener: Listener, answer: String) {
+    let admission = admission::Admission::new(limits::MAX_STATUS_CONNECTIONS, 0);
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -224,10 +281,20 @@ async fn serve_status(listener: Listener, answer: String) {
             }
         };
         let answer = answer.clone();
+        let admission = admission.clone();
         tokio::spawn(async move {
-            match protocol::serve_async(stream, &answer, CLIENT_TIMEOUT).await {
-                Ok(request) => eprintln!("enclave-app: answered {request:?} from {peer}"),
-                Err(err) => eprintln!("enclave-app: client {peer}: {err}"),
+            // No client is ever marked as being answered, so a place is always made.
+            let Ok((slot, _)) = admission.admit(peer.peer(), Duration::ZERO).await else {
+                return;
+            };
+            tokio::select! {
+                served = protocol::serve_async(stream, &answer, CLIENT_TIMEOUT) => match served {
+                    Ok(request) => eprintln!("enclave-app: answered {request:?} from {peer}"),
+                    Err(err) => eprintln!("enclave-app: client {peer}: {err}"),
+                },
+                () = slot.evicted() => {
+                    eprintln!("enclave-app: client {peer}: closed for a newer client");
+                }
             }
         });
     }
@@ -503,6 +570,34 @@ mod tests {
              this image runs only inside a Nitro enclave"
         );
         assert_eq!(exit_status(&err), EXIT_NO_NSM);
+    }
+
+    #[tokio::test]
+    async fn status_clients_that_say_nothing_give_way_to_a_new_one() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.sock");
+        let listener = Listener::bind(&ListenAddr::Unix(path.clone()))
+            .await
+            .unwrap();
+        tokio::spawn(serve_status(listener, r#"{"ok":true}"#.to_owned()));
+        let mut silent = Vec::new();
+        for _ in 0..limits::MAX_STATUS_CONNECTIONS {
+            silent.push(tokio::net::UnixStream::connect(&path).await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Well within the silent clients' 5 s.
+        let mut client = tokio::net::UnixStream::connect(&path).await.unwrap();
+        client.write_all(b"STATUS\n").await.unwrap();
+        let mut answer = String::new();
+        tokio::time::timeout(Duration::from_secs(2), client.read_to_string(&mut answer))
+            .await
+            .expect("an answer within 2 s")
+            .unwrap();
+        assert!(answer.contains(r#"{"ok":true}"#), "{answer}");
+        let mut nothing = [0_u8; 1];
+        let oldest = tokio::time::timeout(Duration::from_secs(2), silent[0].read(&mut nothing));
+        assert_eq!(oldest.await.expect("the oldest is closed").unwrap(), 0);
     }
 
     #[test]
