@@ -1,5 +1,6 @@
 //! Command-line interface: clap types, resolution into library inputs, and output.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use eif_builder::{
-    BuildSpec, Description, ImageIdentity, Provenance, Signer, cpio, extract, hash, reader,
+    BuildSpec, Description, ImageIdentity, Provenance, Recipe, Signer, cpio, extract, hash, reader,
 };
 
 const EXIT_CODES: &str = "\
@@ -32,6 +33,10 @@ enum Command {
     /// Build an EIF and print its description (JSON, as `describe --json`).
     #[command(after_help = EXIT_CODES)]
     Build(Box<BuildArgs>),
+    /// Build the image a recipe declares from its named inputs: write its ramdisks, then the EIF,
+    /// and print its description (as `build`).
+    #[command(after_help = EXIT_CODES)]
+    Image(Box<RecipeArgs>),
     /// Read an EIF, check its CRC and signature, and print its measurements and layout.
     #[command(after_help = EXIT_CODES)]
     Describe(DescribeArgs),
@@ -68,15 +73,22 @@ struct BuildArgs {
     /// Ramdisk, repeatable: the first is the boot ramdisk (PCR1), the others the application (PCR2).
     #[arg(long, required = true)]
     ramdisk: Vec<PathBuf>,
+    /// Image name (metadata only).
+    #[arg(long, default_value = "enclave")]
+    name: String,
+    #[command(flatten)]
+    common: ImageArgs,
+}
+
+/// What `build` and `image` share: signing, metadata, provenance and the output.
+#[derive(Debug, Args)]
+struct ImageArgs {
     /// PEM certificate of the signing key (PCR8).
     #[arg(long, requires = "sign_key")]
     sign_cert: Option<PathBuf>,
     /// PEM P-384 private key that signs PCR0.
     #[arg(long, requires = "sign_cert")]
     sign_key: Option<PathBuf>,
-    /// Image name (metadata only).
-    #[arg(long, default_value = "enclave")]
-    name: String,
     /// Image version (metadata only).
     #[arg(long = "version", default_value = "0.0.0")]
     image_version: String,
@@ -95,9 +107,31 @@ struct BuildArgs {
     /// Kernel version recorded in the metadata.
     #[arg(long)]
     kernel_version: Option<String>,
+    /// Mark the image as not for registration, with the reason (recorded in the manifest): a
+    /// build from other toolchains than the pinned ones.
+    #[arg(long, value_name = "REASON")]
+    unregistrable: Option<String>,
     /// Output EIF.
     #[arg(short, long)]
     output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct RecipeArgs {
+    /// The image recipe (JSON, see `eif_builder::recipe`).
+    #[arg(long)]
+    recipe: PathBuf,
+    /// The directory the recipe's `file` entries and `cmdline_file` are relative to.
+    #[arg(long, default_value = ".")]
+    source_root: PathBuf,
+    /// A built input the recipe names, NAME=PATH, repeatable (the kernel is one).
+    #[arg(long = "input", value_parser = parse_input)]
+    inputs: Vec<(String, PathBuf)>,
+    /// Where the ramdisk archives (NAME.cpio) are written.
+    #[arg(long)]
+    ramdisk_dir: PathBuf,
+    #[command(flatten)]
+    common: ImageArgs,
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +156,10 @@ struct ExtractArgs {
     /// Output directory.
     #[arg(long)]
     out: PathBuf,
+}
+
+fn parse_input(s: &str) -> Result<(String, PathBuf), String> {
+    parse_kv(s).map(|(k, v)| (k, PathBuf::from(v)))
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -266,6 +304,43 @@ fn build(a: &BuildArgs) -> anyhow::Result<ExitStatus> {
             .to_owned(),
         _ => bail!("give exactly one of --cmdline and --cmdline-file"),
     };
+    write_image(
+        &a.common,
+        a.kernel.clone(),
+        cmdline,
+        a.ramdisk.clone(),
+        a.name.clone(),
+    )
+}
+
+fn image(a: &RecipeArgs) -> anyhow::Result<ExitStatus> {
+    let bytes =
+        std::fs::read(&a.recipe).with_context(|| format!("reading {}", a.recipe.display()))?;
+    let recipe =
+        Recipe::from_json(&bytes).with_context(|| format!("recipe {}", a.recipe.display()))?;
+    let mut inputs = BTreeMap::new();
+    for (name, path) in &a.inputs {
+        if inputs.insert(name.clone(), path.clone()).is_some() {
+            bail!("input {name:?} given twice");
+        }
+    }
+    let assembled = recipe.assemble(&a.source_root, &inputs, &a.ramdisk_dir)?;
+    write_image(
+        &a.common,
+        assembled.kernel,
+        assembled.cmdline,
+        assembled.ramdisks,
+        recipe.name,
+    )
+}
+
+fn write_image(
+    a: &ImageArgs,
+    kernel: PathBuf,
+    cmdline: String,
+    ramdisks: Vec<PathBuf>,
+    name: String,
+) -> anyhow::Result<ExitStatus> {
     let signer = match (&a.sign_cert, &a.sign_key) {
         (Some(c), Some(k)) => {
             let cert = std::fs::read(c).with_context(|| format!("reading {}", c.display()))?;
@@ -284,12 +359,12 @@ fn build(a: &BuildArgs) -> anyhow::Result<ExitStatus> {
         })
         .transpose()?;
     let spec = BuildSpec {
-        kernel: a.kernel.clone(),
+        kernel,
         cmdline,
-        ramdisks: a.ramdisk.clone(),
+        ramdisks,
         signer,
         identity: ImageIdentity {
-            name: a.name.clone(),
+            name,
             version: a.image_version.clone(),
         },
         provenance: Provenance {
@@ -298,6 +373,7 @@ fn build(a: &BuildArgs) -> anyhow::Result<ExitStatus> {
             toolchains: a.toolchain.iter().cloned().collect(),
             kernel_version: a.kernel_version.clone(),
             source_date_epoch: source_date_epoch()?,
+            unregistrable: a.unregistrable.clone(),
         },
         flags: u16::from(a.arch == "aarch64"),
     };
@@ -311,20 +387,11 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Ramdisk(a) => {
             let mtime = source_date_epoch()?.unwrap_or(0);
-            let entries = cpio::collect_tree(&a.root)?;
-            let dir = a
-                .output
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let tmp = tempfile::NamedTempFile::new_in(dir)?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file());
-            cpio::write_entries(&entries, mtime, &mut w)?;
-            w.into_inner().map_err(|e| e.into_error())?;
-            tmp.persist(&a.output)?;
+            cpio::write_tree_file(&a.root, mtime, &a.output)?;
             Ok(ExitStatus::Success)
         }
         Command::Build(a) => build(&a),
+        Command::Image(a) => image(&a),
         Command::Describe(a) => {
             let d = with_progress("reading", |p| eif_builder::describe_file(&a.file, None, p))?;
             emit(&if a.json {

@@ -294,6 +294,24 @@ pub fn write_tree(root: &Path, mtime: u64, out: &mut dyn Write) -> Result<u64, E
     write_entries(&entries, mtime, out)
 }
 
+/// Archive the tree at `root` into the file `output`, written beside it and renamed into place, so
+/// a failed run never leaves a partial archive under the final name.
+pub fn write_tree_file(root: &Path, mtime: u64, output: &Path) -> Result<u64, Error> {
+    let entries = collect_tree(root)?;
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(Error::io("creating a file in", dir))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file());
+    let n = write_entries(&entries, mtime, &mut w)?;
+    w.into_inner()
+        .map_err(|e| Error::io("writing", output)(e.into_error()))?;
+    tmp.persist(output)
+        .map_err(|e| Error::io("renaming into", output)(e.error))?;
+    Ok(n)
+}
+
 /// An entry as read back from an archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadEntry {

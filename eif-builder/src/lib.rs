@@ -11,6 +11,7 @@ pub mod header;
 mod measure;
 pub mod metadata;
 pub mod reader;
+pub mod recipe;
 pub mod sign;
 pub mod writer;
 
@@ -18,6 +19,7 @@ pub use error::{Error, InvalidEif, Misuse, Result, SignError};
 pub use hash::Pcr;
 pub use metadata::{ImageIdentity, Provenance};
 pub use reader::{Description, Measurements, describe_bytes, describe_file};
+pub use recipe::{Recipe, RecipeError};
 pub use sign::Signer;
 pub use writer::{BuildSpec, build};
 

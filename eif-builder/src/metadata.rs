@@ -43,6 +43,9 @@ pub struct Provenance {
     pub kernel_version: Option<String>,
     /// `SOURCE_DATE_EPOCH`, seconds; gives `BuildTime`.
     pub source_date_epoch: Option<u64>,
+    /// Why this image must not be registered (built from other toolchains than the pinned
+    /// ones); `None` for a registrable build.
+    pub unregistrable: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -93,6 +96,8 @@ struct Manifest<'a> {
     cmdline: &'a str,
     #[serde(rename = "Ramdisks")]
     ramdisks: Vec<Blob>,
+    #[serde(rename = "Unregistrable", skip_serializing_if = "Option::is_none")]
+    unregistrable: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -137,6 +142,7 @@ pub(crate) fn encode(id: &ImageIdentity, prov: &Provenance, m: &Measured<'_>) ->
                 kernel: blob(&m.kernel),
                 cmdline: m.cmdline,
                 ramdisks: m.ramdisks.iter().map(blob).collect(),
+                unregistrable: prov.unregistrable.as_deref(),
             },
         },
     };

@@ -78,6 +78,7 @@ fn help_on_every_verb_lists_exit_codes() {
         &[][..],
         &["ramdisk"],
         &["build"],
+        &["image"],
         &["describe"],
         &["pcrs"],
         &["extract"],
@@ -239,6 +240,148 @@ fn ramdisk_verb_is_deterministic_and_feeds_build() {
         p(&t1.path().join("z")),
     ]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// The image recipe the project builds (enclave/image.json), run by the `image` verb on stand-in
+/// inputs, gives the same ramdisks and PCRs as staging the same tree by hand (as the image build
+/// did before the recipe) and running `ramdisk` and `build`: the recipe is the image's layout.
+#[test]
+fn image_verb_builds_the_repository_recipe_like_hand_staged_trees() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let t = tempfile::tempdir().expect("tmp");
+    let mut rng = Rng(9);
+    let input = |name: &str, len: usize, rng: &mut Rng| {
+        let path = t.path().join(name);
+        std::fs::write(&path, rng.bytes(len)).expect("write input");
+        path
+    };
+    let (kernel, init, app, ca) = (
+        input("bzImage", 4000, &mut rng),
+        input("init", 3000, &mut rng),
+        input("app", 5000, &mut rng),
+        input("ca.crt", 700, &mut rng),
+    );
+    let config = repo.join("enclave/app/rootfs/etc/enclave-app.json");
+
+    // By hand: the tree layout, modes, cmd and env of the image.
+    let boot = t.path().join("hand/bootstrap");
+    let cust = t.path().join("hand/customer");
+    let root = cust.join("rootfs");
+    std::fs::create_dir_all(boot.join("dev")).expect("mkdir");
+    for d in ["app", "dev", "proc", "sys", "tmp", "run", "etc/ssl/certs"] {
+        std::fs::create_dir_all(root.join(d)).expect("mkdir");
+    }
+    let install = |from: &Path, to: PathBuf, mode: u32| {
+        std::fs::copy(from, &to).expect("copy");
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    install(&init, boot.join("init"), 0o755);
+    install(&app, root.join("app/enclave-app"), 0o755);
+    install(&config, root.join("etc/enclave-app.json"), 0o644);
+    install(&ca, root.join("etc/ssl/certs/ca-certificates.crt"), 0o644);
+    std::fs::write(
+        cust.join("cmd"),
+        "/app/enclave-app\n--config\n/etc/enclave-app.json\n",
+    )
+    .expect("cmd");
+    std::fs::write(cust.join("env"), "RUST_BACKTRACE=0\n").expect("env");
+    let hand_out = t.path().join("hand-out");
+    std::fs::create_dir(&hand_out).expect("mkdir");
+    for (tree, name) in [(&boot, "bootstrap"), (&cust, "customer")] {
+        let o = bin()
+            .env("SOURCE_DATE_EPOCH", "0")
+            .args(["ramdisk", "--root", p(tree), "-o"])
+            .arg(hand_out.join(format!("{name}.cpio")))
+            .output()
+            .expect("spawn");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let cmdline = repo.join("ci/kernel.d/cmdline");
+    let hand = stdout_json(&run(&[
+        "build",
+        "--kernel",
+        p(&kernel),
+        "--cmdline-file",
+        p(&cmdline),
+        "--ramdisk",
+        p(&hand_out.join("bootstrap.cpio")),
+        "--ramdisk",
+        p(&hand_out.join("customer.cpio")),
+        "-o",
+        p(&hand_out.join("hand.eif")),
+    ]));
+
+    // By the recipe.
+    let recipe_out = t.path().join("recipe-out");
+    std::fs::create_dir(&recipe_out).expect("mkdir");
+    let image = |extra: &[&str]| {
+        let mut args = vec![
+            "image".to_string(),
+            "--recipe".into(),
+            p(&repo.join("enclave/image.json")).into(),
+            "--source-root".into(),
+            p(&repo).into(),
+            "--input".into(),
+            format!("kernel={}", p(&kernel)),
+            "--input".into(),
+            format!("enclave-init={}", p(&init)),
+            "--input".into(),
+            format!("enclave-app={}", p(&app)),
+            "--ramdisk-dir".into(),
+            p(&recipe_out).into(),
+            "-o".into(),
+            p(&recipe_out.join("recipe.eif")).into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        bin().args(&args).output().expect("spawn")
+    };
+    let ca_input = format!("ca-bundle={}", p(&ca));
+    let recipe = stdout_json(&image(&["--input", &ca_input]));
+    for key in ["Measurements", "Cmdline", "ImageName"] {
+        assert_eq!(recipe[key], hand[key], "{key}");
+    }
+    assert_eq!(recipe["ImageName"], "enclave");
+    for name in ["bootstrap.cpio", "customer.cpio"] {
+        assert_eq!(
+            sha256_file(&recipe_out.join(name)),
+            sha256_file(&hand_out.join(name)),
+            "{name}"
+        );
+    }
+    assert!(
+        recipe["Metadata"]["Provenance"]
+            .get("Unregistrable")
+            .is_none(),
+        "a build is registrable unless it says otherwise"
+    );
+
+    // Marked unregistrable: recorded, PCRs unchanged (the manifest is never measured).
+    let marked = stdout_json(&image(&[
+        "--input",
+        &ca_input,
+        "--unregistrable",
+        "other toolchain",
+    ]));
+    assert_eq!(
+        marked["Metadata"]["Provenance"]["Unregistrable"],
+        "other toolchain"
+    );
+    assert_eq!(marked["Measurements"], hand["Measurements"]);
+
+    // The inputs must be exactly the recipe's.
+    let missing = image(&[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("\"ca-bundle\" is named by the recipe but was not given")
+    );
+    let extra = image(&["--input", &ca_input, "--input", "debug-shell=/bin/sh"]);
+    assert_eq!(extra.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&extra.stderr)
+            .contains("\"debug-shell\" was given but the recipe does not use it")
+    );
 }
 
 fn expect_error(file: &Path, verb: &str, code: i32, needle: &str) {
