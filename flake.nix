@@ -7,25 +7,29 @@
 #   nix build --rebuild .#kernel .#enclave-binaries .#eif   every step built again and compared
 #   nix develop              a shell with the project's tools
 #
+# Needs Nix >= 2.18 (nixos-25.11's minimum). ci/nix-check runs Debian bookworm's Nix 2.8, which
+# can check only what evaluates without nixpkgs (parse, lock, lib.pins, lib.storeNames).
+#
 # One source of truth for the pins. Nothing here repeats a value that ci/ pins: the flake reads
-#   ci/pins/debian.txt             linux-source-6.12 and ca-certificates versions (which .deb files)
-#   ci/kernel.d/linux-source.sha256  the kernel source tarball's sha256 (the fixed-output hash below)
+#   ci/pins/sources.txt            every download (linux-source-6.12 and ca-certificates .debs) by
+#                                  sha256, with its live-pool and snapshot.debian.org URLs
+#   ci/kernel.d/linux-source.sha256  the kernel source tarball's sha256 inside the .deb
 #   ci/kernel.d/nitro.config       the configuration fragment on top of `make tinyconfig`
 #   ci/kernel.d/*.patch            our kernel patches, applied in name order
 #   ci/kernel.d/cmdline            the kernel command line
 #   Cargo.lock                     every crate, with its crates.io checksum
-#   Cargo.toml                     rust-version (the toolchain, from rust-overlay)
+#   rust-toolchain.toml            the Rust release (rust-overlay's fromRustupToolchainFile)
+#   enclave/image.json             the image recipe: ramdisk entries, modes, cmd, env, cmdline file
 #   enclave/app/rootfs/            the application's configuration
-# The one value the flake adds is `caBundleSha256`: apt checks the ca-certificates .deb against
-# Debian's signed index, Nix needs a content hash; ci/nix-check recomputes it from the pinned package.
+# The one value the flake adds is `caBundleSha256` (the bundle made from the pinned .deb);
+# ci/nix-check recomputes it with ci/ca-bundle.
 #
-# What is the same as ci/build-eif, and what is not. The recipe is the same (static binaries with
-# `--locked`, tinyconfig + fragment with fixed KBUILD_* values, sorted cpio ramdisks with mtime 0,
-# the same eif-builder invocation), and so are the inputs above. The C toolchain is not: nixpkgs'
-# gcc/binutils differ from Debian bookworm's, and nixpkgs' static glibc from Debian's, so the kernel
-# (PCR0, PCR1) and the static binaries (PCR0, PCR2) built here differ from ci/build-eif's, while
-# each build is reproducible on its own (`checks.reproducible`). `verify` therefore answers for the
-# image this flake builds: register the PCRs of the build you ship, and rebuild with the same tool.
+# Which PCRs are registered: those of ci/build-eif, built with the pinned Debian bookworm
+# toolchain (rust-toolchain.toml, ci/pins/toolchain.txt). This flake runs the same recipe
+# (`eif-builder image --recipe enclave/image.json`) on the same pinned inputs, but with nixpkgs'
+# gcc, binutils and static glibc, so its kernel (PCR0, PCR1) and static binaries (PCR0, PCR2)
+# differ from ci/build-eif's. Its image is therefore marked unregistrable in its manifest
+# (`Unregistrable`), and `verify` answers for the image this flake builds only.
 {
   description = "Reproducible AWS Nitro Enclave image and toolchain for a TEE proof marketplace";
 
@@ -42,41 +46,52 @@
       # --- pins, read from the files ci/ uses (builtins only: evaluates without nixpkgs) -------
       lines = file: builtins.filter (l: builtins.isString l && l != "" && builtins.substring 0 1 l != "#")
         (builtins.split "\n" (builtins.readFile file));
-      debianPins = builtins.listToAttrs (map
-        (l:
-          let m = builtins.match "([^=]+)=(.+)" l;
-          in { name = builtins.elemAt m 0; value = builtins.elemAt m 1; })
-        (lines ./ci/pins/debian.txt));
       firstWord = s: builtins.head (builtins.match "([^ \t\n]+).*" s);
+      # ci/pins/sources.txt: NAME SHA256 SIZE URL..., one download a line.
+      sources = map
+        (l:
+          let w = builtins.filter (x: builtins.isString x && x != "") (builtins.split "[ \t]+" l);
+          in { name = builtins.elemAt w 0; sha256 = builtins.elemAt w 1; size = builtins.elemAt w 2;
+               urls = builtins.genList (i: builtins.elemAt w (i + 3)) (builtins.length w - 3); })
+        (lines ./ci/pins/sources.txt);
+      # The one pin of a Debian package (PKG_VERSION_ARCH.deb), as ci/fetch --package finds it.
+      sourceOf = pkg: let m = builtins.filter (src: builtins.match "${pkg}_.*" src.name != null) sources;
+        in if builtins.length m == 1 then builtins.head m else throw "want one pin for ${pkg} in ci/pins/sources.txt";
+      versionOf = pkg: builtins.elemAt (builtins.match "${pkg}_([^_]+)_.*" (sourceOf pkg).name) 0;
+      # Store path names allow only [A-Za-z0-9+._?=-]: Debian versions carry `~` (and `:`).
+      storeSafe = builtins.replaceStrings [ "~" ":" ] [ "-" "-" ];
       pins = {
-        linuxSourceVersion = debianPins."linux-source-6.12";
+        linuxSourceVersion = versionOf "linux-source-6.12";
+        linuxSourceDeb = sourceOf "linux-source-6.12";
         linuxSourceSha256 = firstWord (builtins.readFile ./ci/kernel.d/linux-source.sha256);
-        caCertificatesVersion = debianPins."ca-certificates";
+        caCertificatesVersion = versionOf "ca-certificates";
+        caCertificatesDeb = sourceOf "ca-certificates";
         kernelConfig = ./ci/kernel.d/nitro.config;
         # Our kernel patches, applied in name order as ci/kernel applies them.
         kernelPatches = map (n: ./ci/kernel.d + "/${n}") (builtins.sort builtins.lessThan
           (builtins.filter (n: builtins.match ".*\\.patch" n != null)
             (builtins.attrNames (builtins.readDir ./ci/kernel.d))));
         cmdline = ./ci/kernel.d/cmdline;
-        rustVersion =
-          let v = (builtins.fromTOML (builtins.readFile ./Cargo.toml)).workspace.package.rust-version;
-          in if builtins.match "[0-9]+\\.[0-9]+" v != null then "${v}.0" else v;
+        rustVersion = (builtins.fromTOML (builtins.readFile ./rust-toolchain.toml)).toolchain.channel;
         # sha256 of /usr/share/ca-certificates/mozilla/*.crt concatenated in sorted path order, as
         # ci/build-eif writes /etc/ssl/certs/ca-certificates.crt (checked by ci/nix-check).
         caBundleSha256 = "a3413a37a8e09cc21b2c11c9ffb23d92d2fc9d1933c9e7617f5c4fba4f72d37d";
       };
-      # Debian pool path of a package version (an epoch never appears in file names).
-      debUrl = dir: name: version:
-        let
-          noEpoch = let m = builtins.match "[0-9]+:(.*)" version; in if m == null then version else builtins.head m;
-          escaped = builtins.replaceStrings [ "~" "+" ] [ "%7e" "%2b" ] noEpoch;
-        in "https://deb.debian.org/debian/pool/main/${dir}/${name}_${escaped}_all.deb";
+      # Every store path name derived from the pins (checked by ci/nix-check: a name with a
+      # character Nix refuses fails evaluation on every machine).
+      storeNames = [
+        (storeSafe pins.linuxSourceDeb.name)
+        (storeSafe pins.caCertificatesDeb.name)
+        "linux-source-6.12.tar.xz"
+        "nitro-kernel-${storeSafe pins.linuxSourceVersion}"
+        "ca-certificates-${storeSafe pins.caCertificatesVersion}.crt"
+      ];
 
       system = "x86_64-linux";
       pkgs = import nixpkgs { inherit system; overlays = [ rust-overlay.overlays.default ]; };
       inherit (pkgs) lib;
 
-      rust = pkgs.rust-bin.stable.${pins.rustVersion}.minimal;
+      rust = pkgs.rust-bin.fromRustupToolchainFile ./rust-toolchain.toml;
       rustPlatform = pkgs.makeRustPlatform { cargo = rust; rustc = rust; };
       revision = self.rev or "dirty";
       # The source: the git tree without build outputs and the Solidity dependencies.
@@ -99,7 +114,16 @@
           buildInputs = [ pkgs.openssl ] ++ lib.optional static pkgs.glibc.static;
           # Static, like ci/build-eif's `-C target-feature=+crt-static` (no program interpreter).
           RUSTFLAGS = lib.optionalString static "-C target-feature=+crt-static";
+          # As ci/build-eif: no `danger-*` feature (dev NSM, skipped heartbeat) in an image binary.
+          preBuild = lib.optionalString static ''
+            if cargo tree --offline --locked -q -e normal,features ${lib.concatMapStringsSep " " (p: "-p ${p}") packages} | grep -o 'danger-[a-z-]*'; then
+              echo "the image's dependency graph enables a danger-* feature" >&2; exit 1
+            fi
+          '';
           doCheck = false;
+          # nixpkgs' Rust builder embeds the dependency list (cargo-auditable) by default; the
+          # image's binaries carry only what cargo builds.
+          auditable = false;
           SOURCE_DATE_EPOCH = toString (self.lastModified or 0);
           postInstall = lib.optionalString static ''
             for b in $out/bin/*; do
@@ -110,37 +134,32 @@
           '';
         } // extra);
 
-      # A file made from a pinned Debian .deb, as a fixed-output derivation: whatever the download
-      # path, the result must have the given sha256 (the same hash the ci/ scripts check).
-      fromDeb = { name, dir, package, version, sha256, extract }: pkgs.stdenvNoCC.mkDerivation {
-        inherit name;
-        outputHashMode = "flat";
-        outputHashAlgo = "sha256";
-        outputHash = sha256;
-        nativeBuildInputs = [ pkgs.curl pkgs.dpkg ];
-        SSL_CERT_FILE = "${pkgs.cacert}/etc/ssl/certs/ca-bundle.crt";
-        url = debUrl dir package version;
-        buildCommand = ''
-          curl -fsSL "$url" -o package.deb
-          dpkg-deb -x package.deb root
-          ${extract}
-        '';
-      };
+      # A pinned download (ci/pins/sources.txt): Nix tries its URLs in order (the live Debian
+      # pool, then snapshot.debian.org) and accepts only the pinned sha256, as ci/fetch does.
+      fetchPinned = src: pkgs.fetchurl { name = storeSafe src.name; inherit (src) urls sha256; };
+      # A file extracted from a pinned .deb.
+      fromDeb = { name, deb, extract }: pkgs.runCommand name { nativeBuildInputs = [ pkgs.dpkg ]; } ''
+        dpkg-deb -x ${fetchPinned deb} root
+        ${extract}
+      '';
 
       # --- the kernel: Debian's pinned source tarball, the same recipe as ci/kernel -------------
       linuxSource = fromDeb {
         name = "linux-source-6.12.tar.xz";
-        dir = "l/linux";
-        package = "linux-source-6.12";
-        version = pins.linuxSourceVersion;
-        sha256 = pins.linuxSourceSha256; # ci/kernel.d/linux-source.sha256, checked by ci/kernel too
-        extract = ''mv root/usr/src/linux-source-6.12.tar.xz "$out"'';
+        deb = pins.linuxSourceDeb;
+        extract = ''
+          mv root/usr/src/linux-source-6.12.tar.xz "$out"
+          echo "${pins.linuxSourceSha256}  $out" | sha256sum -c - # ci/kernel.d/linux-source.sha256
+        '';
       };
 
       kernel = pkgs.stdenv.mkDerivation {
         pname = "nitro-kernel";
-        version = pins.linuxSourceVersion;
+        version = storeSafe pins.linuxSourceVersion;
         src = linuxSource;
+        # As nixpkgs' own kernel builder: the compiler wrapper's hardening flags (stack protector,
+        # fortify, PIE...) must not reach the kernel; ci/kernel's gcc adds none.
+        hardeningDisable = [ "all" ];
         nativeBuildInputs = with pkgs; [ flex bison bc elfutils perl python3 ];
         KBUILD_BUILD_TIMESTAMP = "Thu Jan  1 00:00:00 UTC 1970";
         KBUILD_BUILD_USER = "enclave";
@@ -179,15 +198,14 @@
         '';
       };
 
-      # Mozilla roots from the pinned ca-certificates .deb, concatenated in sorted path order.
+      # Mozilla roots from the pinned ca-certificates .deb, concatenated in sorted path order (as
+      # ci/ca-bundle), checked against caBundleSha256.
       caBundle = fromDeb {
-        name = "ca-certificates-${pins.caCertificatesVersion}.crt";
-        dir = "c/ca-certificates";
-        package = "ca-certificates";
-        version = pins.caCertificatesVersion;
-        sha256 = pins.caBundleSha256;
+        name = "ca-certificates-${storeSafe pins.caCertificatesVersion}.crt";
+        deb = pins.caCertificatesDeb;
         extract = ''
-          find root/usr/share/ca-certificates/mozilla -name '*.crt' -print0 | LC_ALL=C sort -z | xargs -0 cat > "$out"
+          (cd root && find usr/share/ca-certificates/mozilla -name '*.crt' -print0 | LC_ALL=C sort -z | xargs -0 cat) > "$out"
+          echo "${pins.caBundleSha256}  $out" | sha256sum -c -
         '';
       };
 
@@ -200,26 +218,19 @@
         static = true;
       };
 
-      # --- the image: the same steps as ci/build-eif 4/5 and 5/5 --------------------------------
-      mkEif = name: pkgs.runCommand name { nativeBuildInputs = [ eif-builder ]; } ''
-        stage=$TMPDIR/stage
-        mkdir -p $stage/bootstrap/dev $stage/customer/rootfs $out
-        install -m 0755 ${enclave-binaries}/bin/enclave-init $stage/bootstrap/init
-        root=$stage/customer/rootfs
-        mkdir -p $root/app $root/dev $root/proc $root/sys $root/tmp $root/run $root/etc/ssl/certs
-        install -m 0755 ${enclave-binaries}/bin/enclave-app $root/app/enclave-app
-        install -m 0644 ${./enclave/app/rootfs/etc/enclave-app.json} $root/etc/enclave-app.json
-        install -m 0644 ${caBundle} $root/etc/ssl/certs/ca-certificates.crt
-        printf '%s\n' /app/enclave-app --config /etc/enclave-app.json > $stage/customer/cmd
-        printf '%s\n' RUST_BACKTRACE=0 > $stage/customer/env
-        SOURCE_DATE_EPOCH=0 eif-builder ramdisk --root $stage/bootstrap --output $out/bootstrap.cpio
-        SOURCE_DATE_EPOCH=0 eif-builder ramdisk --root $stage/customer --output $out/customer.cpio
-        SOURCE_DATE_EPOCH=${toString (self.lastModified or 0)} eif-builder build \
-          --kernel ${kernel}/bzImage \
-          --cmdline-file ${pins.cmdline} \
-          --ramdisk $out/bootstrap.cpio \
-          --ramdisk $out/customer.cpio \
-          --name enclave \
+      # --- the image: the recipe enclave/image.json, as ci/build-eif runs it ----------------------
+      mkEif = name: { kernel, enclave-binaries }: pkgs.runCommand name { nativeBuildInputs = [ eif-builder ]; } ''
+        mkdir -p $out
+        # The image's configuration must be one its application accepts (as ci/build-eif checks).
+        ${enclave-binaries}/bin/enclave-app --check-config --config ${src}/enclave/app/rootfs/etc/enclave-app.json
+        SOURCE_DATE_EPOCH=${toString (self.lastModified or 0)} eif-builder image \
+          --recipe ${src}/enclave/image.json \
+          --source-root ${src} \
+          --input kernel=${kernel}/bzImage \
+          --input enclave-init=${enclave-binaries}/bin/enclave-init \
+          --input enclave-app=${enclave-binaries}/bin/enclave-app \
+          --input ca-bundle=${caBundle} \
+          --ramdisk-dir $out \
           --version ${builtins.substring 0 12 revision} \
           --source-revision ${revision} \
           --cargo-lock ${./Cargo.lock} \
@@ -227,11 +238,12 @@
           --toolchain gcc=${pkgs.stdenv.cc.cc.version} \
           --toolchain linux-source=${pins.linuxSourceVersion} \
           --toolchain ca-certificates=${pins.caCertificatesVersion} \
+          --unregistrable "built by the Nix flake with nixpkgs' C toolchain and static glibc, not the pinned Debian ones (ci/pins/toolchain.txt): register the PCRs of ci/build-eif" \
           --kernel-version "$(cat ${kernel}/kernel.release)" \
           --output $out/enclave.eif > $out/manifest.json
         eif-builder pcrs $out/enclave.eif > $out/pcr.json
       '';
-      eif = mkEif "enclave-eif";
+      eif = mkEif "enclave-eif" { inherit kernel enclave-binaries; };
       pcrs = pkgs.runCommand "enclave-pcrs.json" { } "cp ${eif}/pcr.json $out";
 
       verify = pkgs.writeShellApplication {
@@ -249,6 +261,7 @@
     {
       # Pure data (no nixpkgs needed): what ci/nix-check evaluates offline.
       lib.pins = pins;
+      lib.storeNames = storeNames;
 
       packages.${system} = {
         inherit eif-builder host-proxy pcr-registry enclave-binaries kernel eif pcrs;
@@ -272,14 +285,18 @@
             cargoTestFlags = [ "-p" "eif-builder" "-p" "nitro-attestation" "-p" "host-proxy" "-p" "pcr-registry" "-p" "matching-engine" ];
           };
         };
-        # The image assembled a second time (same kernel and binaries) must give the same bytes.
-        # The whole chain is checked by rebuilding every derivation and comparing with the
-        # first build: `nix build --rebuild .#kernel .#enclave-binaries .#eif`.
-        reproducible = pkgs.runCommand "eif-reproducible" { } ''
-          a=$(sha256sum < ${eif}/enclave.eif); b=$(sha256sum < ${mkEif "enclave-eif-again"}/enclave.eif)
-          [ "$a" = "$b" ] || { echo "two builds differ: $a vs $b" >&2; exit 1; }
-          echo "$a" > $out
-        '';
+        # Every step built a second time, as separate derivations (the kernel and the binaries
+        # too, not only the image assembly), must give the same EIF bytes.
+        reproducible =
+          let
+            again = drv: drv.overrideAttrs (_: { rebuildOf = drv.name; });
+            second = mkEif "enclave-eif-again" { kernel = again kernel; enclave-binaries = again enclave-binaries; };
+          in
+          pkgs.runCommand "eif-reproducible" { } ''
+            a=$(sha256sum < ${eif}/enclave.eif); b=$(sha256sum < ${second}/enclave.eif)
+            [ "$a" = "$b" ] || { echo "two builds differ: $a vs $b" >&2; exit 1; }
+            echo "$a" > $out
+          '';
         # The manifest records the pinned versions the image was built from.
         pins-agree = pkgs.runCommand "pins-agree" { nativeBuildInputs = [ pkgs.jq ]; } ''
           grep -q '${pins.linuxSourceVersion}' ${eif}/manifest.json
