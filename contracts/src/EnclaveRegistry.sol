@@ -33,14 +33,16 @@ contract EnclaveRegistry is IEnclaveRegistry, PcrRegistry {
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev One slot per key: the image's sequence number (0 = unknown key), expiry, individual revocation.
+    /// @dev One slot per (family, key): the image's sequence number (0 = unknown key), expiry, individual
+    /// revocation. Records are per family so that a family's verifier only ever writes its own family's
+    /// records: a key registered in a weaker family (dev CA, optimistic) never blocks the same key elsewhere.
     struct KeyRecord {
         uint64 imageIndex;
         uint64 expiresAt;
         bool revoked;
     }
 
-    mapping(address key => KeyRecord) private _keys;
+    mapping(bytes32 family => mapping(address key => KeyRecord)) private _keys;
     mapping(bytes32 family => FamilyConfig) private _families;
 
     /*//////////////////////////////////////////////////////////////
@@ -107,8 +109,11 @@ contract EnclaveRegistry is IEnclaveRegistry, PcrRegistry {
     }
 
     /// @inheritdoc IEnclaveRegistry
-    function revokeEnclaveKey(address key, string calldata reason) external onlyRole(REVOKER_ROLE) {
-        KeyRecord storage record = _keys[key];
+    function revokeEnclaveKey(bytes32 family, address key, string calldata reason)
+        external
+        onlyRole(REVOKER_ROLE)
+    {
+        KeyRecord storage record = _keys[family][key];
         if (record.imageIndex == 0) revert EnclaveRegistryKeyNotRegistered(key);
         if (record.revoked) revert EnclaveRegistryKeyRevoked(key);
         record.revoked = true;
@@ -121,19 +126,20 @@ contract EnclaveRegistry is IEnclaveRegistry, PcrRegistry {
 
     /// @inheritdoc IEnclaveRegistry
     function isLiveKey(address key, bytes32 family) external view returns (bool) {
-        KeyRecord memory record = _keys[key];
+        KeyRecord memory record = _keys[family][key];
         // An unknown key has expiresAt == 0 and fails here, before the second read; a revoked image (and
-        // index 0) maps to family 0, which no caller can ask about.
+        // index 0) maps to family 0, which no caller can ask about. The record is the family's own, and its
+        // image must still be live in that family.
         return record.expiresAt > block.timestamp && !record.revoked && family != bytes32(0)
             && _liveFamilyOf(record.imageIndex) == family;
     }
 
     /// @inheritdoc IEnclaveRegistry
-    function getEnclaveKey(address key) external view returns (EnclaveKey memory info) {
-        KeyRecord memory record = _keys[key];
+    function getEnclaveKey(bytes32 family, address key) external view returns (EnclaveKey memory info) {
+        KeyRecord memory record = _keys[family][key];
         if (record.imageIndex == 0) return info;
         info.imageId = _imageIdOf(record.imageIndex);
-        (, info.family,,) = _imageForKeys(info.imageId);
+        info.family = family;
         info.expiresAt = record.expiresAt;
         info.revoked = record.revoked;
         info.live = record.expiresAt > block.timestamp && !record.revoked
@@ -173,15 +179,19 @@ contract EnclaveRegistry is IEnclaveRegistry, PcrRegistry {
             revert EnclaveRegistryNonceMismatch();
         }
 
-        KeyRecord memory record = _keys[key];
+        KeyRecord memory record = _keys[family][key];
         if (record.revoked) revert EnclaveRegistryKeyRevoked(key);
-        if (record.imageIndex != 0 && record.imageIndex != imageIndex) {
-            revert EnclaveRegistryKeyBoundToOtherImage(key, _imageIdOf(record.imageIndex));
-        }
         // timestampMs / 1000 <= referenceTime <= block.timestamp, and keyTtl <= 365 days: fits in uint64.
         uint64 expiresAt = uint64(fields.timestampMs / 1000) + config.keyTtl;
-        if (expiresAt < record.expiresAt) expiresAt = record.expiresAt;
-        _keys[key] = KeyRecord({imageIndex: imageIndex, expiresAt: expiresAt, revoked: false});
+        if (record.imageIndex == imageIndex) {
+            // Renewal: never shortens.
+            if (expiresAt < record.expiresAt) expiresAt = record.expiresAt;
+        } else if (record.imageIndex != 0 && _liveFamilyOf(record.imageIndex) != bytes32(0)) {
+            // Bound to another image of this family that is still live: a key belongs to one image. A
+            // revoked image holds no bound (it could otherwise block a key for ever).
+            revert EnclaveRegistryKeyBoundToOtherImage(key, _imageIdOf(record.imageIndex));
+        }
+        _keys[family][key] = KeyRecord({imageIndex: imageIndex, expiresAt: expiresAt, revoked: false});
         emit EnclaveKeyRegistered(key, imageId, family, expiresAt, fields.timestampMs, source);
     }
 

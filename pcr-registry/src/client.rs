@@ -162,6 +162,11 @@ impl Registry {
         &self.provider
     }
 
+    /// The account transactions are sent from, if a key was given.
+    pub fn sender(&self) -> Option<Address> {
+        self.sender
+    }
+
     fn pcr(&self) -> IPcrRegistry::IPcrRegistryInstance<DynProvider> {
         IPcrRegistry::new(self.deployment.pcr_registry, self.provider.clone())
     }
@@ -240,11 +245,15 @@ impl Registry {
         .await
     }
 
-    /// What the registry knows about an enclave key.
-    pub async fn enclave_key(&self, key: Address) -> Result<IEnclaveRegistry::EnclaveKey, Error> {
+    /// What the registry knows about an enclave key in one family (key records are per family).
+    pub async fn enclave_key(
+        &self,
+        family: B256,
+        key: Address,
+    ) -> Result<IEnclaveRegistry::EnclaveKey, Error> {
         timed("getEnclaveKey", async {
             self.enclave()
-                .getEnclaveKey(key)
+                .getEnclaveKey(family, key)
                 .call()
                 .await
                 .map_err(|e| decode_error("getEnclaveKey", e))

@@ -42,7 +42,7 @@ pub async fn verifier_of(registry: &Registry, family: &str) -> Result<VerifierKi
         )));
     }
     let probe = INitroOptimisticVerifier::new(verifier, registry.provider().clone())
-        .statusOf(B256::ZERO)
+        .statusOf(B256::ZERO, Address::ZERO)
         .call()
         .await;
     // A verifier without `statusOf` reverts (no such function); an RPC failure is not an answer.
@@ -88,68 +88,109 @@ pub async fn register_enclave(
             ))
         }
         VerifierKind::Optimistic(verifier) => {
-            let id = keccak256(&document);
-            let v = INitroOptimisticVerifier::new(verifier, registry.provider().clone());
-            let status = v
-                .statusOf(id)
+            register_optimistic(registry, family, family_id, verifier, document).await
+        }
+    }
+}
+
+/// The optimistic path of `register-enclave`. Claims are per (document, proposer): this account's
+/// own claim is proposed, followed and settled; a document already accepted (proven genuine, or by
+/// any settled claim) is registered at once.
+async fn register_optimistic(
+    registry: &Registry,
+    family: &str,
+    family_id: B256,
+    verifier: Address,
+    document: Vec<u8>,
+) -> Result<Report, Error> {
+    let doc_hash = keccak256(&document);
+    let v = INitroOptimisticVerifier::new(verifier, registry.provider().clone());
+    let proposer = registry.sender().ok_or_else(|| {
+        Error::Input(crate::error::InputError::Invalid(
+            "register-enclave sends transactions: give a key (--private-key-env VAR or --keystore FILE)"
+                .into(),
+        ))
+    })?;
+    let claim = doc_hash.to_string();
+    let accepted = v
+        .isAccepted(doc_hash)
+        .call()
+        .await
+        .map_err(|e| crate::client::decode_error("isAccepted", e))?;
+    let status = v
+        .statusOf(doc_hash, proposer)
+        .call()
+        .await
+        .map_err(|e| crate::client::decode_error("statusOf", e))?;
+    let registered = |key: Address, tx: B256, settled: Option<B256>| {
+        report(
+            ExitStatus::Success,
+            format!("registered enclave key {key} in family {family} (tx {tx})"),
+            json!({"registered": true, "key": key.to_string(), "path": "optimistic",
+                   "claim": claim, "proposer": proposer.to_string(), "tx": tx.to_string(),
+                   "settle_tx": settled.map(|t| t.to_string())}),
+        )
+    };
+    if accepted {
+        let (key, tx) = registry
+            .register_enclave_key(family_id, Bytes::from(document))
+            .await?;
+        return Ok(registered(key, tx, None));
+    }
+    match status {
+        Status::None => {
+            let call = v.propose(Bytes::from(document));
+            let bond = v
+                .proposerBond()
                 .call()
                 .await
-                .map_err(|e| crate::client::decode_error("statusOf", e))?;
-            let claim = id.to_string();
-            match status {
-                Status::None => {
-                    let call = v.propose(Bytes::from(document));
-                    let bond = v
-                        .proposerBond()
-                        .call()
-                        .await
-                        .map_err(|e| crate::client::decode_error("proposerBond", e))?;
-                    let call = call.value(bond);
-                    registry.simulate("propose", &call).await?;
-                    let tx = registry.send("propose", call).await?;
-                    Ok(report(
-                        ExitStatus::Success,
-                        format!(
-                            "proposed claim {claim} with a bond of {bond} wei (tx {tx}); once its \
-                             challenge window is over, run register-enclave again to register the key"
-                        ),
-                        json!({"registered": false, "path": "optimistic", "claim": claim,
-                               "claim_status": "proposed", "bond_wei": bond.to_string(),
-                               "tx": tx.to_string()}),
-                    ))
+                .map_err(|e| crate::client::decode_error("proposerBond", e))?;
+            let call = call.value(bond);
+            registry.simulate("propose", &call).await?;
+            let tx = registry.send("propose", call).await?;
+            Ok(report(
+                ExitStatus::Success,
+                format!(
+                    "proposed claim {claim} with a bond of {bond} wei (tx {tx}); once its \
+                     challenge window is over, run register-enclave again to register the key"
+                ),
+                json!({"registered": false, "path": "optimistic", "claim": claim,
+                       "proposer": proposer.to_string(), "claim_status": "proposed",
+                       "bond_wei": bond.to_string(), "tx": tx.to_string()}),
+            ))
+        }
+        Status::Valid => {
+            // Our unchallenged claim is past its window: settling returns the bond and accepts
+            // the document, which the registry's call to `verify` then needs.
+            let call = v.settle(doc_hash, proposer);
+            registry.simulate("settle", &call).await?;
+            let settled = registry.send("settle", call).await?;
+            let (key, tx) = registry
+                .register_enclave_key(family_id, Bytes::from(document))
+                .await?;
+            Ok(registered(key, tx, Some(settled)))
+        }
+        other => {
+            let word = match other {
+                Status::Pending => "pending (challenge window not over)",
+                Status::Challenged => "challenged (awaiting resolution)",
+                _ => {
+                    "invalid (lost: the document was proven not genuine, or a challenge went undefended)"
                 }
-                Status::Valid => {
-                    let (key, tx) = registry
-                        .register_enclave_key(family_id, Bytes::from(document))
-                        .await?;
-                    Ok(report(
-                        ExitStatus::Success,
-                        format!("registered enclave key {key} in family {family} (tx {tx})"),
-                        json!({"registered": true, "key": key.to_string(), "path": "optimistic",
-                               "claim": claim, "tx": tx.to_string()}),
-                    ))
-                }
-                other => {
-                    let word = match other {
-                        Status::Pending => "pending (challenge window not over)",
-                        Status::Challenged => "challenged (awaiting resolution)",
-                        _ => "invalid (a challenge proved the document not genuine)",
-                    };
-                    Ok(report(
-                        ExitStatus::Rejected,
-                        format!("claim {claim} is {word}: key not registered"),
-                        json!({"registered": false, "path": "optimistic", "claim": claim,
-                               "claim_status": word.split(' ').next()}),
-                    ))
-                }
-            }
+            };
+            Ok(report(
+                ExitStatus::Rejected,
+                format!("claim {claim} is {word}: key not registered"),
+                json!({"registered": false, "path": "optimistic", "claim": claim,
+                       "proposer": proposer.to_string(), "claim_status": word.split(' ').next()}),
+            ))
         }
     }
 }
 
 /// Off-chain authenticity check of a claimed document, as the full verifier would judge it:
-/// signature and chain to the AWS root at `now_ms` (the chain's time); policy (debug, freshness) is not the
-/// verifier's business, so it is not a reason to challenge.
+/// signature and chain to the AWS root at `now_ms` (for a claim: the document's own time); policy
+/// (debug, freshness) is not the verifier's business, so it is not a reason to challenge.
 pub fn genuine(document: &[u8], now_ms: u64) -> Result<(), nitro_attestation::Error> {
     let policy = nitro_attestation::Policy::default()
         .danger_allow_debug()
@@ -161,10 +202,11 @@ pub fn genuine(document: &[u8], now_ms: u64) -> Result<(), nitro_attestation::Er
         .map(|_| ())
 }
 
-/// `watch`: polls `Proposed` events of the family's optimistic verifier; for each claim fetches the
-/// document from the proposing transaction, verifies it off-chain, and challenges it (attaching the
-/// bond) when it is not genuine. Claims it challenged are closed by `resolveByTimeout` once their
-/// resolve period is over.
+/// `watch`: polls `Proposed` events of the family's optimistic verifier; for each claim (document,
+/// proposer) fetches the document from the proposing transaction, verifies it off-chain at the
+/// document's own time (as the contract's resolution does), and challenges it (attaching the bond)
+/// when it is not genuine. Claims it challenged are closed by `resolveByTimeout` once their resolve
+/// period is over.
 pub async fn watch(
     registry: &Registry,
     family: &str,
@@ -180,8 +222,8 @@ pub async fn watch(
     let provider = registry.provider();
     let v = INitroOptimisticVerifier::new(verifier, provider.clone());
     let mut from = registry.deployment().start_block;
-    let mut verdicts: BTreeMap<B256, &'static str> = BTreeMap::new();
-    let mut challenged: Vec<B256> = Vec::new();
+    let mut verdicts: BTreeMap<(B256, Address), &'static str> = BTreeMap::new();
+    let mut challenged: Vec<(B256, Address)> = Vec::new();
     let mut round = 0u64;
     loop {
         round += 1;
@@ -190,11 +232,6 @@ pub async fn watch(
             .await
             .map_err(|e| rpc("eth_blockNumber", e))?;
         if head >= from {
-            let now_ms = provider
-                .get_block_by_number(head.into())
-                .await
-                .map_err(|e| rpc("eth_getBlockByNumber", e))?
-                .map_or(0, |b| b.header.timestamp.saturating_mul(1000));
             let filter = Filter::new()
                 .address(verifier)
                 .event_signature(INitroOptimisticVerifier::Proposed::SIGNATURE_HASH)
@@ -208,14 +245,14 @@ pub async fn watch(
                 let Ok(event) = log.log_decode::<INitroOptimisticVerifier::Proposed>() else {
                     continue;
                 };
-                let id = event.inner.data.id;
-                let verdict = judge(registry, log.transaction_hash, now_ms).await?;
-                progress(&format!("claim {id}: {verdict}"));
-                verdicts.insert(id, verdict);
+                let (id, proposer) = (event.inner.data.docHash, event.inner.data.proposer);
+                let verdict = judge(registry, log.transaction_hash).await?;
+                progress(&format!("claim {id} by {proposer}: {verdict}"));
+                verdicts.insert((id, proposer), verdict);
                 if verdict == "not-genuine"
-                    && matches!(v.statusOf(id).call().await, Ok(Status::Pending))
+                    && matches!(v.statusOf(id, proposer).call().await, Ok(Status::Pending))
                 {
-                    let call = v.challenge(id);
+                    let call = v.challenge(id, proposer);
                     let bond = v
                         .challengerBond()
                         .call()
@@ -224,19 +261,23 @@ pub async fn watch(
                     let call = call.value(bond);
                     registry.simulate("challenge", &call).await?;
                     let tx = registry.send("challenge", call).await?;
-                    progress(&format!("challenged claim {id} with {bond} wei (tx {tx})"));
-                    verdicts.insert(id, "challenged");
-                    challenged.push(id);
+                    progress(&format!(
+                        "challenged claim {id} by {proposer} with {bond} wei (tx {tx})"
+                    ));
+                    verdicts.insert((id, proposer), "challenged");
+                    challenged.push((id, proposer));
                 }
             }
             from = head + 1;
         }
         // Close our challenges the proposer did not defend in time.
-        for id in &challenged {
-            let call = v.resolveByTimeout(*id);
+        for &(id, proposer) in &challenged {
+            let call = v.resolveByTimeout(id, proposer);
             if registry.simulate("resolveByTimeout", &call).await.is_ok() {
                 let tx = registry.send("resolveByTimeout", call).await?;
-                progress(&format!("claim {id} closed by timeout (tx {tx})"));
+                progress(&format!(
+                    "claim {id} by {proposer} closed by timeout (tx {tx})"
+                ));
             }
         }
         if polls.is_some_and(|n| round >= n) {
@@ -246,11 +287,13 @@ pub async fn watch(
     }
     let rows: Vec<serde_json::Value> = verdicts
         .iter()
-        .map(|(id, verdict)| json!({"claim": id.to_string(), "verdict": verdict}))
+        .map(|((id, proposer), verdict)| {
+            json!({"claim": id.to_string(), "proposer": proposer.to_string(), "verdict": verdict})
+        })
         .collect();
     let human = verdicts
         .iter()
-        .map(|(id, verdict)| format!("{id}  {verdict}\n"))
+        .map(|((id, proposer), verdict)| format!("{id}  {proposer}  {verdict}\n"))
         .collect::<String>();
     Ok(Report {
         status: ExitStatus::Success,
@@ -271,9 +314,10 @@ fn rpc(call: &'static str, e: impl std::fmt::Display) -> Error {
     .into()
 }
 
-/// Fetches the document from the proposing transaction and judges it.
-/// `now_ms` is the chain's time: the full verifier checks certificate validity at `block.timestamp`.
-async fn judge(registry: &Registry, tx: Option<B256>, now_ms: u64) -> Result<&'static str, Error> {
+/// Fetches the document from the proposing transaction and judges it at its own timestamp: the
+/// contract resolves a challenge with certificate validity checked at the document's time
+/// (`verifyAtDocumentTime`), and a proposal's timestamp is within minutes of the chain's.
+async fn judge(registry: &Registry, tx: Option<B256>) -> Result<&'static str, Error> {
     use alloy::consensus::Transaction as _;
     let Some(tx) = tx else {
         return Ok("unknown (no transaction hash in the log)");
@@ -291,7 +335,11 @@ async fn judge(registry: &Registry, tx: Option<B256>, now_ms: u64) -> Result<&'s
     let Ok(call) = INitroOptimisticVerifier::proposeCall::abi_decode(tx.input()) else {
         return Ok("unknown (not a direct propose call)");
     };
-    Ok(match genuine(&call.document, now_ms) {
+    // `propose` parsed the document, so its timestamp reads; a document that did not is not genuine.
+    let Ok(at_ms) = nitro_attestation::peek_timestamp(&call.document) else {
+        return Ok("not-genuine");
+    };
+    Ok(match genuine(&call.document, at_ms) {
         Ok(()) => "genuine",
         Err(_) => "not-genuine",
     })

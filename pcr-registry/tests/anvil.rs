@@ -578,6 +578,14 @@ async fn optimistic_register_enclave_and_watch() {
             key,
         ])
     };
+    // Someone copies the document and proposes it first: claims are per proposer, so it does not
+    // block the genuine proposer's own claim.
+    let (code, v) = enclave(&doc, "REGISTRAR_KEY");
+    assert_eq!(
+        (code, v["claim_status"].as_str()),
+        (0, Some("proposed")),
+        "{v}"
+    );
     // First run: a bonded claim (the bond learned from the contract).
     let (code, v) = enclave(&doc, "DEPLOYER_KEY");
     assert_eq!(code, 0, "{v}");
@@ -610,7 +618,7 @@ async fn optimistic_register_enclave_and_watch() {
     ]);
     assert_eq!(code, 0, "{v}");
     let claims = v["claims"].as_array().unwrap();
-    assert_eq!(claims.len(), 2, "{v}");
+    assert_eq!(claims.len(), 3, "{v}");
     let verdicts: Vec<&str> = claims
         .iter()
         .map(|c| c["verdict"].as_str().unwrap())

@@ -6,9 +6,12 @@ import {IAttestationVerifier} from "./IAttestationVerifier.sol";
 /// @title IEnclaveRegistry
 /// @notice Binds enclave secp256k1 keys to registered images, once, from a verified attestation. Afterwards
 /// contracts accept an enclave's work with one `ecrecover` and one `isLiveKey` call (see `EnclaveAuth`).
-/// @dev A key is live while: it was registered, it is not revoked, it has not expired, and its image is
-/// registered, unrevoked and in the family asked about. Revoking an image therefore kills every key of the
-/// image in the same block, without iterating over keys.
+/// @dev A key is live in family F while: it was registered in F, it is not revoked in F, it has not expired,
+/// and its image is registered, unrevoked and in F. Revoking an image therefore kills every key of the
+/// image in the same block, without iterating over keys. Key records are kept per (family, key): what a
+/// family's verifier accepts only ever writes that family's records, so a weaker family (a dev CA, an
+/// unchallenged optimistic claim) cannot bind or block a key of another family. Within a family a key is
+/// bound to one image while that image is live; once it is revoked the key may be attested by another image.
 ///
 /// Two registration paths apply the same policy checks (family, live image, PCR8, freshness, key form,
 /// optional user_data / nonce binding):
@@ -32,9 +35,9 @@ interface IEnclaveRegistry {
         uint32 keyTtl;
     }
 
-    /// @notice What the registry knows about an enclave key.
-    /// @param imageId The image the key was attested by (zero if unknown key).
-    /// @param family The image's family.
+    /// @notice What the registry knows about an enclave key in one family.
+    /// @param imageId The image the key was attested by in that family (zero if unknown key).
+    /// @param family The family asked about (zero if unknown key).
     /// @param expiresAt When the key stops being live (seconds; 0 if unknown key).
     /// @param revoked Whether the key was revoked individually.
     /// @param live Whether the key is live right now (image live, not revoked, not expired).
@@ -97,11 +100,12 @@ interface IEnclaveRegistry {
     /// @notice Thrown when the caller asked for a nonce binding and `keccak256(nonce)` differs.
     error EnclaveRegistryNonceMismatch();
 
-    /// @notice Thrown when registering a key that was revoked (revocation is final).
+    /// @notice Thrown when registering a key that was revoked in this family (revocation is final).
     /// @param key The key's address.
     error EnclaveRegistryKeyRevoked(address key);
 
-    /// @notice Thrown when a key already bound to one image is attested by another (a key belongs to one image).
+    /// @notice Thrown when a key bound to a live image of a family is attested by another image of that family
+    /// (a key belongs to one image).
     /// @param key The key's address.
     /// @param boundImageId The image the key is bound to.
     error EnclaveRegistryKeyBoundToOtherImage(address key, bytes32 boundImageId);
@@ -207,10 +211,11 @@ interface IEnclaveRegistry {
         bytes32 nonceHash
     ) external returns (address key);
 
-    /// @notice Revokes one enclave key, for ever (e.g. a leaked key). Only `REVOKER_ROLE`.
+    /// @notice Revokes one enclave key in one family, for ever (e.g. a leaked key). Only `REVOKER_ROLE`.
+    /// @param family The family the key is registered in.
     /// @param key The key's address.
     /// @param reason Free-text reason.
-    function revokeEnclaveKey(address key, string calldata reason) external;
+    function revokeEnclaveKey(bytes32 family, address key, string calldata reason) external;
 
     /// @notice Whether `key` is a live enclave key of `family`. The gate's hot path: two storage reads.
     /// @param key The key's address.
@@ -218,8 +223,9 @@ interface IEnclaveRegistry {
     /// @return True if live.
     function isLiveKey(address key, bytes32 family) external view returns (bool);
 
-    /// @notice Returns what is known about a key.
+    /// @notice Returns what is known about a key in one family.
+    /// @param family The family id.
     /// @param key The key's address.
     /// @return The record.
-    function getEnclaveKey(address key) external view returns (EnclaveKey memory);
+    function getEnclaveKey(bytes32 family, address key) external view returns (EnclaveKey memory);
 }

@@ -26,8 +26,11 @@ interface INitroAttestationVerifier is IAttestationVerifier {
     error NitroIssuerMismatch(uint256 index);
     /// @notice Thrown when a cached certificate was first verified under a different parent.
     error NitroParentMismatch(uint256 index);
-    /// @notice Thrown when certificate `index` is outside its validity period at `block.timestamp`.
+    /// @notice Thrown when certificate `index` is past its notAfter at the verification time.
     error NitroCertificateExpired(uint256 index);
+    /// @notice Thrown when the verification time is before certificate `index`'s notBefore (a clock behind the
+    /// issuer's; says nothing about the document: retry later).
+    error NitroCertificateNotYetValid(uint256 index);
     /// @notice Thrown when certificate `index` has the wrong role (CA flags, key usage, path length).
     error NitroBadCertificateRole(uint256 index);
     /// @notice Thrown when certificate `index` is revoked.
@@ -49,7 +52,17 @@ interface INitroAttestationVerifier is IAttestationVerifier {
     /// @param revoked The new state.
     event RevocationSet(bytes32 indexed id, bool revoked);
 
+    /// @notice As `verify`, with every certificate's validity period checked at the document's own timestamp
+    /// (whole seconds) instead of `block.timestamp`; revocation is still checked as of now. For a caller that
+    /// bounds the document's timestamp by chain time itself (e.g. `NitroOptimisticVerifier`, at proposal), so
+    /// that a certificate expiring while a claim about the document is disputed does not change the verdict.
+    /// Reverts exactly as `verify` does, and returns nothing: the caller parses the fields it needs.
+    /// @param attestation `abi.encode(bytes document, uint256[] hints)`, as for `verify`.
+    function verifyAtDocumentTime(bytes calldata attestation) external;
+
     /// @notice Verifies one certificate against a cached parent and caches it (the cold path, one call per CA).
+    /// Write-once: a certificate already cached under `parent` is returned without being verified or stored
+    /// again; one cached under another parent reverts `NitroParentMismatch`.
     /// @param der The certificate DER.
     /// @param parent The cache key (TBS keccak) of the issuer.
     /// @param hint The certificate signature's hint: s⁻¹ mod n as (high 128 bits, low 256 bits), then

@@ -104,11 +104,19 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         returns (bytes32 key)
     {
         bytes memory d = der;
-        uint256[6] memory h = hint;
         Entry storage p = _cache[parent];
         if (p.kind != KIND_CA) revert NitroIssuerMismatch(1);
-        _checkUsable(p, 0);
-        key = _verifyAndStore(d, 0, d.length, parent, h, 1);
+        _checkUsable(p, 0, block.timestamp);
+        // Write-once: an entry already verified under this parent is returned as it is (no signature check,
+        // no store, no event); under another parent it is refused, as on the chain walk.
+        key = _tbsHash(d, 0, d.length);
+        Entry storage e = _cache[key];
+        if (e.kind != 0) {
+            if (e.parent != parent) revert NitroParentMismatch(1);
+            return key;
+        }
+        uint256[6] memory h = hint;
+        _verifyAndStore(d, 0, d.length, parent, h, 1);
     }
 
     /// @inheritdoc INitroAttestationVerifier
@@ -127,13 +135,28 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
 
     /// @inheritdoc IAttestationVerifier
     function verify(bytes calldata attestation) external returns (Attestation memory result) {
+        return _verify(attestation, false);
+    }
+
+    /// @inheritdoc INitroAttestationVerifier
+    function verifyAtDocumentTime(bytes calldata attestation) external {
+        _verify(attestation, true);
+    }
+
+    /// @dev Certificate validity is checked at the document's timestamp (whole seconds) when `atDocumentTime`,
+    /// at `block.timestamp` otherwise; revocation always as of now.
+    function _verify(bytes calldata attestation, bool atDocumentTime)
+        private
+        returns (Attestation memory result)
+    {
         (bytes memory d, uint256[] memory hints) = abi.decode(attestation, (bytes, uint256[]));
         NitroDocument.Doc memory doc = NitroDocument.parseCose(d);
         NitroDocument.parsePayload(d, doc);
         uint256 n = doc.caOff.length;
         if (hints.length != HINT_WORDS * (n + 1)) revert NitroHintCount();
+        uint256 time = atDocumentTime ? doc.timestamp / 1000 : block.timestamp;
 
-        Entry storage leaf = _cache[_walkChain(d, doc, hints)];
+        Entry storage leaf = _cache[_walkChain(d, doc, hints, time)];
 
         // The document signature, over Sig_structure = ["Signature1", h'a1013822', h'', payload].
         (uint256 h1, uint256 h0) = NitroDocument.sigStructureHash(d, doc.payloadOff, doc.payloadLen);
@@ -145,7 +168,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
     // ------------------------------------------------------------------ internals: chain
 
     /// @dev The pinned root, then cabundle[1..], then the leaf, each bound to its predecessor; returns the leaf key.
-    function _walkChain(bytes memory d, NitroDocument.Doc memory doc, uint256[] memory hints)
+    function _walkChain(bytes memory d, NitroDocument.Doc memory doc, uint256[] memory hints, uint256 time)
         private
         returns (bytes32 parent)
     {
@@ -153,10 +176,10 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         if (_hashRange(d, doc.caOff[0], doc.caLen[0]) != rootDerHash) revert NitroUntrustedRoot();
         parent = rootKey;
         Entry storage root = _cache[parent];
-        _checkUsable(root, 0);
+        _checkUsable(root, 0, time);
         if (root.maxCasBelow < n - 1) revert NitroBadCertificateRole(0);
         for (uint256 i = 1; i <= n; i++) {
-            parent = _link(d, doc, hints, parent, i);
+            parent = _link(d, doc, hints, parent, i, time);
         }
     }
 
@@ -166,7 +189,8 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         NitroDocument.Doc memory doc,
         uint256[] memory hints,
         bytes32 parent,
-        uint256 i
+        uint256 i,
+        uint256 time
     ) private returns (bytes32 key) {
         uint256 n = doc.caOff.length;
         (uint256 off, uint256 len) = i < n ? (doc.caOff[i], doc.caLen[i]) : (doc.certOff, doc.certLen);
@@ -177,7 +201,7 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         } else if (e.parent != parent) {
             revert NitroParentMismatch(i);
         }
-        _checkUsable(e, i);
+        _checkUsable(e, i, time);
         if (i < n) {
             if (e.kind != KIND_CA || e.maxCasBelow < n - 1 - i) revert NitroBadCertificateRole(i);
         } else if (e.kind != KIND_LEAF) {
@@ -185,10 +209,11 @@ contract NitroAttestationVerifier is INitroAttestationVerifier, AccessControl {
         }
     }
 
-    function _checkUsable(Entry storage e, uint256 index) private view {
-        if (block.timestamp < e.notBefore || block.timestamp > e.notAfter) {
-            revert NitroCertificateExpired(index);
-        }
+    /// @dev "Not yet valid" has its own error: the NSM back-dates a leaf's notBefore by only ~3 s, so a clock a
+    /// few seconds behind sees a genuine certificate as not yet valid. That is no verdict on the document.
+    function _checkUsable(Entry storage e, uint256 index, uint256 time) private view {
+        if (time < e.notBefore) revert NitroCertificateNotYetValid(index);
+        if (time > e.notAfter) revert NitroCertificateExpired(index);
         if (_revoked[e.revocationId]) revert NitroCertificateRevoked(index);
     }
 

@@ -89,7 +89,7 @@ contract Registry_Fuzz_Test is Base_Test {
                 IAccessControl.AccessControlUnauthorizedAccount.selector, caller, registry.REVOKER_ROLE()
             )
         );
-        registry.revokeEnclaveKey(k.addr, "x");
+        registry.revokeEnclaveKey(FAMILY, k.addr, "x");
         vm.expectRevert(
             abi.encodeWithSelector(
                 IAccessControl.AccessControlUnauthorizedAccount.selector,

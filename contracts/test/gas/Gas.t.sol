@@ -46,7 +46,7 @@ contract Gas_Test is Base_Test {
 
     function test_Gas_RevokeEnclaveKey() external {
         vm.prank(revoker);
-        registry.revokeEnclaveKey(e.addr, "leaked");
+        registry.revokeEnclaveKey(FAMILY, e.addr, "leaked");
         vm.snapshotGasLastCall("EnclaveRegistry", "revokeEnclaveKey");
     }
 

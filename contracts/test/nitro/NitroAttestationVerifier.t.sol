@@ -209,12 +209,14 @@ contract NitroAttestationVerifier_Test is NitroBase_Test {
         NitroFixtures.Fixture memory f = fixtures.get(3);
         _atDocumentTime(f.timestampMs);
         uint256[] memory h = _hints(f.hints);
-        // The whole document under the root: cabundle[1] is signed by the root, the document itself is
-        // not a certificate; the leaf (issued by the instance CA) cannot be cached under the root.
-        verifier.verify(_input(f.doc, f.hints));
+        // The leaf (issued by the instance CA) cannot be cached under the root.
         bytes32 root = verifier.rootKey();
         bytes memory leaf = _leafOf(f.doc);
         vm.expectRevert(abi.encodeWithSignature("NitroIssuerMismatch(uint256)", 1));
+        verifier.cacheCertificate(leaf, root, NitroHints.signature(h, 3));
+        // Once cached under its issuer (write-once), it is not rebound to another parent either.
+        verifier.verify(_input(f.doc, f.hints));
+        vm.expectRevert(abi.encodeWithSignature("NitroParentMismatch(uint256)", 1));
         verifier.cacheCertificate(leaf, root, NitroHints.signature(h, 3));
     }
 

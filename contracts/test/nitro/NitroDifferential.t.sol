@@ -46,6 +46,7 @@ abstract contract NitroDifferentialBase is Test {
                 || sel == INitroAttestationVerifier.NitroIssuerMismatch.selector
                 || sel == INitroAttestationVerifier.NitroParentMismatch.selector
                 || sel == INitroAttestationVerifier.NitroCertificateExpired.selector
+                || sel == INitroAttestationVerifier.NitroCertificateNotYetValid.selector
                 || sel == INitroAttestationVerifier.NitroBadCertificateRole.selector
                 || sel == INitroAttestationVerifier.NitroCertificateRevoked.selector
                 || sel == bytes4(keccak256("X509Malformed(uint256)"))

@@ -3,6 +3,7 @@ pragma solidity 0.8.25;
 
 import {NitroBase_Test} from "./NitroAttestationVerifier.t.sol";
 import {NitroFixtures, NitroHints} from "./NitroAttestationVerifier.t.sol";
+import {NitroOptimisticVerifier} from "../../src/nitro/NitroOptimisticVerifier.sol";
 
 /// Gas of a full verification of the 2026-01-03 document (the one base/nitro-validator publishes
 /// receipts for). Figures are per transaction: execution gas measured around the external call plus the
@@ -128,6 +129,30 @@ contract NitroGas_Test is NitroBase_Test {
         }
     }
 
+    /// The cache is write-once: caching a certificate already cached under the same parent returns its key
+    /// without verifying or storing it again (no event); under another parent it is refused.
+    function test_gas_cacheCertificate_again() public {
+        uint256[3] memory first = _cacheCas(base2026, base2026Hints);
+        bytes[] memory cas = _cabundle(base2026);
+        bytes32 root = verifier.rootKey();
+        uint256[6] memory h = NitroHints.signature(base2026Hints, 0);
+        uint256 intrinsic = _intrinsic(abi.encodeCall(verifier.cacheCertificate, (cas[1], root, h)));
+        _coldStart();
+        vm.recordLogs();
+        uint256 before = gasleft();
+        bytes32 key = verifier.cacheCertificate(cas[1], root, h);
+        uint256 again = _used(before) + intrinsic;
+        assertEq(vm.getRecordedLogs().length, 0, "re-cached: an event was emitted");
+        assertEq(key, keccak256(_tbs(cas[1])));
+        emit log_named_uint("cacheCertificate of a cached certificate (tx gas)", again);
+        vm.snapshotValue("cache_certificate_again", again);
+        assertLt(again, first[0] / 10, "a cached certificate was verified again");
+        // Under another cached CA (here cabundle[2]'s entry) it is refused, not rebound.
+        bytes32 zonal = keccak256(_tbs(cas[2]));
+        vm.expectRevert(abi.encodeWithSignature("NitroParentMismatch(uint256)", 1));
+        verifier.cacheCertificate(cas[1], zonal, h);
+    }
+
     /// Cold: empty cache; the three CAs, the leaf and the document, one transaction each.
     function test_gas_verify_cold() public {
         uint256[3] memory ca = _cacheCas(base2026, base2026Hints);
@@ -142,6 +167,9 @@ contract NitroGas_Test is NitroBase_Test {
         emit log_named_uint("cold total", total);
         vm.snapshotValue("verify_cold_total", total);
         assertLe(total, 25_000_000, "cold verification over its 25 M target");
+        // The optimistic verifier sizes its challenger bond on this figure.
+        uint256 defence = new NitroOptimisticVerifier(verifier, 0, 1 ether, 1 gwei).DEFENCE_GAS();
+        assertLe(total, defence, "a defence costs more than DEFENCE_GAS");
     }
 
     /// Warm: CA certificates cached; a new leaf (one transaction) and the document (one transaction).

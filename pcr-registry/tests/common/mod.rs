@@ -223,7 +223,8 @@ pub(crate) async fn deploy_on(
         let verifier = deploy_contract(
             &provider,
             "NitroOptimisticVerifier",
-            (admin, bond, bond).abi_encode_params(),
+            // Defence gas price 1 wei: the challenger bond must cover DEFENCE_GAS wei.
+            (admin, bond, bond, alloy::primitives::U256::from(1u8)).abi_encode_params(),
         )
         .await;
         enclave

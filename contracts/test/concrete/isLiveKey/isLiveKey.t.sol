@@ -18,8 +18,8 @@ contract IsLiveKey_Test is Base_Test {
         assertFalse(registry.isLiveKey(stranger, FAMILY));
         assertFalse(registry.isLiveKey(stranger, bytes32(0)));
         assertFalse(registry.isLiveKey(address(0), bytes32(0)));
-        assertEq(registry.getEnclaveKey(stranger).imageId, bytes32(0));
-        assertFalse(registry.getEnclaveKey(stranger).live);
+        assertEq(registry.getEnclaveKey(FAMILY, stranger).imageId, bytes32(0));
+        assertFalse(registry.getEnclaveKey(FAMILY, stranger).live);
     }
 
     function test_WhenOtherFamily() external view {
@@ -28,17 +28,17 @@ contract IsLiveKey_Test is Base_Test {
     }
 
     function test_GivenExpired() external {
-        uint64 expiresAt = registry.getEnclaveKey(e.addr).expiresAt;
+        uint64 expiresAt = registry.getEnclaveKey(FAMILY, e.addr).expiresAt;
         vm.warp(expiresAt - 1);
         assertTrue(registry.isLiveKey(e.addr, FAMILY));
         vm.warp(expiresAt);
         assertFalse(registry.isLiveKey(e.addr, FAMILY));
-        assertFalse(registry.getEnclaveKey(e.addr).live);
+        assertFalse(registry.getEnclaveKey(FAMILY, e.addr).live);
     }
 
     function test_GivenKeyRevoked() external {
         vm.prank(revoker);
-        registry.revokeEnclaveKey(e.addr, "x");
+        registry.revokeEnclaveKey(FAMILY, e.addr, "x");
         assertFalse(registry.isLiveKey(e.addr, FAMILY));
     }
 
@@ -47,7 +47,7 @@ contract IsLiveKey_Test is Base_Test {
         registry.revokeImage(imageId, "x");
         assertFalse(registry.isLiveKey(e.addr, FAMILY));
         assertFalse(registry.isLiveKey(e.addr, bytes32(0)));
-        assertEq(registry.getEnclaveKey(e.addr).family, FAMILY, "record still names its family");
+        assertEq(registry.getEnclaveKey(FAMILY, e.addr).family, FAMILY, "record still names its family");
     }
 
     function test_GivenLive() external view {

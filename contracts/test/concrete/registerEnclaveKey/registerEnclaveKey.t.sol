@@ -205,7 +205,7 @@ contract RegisterEnclaveKey_Test is Base_Test {
     function test_RevertGiven_KeyRevoked() external {
         registry.registerEnclaveKey(FAMILY, encode(att()), 0, 0);
         vm.prank(revoker);
-        registry.revokeEnclaveKey(e.addr, "leaked");
+        registry.revokeEnclaveKey(FAMILY, e.addr, "leaked");
         expectRegistryRevert(
             abi.encodeWithSelector(IEnclaveRegistry.EnclaveRegistryKeyRevoked.selector, e.addr), att()
         );
@@ -223,6 +223,59 @@ contract RegisterEnclaveKey_Test is Base_Test {
         );
     }
 
+    /// A key bound to an image that was revoked since is free again in that family: a revoked image holds no bound.
+    function test_GivenKeyBoundToRevokedImage() external {
+        registry.registerEnclaveKey(FAMILY, encode(att()), 0, 0);
+        bytes32 second = registerImage(FAMILY, 2);
+        vm.prank(revoker);
+        registry.revokeImage(imageId, "x");
+        assertFalse(registry.isLiveKey(e.addr, FAMILY));
+
+        registry.registerEnclaveKey(FAMILY, encode(fields(imagePcrs(2), e.publicKey, nowMs())), 0, 0);
+        IEnclaveRegistry.EnclaveKey memory info = registry.getEnclaveKey(FAMILY, e.addr);
+        assertEq(info.imageId, second);
+        assertEq(info.expiresAt, uint64(block.timestamp) + KEY_TTL);
+        assertTrue(registry.isLiveKey(e.addr, FAMILY));
+    }
+
+    /// Flaw: a weaker family blocks a production key for ever. Whoever gets a document accepted in the dev family
+    /// (dev-CA verifier, or an unchallenged optimistic claim) copies a production enclave's public key from its
+    /// pending registration and registers it first under a dev image. Records are per family, so the production
+    /// registration goes through, before and after the dev image is revoked, and the key is live in production.
+    function test_WeakerFamilyCannotBlockProductionKey() external {
+        // The attacker's dev image and its copy of the production key.
+        bytes32 devImage = registerImage(DEV_FAMILY, 2);
+        registry.registerEnclaveKey(DEV_FAMILY, encode(fields(imagePcrs(2), e.publicKey, nowMs())), 0, 0);
+        assertEq(registry.getEnclaveKey(DEV_FAMILY, e.addr).imageId, devImage);
+
+        // The genuine production registration is not blocked, and the dev record does not make the key live in
+        // production (nor the production record in dev beyond the dev image's own record).
+        assertFalse(registry.isLiveKey(e.addr, FAMILY));
+        registry.registerEnclaveKey(FAMILY, encode(att()), 0, 0);
+        assertTrue(registry.isLiveKey(e.addr, FAMILY));
+        assertEq(registry.getEnclaveKey(FAMILY, e.addr).imageId, imageId);
+
+        // Revoking the dev image (or the key in dev) changes nothing in production.
+        vm.startPrank(revoker);
+        registry.revokeImage(devImage, "dev");
+        registry.revokeEnclaveKey(DEV_FAMILY, e.addr, "copied key");
+        vm.stopPrank();
+        assertFalse(registry.isLiveKey(e.addr, DEV_FAMILY));
+        assertTrue(registry.isLiveKey(e.addr, FAMILY));
+        vm.warp(block.timestamp + 1 days);
+        registry.registerEnclaveKey(FAMILY, encode(att()), 0, 0); // renewal still works
+        assertTrue(registry.isLiveKey(e.addr, FAMILY));
+
+        // And the other way round: a production record does not block the dev family either.
+        bytes32 devImage2 = registerImage(DEV_FAMILY, 3);
+        Enclave memory other = enclave("other");
+        registry.registerEnclaveKey(FAMILY, encode(fields(imagePcrs(1), other.publicKey, nowMs())), 0, 0);
+        registry.registerEnclaveKey(DEV_FAMILY, encode(fields(imagePcrs(3), other.publicKey, nowMs())), 0, 0);
+        assertEq(registry.getEnclaveKey(DEV_FAMILY, other.addr).imageId, devImage2);
+        assertTrue(registry.isLiveKey(other.addr, FAMILY));
+        assertTrue(registry.isLiveKey(other.addr, DEV_FAMILY));
+    }
+
     function test_WhenEveryCheckPasses() external {
         uint64 ts = nowMs() - 2500;
         // The attestation time counts in whole seconds, rounded down: now - 2.5 s is now - 3 s.
@@ -235,7 +288,7 @@ contract RegisterEnclaveKey_Test is Base_Test {
         assertTrue(registry.isLiveKey(key, FAMILY));
         assertFalse(registry.isLiveKey(key, DEV_FAMILY));
         assertFalse(registry.isLiveKey(key, bytes32(0)));
-        IEnclaveRegistry.EnclaveKey memory info = registry.getEnclaveKey(key);
+        IEnclaveRegistry.EnclaveKey memory info = registry.getEnclaveKey(FAMILY, key);
         assertEq(info.imageId, imageId);
         assertEq(info.family, FAMILY);
         assertEq(info.expiresAt, expiresAt);
@@ -245,16 +298,16 @@ contract RegisterEnclaveKey_Test is Base_Test {
 
     function test_GivenKeyAlreadyRegistered() external {
         registry.registerEnclaveKey(FAMILY, encode(att()), 0, 0);
-        uint64 first = registry.getEnclaveKey(e.addr).expiresAt;
+        uint64 first = registry.getEnclaveKey(FAMILY, e.addr).expiresAt;
 
         vm.warp(block.timestamp + 1 days);
         registry.registerEnclaveKey(FAMILY, encode(att()), 0, 0);
-        assertEq(registry.getEnclaveKey(e.addr).expiresAt, first + 1 days, "renewal extends");
+        assertEq(registry.getEnclaveKey(FAMILY, e.addr).expiresAt, first + 1 days, "renewal extends");
 
         // An older (still fresh) document does not shorten the expiry.
         IAttestationVerifier.Attestation memory older = att();
         older.timestampMs -= 200_000;
         registry.registerEnclaveKey(FAMILY, encode(older), 0, 0);
-        assertEq(registry.getEnclaveKey(e.addr).expiresAt, first + 1 days, "never shortens");
+        assertEq(registry.getEnclaveKey(FAMILY, e.addr).expiresAt, first + 1 days, "never shortens");
     }
 }

@@ -26,7 +26,7 @@ contract RevokeEnclaveKey_Test is Base_Test {
             abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, admin, role)
         );
         vm.prank(admin);
-        registry.revokeEnclaveKey(a.addr, "x");
+        registry.revokeEnclaveKey(FAMILY, a.addr, "x");
     }
 
     function test_RevertGiven_NeverRegistered() external {
@@ -34,25 +34,31 @@ contract RevokeEnclaveKey_Test is Base_Test {
             abi.encodeWithSelector(IEnclaveRegistry.EnclaveRegistryKeyNotRegistered.selector, stranger)
         );
         vm.prank(revoker);
-        registry.revokeEnclaveKey(stranger, "x");
+        registry.revokeEnclaveKey(FAMILY, stranger, "x");
+        // Registered in FAMILY only: unknown in the dev family.
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnclaveRegistry.EnclaveRegistryKeyNotRegistered.selector, a.addr)
+        );
+        vm.prank(revoker);
+        registry.revokeEnclaveKey(DEV_FAMILY, a.addr, "x");
     }
 
     function test_RevertGiven_AlreadyRevoked() external {
         vm.prank(revoker);
-        registry.revokeEnclaveKey(a.addr, "x");
+        registry.revokeEnclaveKey(FAMILY, a.addr, "x");
         vm.expectRevert(abi.encodeWithSelector(IEnclaveRegistry.EnclaveRegistryKeyRevoked.selector, a.addr));
         vm.prank(revoker);
-        registry.revokeEnclaveKey(a.addr, "x");
+        registry.revokeEnclaveKey(FAMILY, a.addr, "x");
     }
 
     function test_GivenRegistered() external {
         vm.expectEmit(address(registry));
         emit IEnclaveRegistry.EnclaveKeyRevoked(a.addr, imageId, revoker, "key leaked");
         vm.prank(revoker);
-        registry.revokeEnclaveKey(a.addr, "key leaked");
+        registry.revokeEnclaveKey(FAMILY, a.addr, "key leaked");
 
         assertFalse(registry.isLiveKey(a.addr, FAMILY));
-        IEnclaveRegistry.EnclaveKey memory info = registry.getEnclaveKey(a.addr);
+        IEnclaveRegistry.EnclaveKey memory info = registry.getEnclaveKey(FAMILY, a.addr);
         assertTrue(info.revoked);
         assertFalse(info.live);
         assertEq(info.imageId, imageId);

@@ -63,7 +63,7 @@ contract RevokeImage_Test is Base_Test {
         // Same block: every key of the revoked image is dead, the other image's key is not.
         assertFalse(registry.isLiveKey(a.addr, FAMILY));
         assertFalse(registry.isLiveKey(b.addr, FAMILY));
-        assertFalse(registry.getEnclaveKey(a.addr).live);
+        assertFalse(registry.getEnclaveKey(FAMILY, a.addr).live);
         assertTrue(registry.isImageLive(other));
         assertTrue(registry.isLiveKey(c.addr, FAMILY));
     }

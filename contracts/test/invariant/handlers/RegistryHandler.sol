@@ -6,12 +6,16 @@ import {Vm} from "forge-std/Vm.sol";
 
 import {EnclaveRegistry} from "../../../src/EnclaveRegistry.sol";
 import {IAttestationVerifier} from "../../../src/interfaces/IAttestationVerifier.sol";
+import {IEnclaveRegistry} from "../../../src/interfaces/IEnclaveRegistry.sol";
 import {IPcrRegistry} from "../../../src/interfaces/IPcrRegistry.sol";
 import {Fixtures} from "../../utils/Fixtures.sol";
 
 /// @notice Drives the registry through random sequences of the operations real actors perform: registering
 /// and revoking images, registering keys from random (often invalid) attestations, revoking keys, and letting
-/// time pass. It records what it did (ghost state) so invariants can compare the contract against it.
+/// time pass. It records what it did (ghost state) so invariants can compare the contract against it. The two
+/// families have different verifiers, and the same key is often attempted in both (a copied production key
+/// registered in the dev family first): after every accepted registration the handler checks that only the
+/// accepting family's record changed.
 contract RegistryHandler is Test, Fixtures {
     uint256 internal constant VERSIONS = 6;
     uint256 internal constant KEYS = 12;
@@ -31,11 +35,12 @@ contract RegistryHandler is Test, Fixtures {
     /// @dev Ghost status and family of image version v (0..VERSIONS-1).
     mapping(uint256 version => Ghost) public ghostImage;
     mapping(uint256 version => bytes32) public ghostFamily;
-    /// @dev Keys that ever registered successfully, and the version each is bound to.
+    /// @dev (family, key) pairs that ever registered successfully, and the version each is bound to.
+    bytes32[] public registeredFamilies;
     address[] public registeredKeys;
-    mapping(address key => uint256 version) public ghostKeyVersion;
-    mapping(address key => bool) public ghostKeyRevoked;
-    mapping(address key => bool) internal _seen;
+    mapping(bytes32 family => mapping(address key => uint256 version)) public ghostKeyVersion;
+    mapping(bytes32 family => mapping(address key => bool)) public ghostKeyRevoked;
+    mapping(bytes32 family => mapping(address key => bool)) internal _seen;
     /// @dev Set if a registration ever succeeded for an image that was not live at that moment.
     bool public registeredNonLiveImage;
     /// @dev Counters, for the call summary.
@@ -118,6 +123,8 @@ contract RegistryHandler is Test, Fixtures {
         Vm.Wallet memory w = vm.createWallet(1000 + k);
         IAttestationVerifier.Attestation memory a = _attestation(w, v, offsetMs, shape);
         uint64 receivedAt = uint64(block.timestamp - (uint256(offsetMs) % 2));
+        bytes32 other = family == FAMILY ? DEV_FAMILY : FAMILY;
+        IEnclaveRegistry.EnclaveKey memory otherBefore = registry.getEnclaveKey(other, w.addr);
 
         address key;
         bool ok;
@@ -145,12 +152,26 @@ contract RegistryHandler is Test, Fixtures {
             registeredNonLiveImage = true;
         }
         assertEq(key, w.addr);
-        if (!_seen[key]) {
-            _seen[key] = true;
+        // The accepting family's verifier (or module) wrote that family's record only.
+        assertEq(
+            abi.encode(registry.getEnclaveKey(other, key)),
+            abi.encode(otherBefore),
+            "a registration changed another family's key record"
+        );
+        assertEq(registry.getEnclaveKey(family, key).imageId, idOf(imagePcrs(v)));
+        if (!_seen[family][key]) {
+            _seen[family][key] = true;
+            registeredFamilies.push(family);
             registeredKeys.push(key);
-            ghostKeyVersion[key] = v;
+        } else if (ghostKeyVersion[family][key] != v) {
+            // Within a family a key moves only away from an image revoked since.
+            assertEq(
+                uint256(ghostImage[ghostKeyVersion[family][key]]),
+                uint256(Ghost.Revoked),
+                "key moved away from a live image"
+            );
         }
-        assertEq(ghostKeyVersion[key], v, "key moved to another image");
+        ghostKeyVersion[family][key] = v;
         ++keyRegistrations;
     }
 
@@ -174,13 +195,14 @@ contract RegistryHandler is Test, Fixtures {
     /// @dev Revokes rarely (one call in four), like `revokeImage`.
     function revokeKey(uint256 keySeed) external {
         if (registeredKeys.length == 0 || keySeed % 4 != 0) return;
-        address key = registeredKeys[(keySeed / 4) % registeredKeys.length];
+        uint256 i = (keySeed / 4) % registeredKeys.length;
+        (bytes32 family, address key) = (registeredFamilies[i], registeredKeys[i]);
         vm.prank(revoker);
-        try registry.revokeEnclaveKey(key, "x") {
-            assertFalse(ghostKeyRevoked[key]);
-            ghostKeyRevoked[key] = true;
+        try registry.revokeEnclaveKey(family, key, "x") {
+            assertFalse(ghostKeyRevoked[family][key]);
+            ghostKeyRevoked[family][key] = true;
         } catch {
-            assertTrue(ghostKeyRevoked[key], "could not revoke a registered key");
+            assertTrue(ghostKeyRevoked[family][key], "could not revoke a registered key");
         }
     }
 
