@@ -247,7 +247,7 @@ fn main() {
     let cfg = dir.join("bench.toml");
     let route = |name: &str, listen: u16, up: u16, extra: &str| {
         format!(
-            "[[route]]\nname = \"{name}\"\nlisten = \"tcp:127.0.0.1:{listen}\"\nconnect = \"tcp:127.0.0.1:{up}\"\nallow = [\"127.0.0.0/8\"]\nmax_connections = {}\n{}{extra}\n",
+            "[[route]]\nname = \"{name}\"\nlisten = \"tcp:127.0.0.1:{listen}\"\nconnect = \"tcp:127.0.0.1:{up}\"\nallow = [\"127.0.0.0/8\"]\nmax_connections = {0}\nmax_connections_per_client = {0}\n{1}{extra}\n",
             a.idle + 100,
             a.buffer_size
                 .map(|b| format!("buffer_size = {b}\n"))

@@ -6,34 +6,49 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::metrics::Metrics;
+use crate::proxy::RateLimited;
 use crate::transport::{Listener, Stream};
 
 const MAX_REQUEST: usize = 8 << 10;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Serves until `stop`, at most `max_connections` at once: one more is closed at once (a
+/// scraper retries), so silent connections cannot pile up.
 pub(crate) async fn serve(
     listener: Listener,
+    max_connections: usize,
     metrics: Arc<Metrics>,
     draining: Arc<AtomicBool>,
     stop: CancellationToken,
 ) {
+    let limit = Arc::new(Semaphore::new(max_connections));
+    let refusals = RateLimited::new(Duration::from_secs(10));
     loop {
         let accepted = tokio::select! {
             () = stop.cancelled() => break,
             r = listener.accept() => r,
         };
         match accepted {
-            Ok((s, _)) => {
+            Ok((s, peer)) => {
+                let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
+                    if let Some(held_back) = refusals.check() {
+                        warn!(%peer, max_connections, held_back, "admin connection refused: limit reached");
+                    }
+                    drop(s);
+                    continue;
+                };
                 let (m, d) = (Arc::clone(&metrics), Arc::clone(&draining));
                 tokio::spawn(async move {
                     if let Err(e) = tokio::time::timeout(REQUEST_TIMEOUT, respond(s, &m, &d)).await
                     {
                         debug!(error = %e, "admin request timed out");
                     }
+                    drop(permit);
                 });
             }
             Err(e) => {

@@ -9,7 +9,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::addr::{Endpoint, VSOCK_CID_ANY};
-use crate::policy::AddressPolicy;
+use crate::policy::{AddressPolicy, ClientPolicy};
 
 /// Smallest and largest per-direction copy buffer a route may ask for.
 pub const BUFFER_RANGE: std::ops::RangeInclusive<usize> = 4096..=4 << 20;
@@ -20,8 +20,13 @@ pub const BUFFER_RANGE: std::ops::RangeInclusive<usize> = 4096..=4 << 20;
 pub struct Config {
     /// Where `/metrics` and `/healthz` are served (`None`: not served).
     pub admin: Option<Endpoint>,
+    /// Admin connections open at once; one more is closed at once.
+    pub admin_max_connections: usize,
     /// How long open connections may finish after SIGTERM before they are cut.
     pub drain_timeout: Duration,
+    /// How often each route logs its connection counts at INFO (connections themselves log at
+    /// DEBUG).
+    pub log_summary_interval: Duration,
     /// The routes, in file order.
     pub routes: Vec<Route>,
 }
@@ -38,10 +43,23 @@ pub struct Route {
     pub connect: Endpoint,
     /// Which resolved addresses of a `tcp:` upstream may be dialled.
     pub policy: AddressPolicy,
+    /// Which clients may connect (by source address, or by CID on vsock).
+    pub clients: ClientPolicy,
     /// Connections open at once; one more is refused immediately.
     pub max_connections: usize,
-    /// A connection that moves no byte either way for this long is closed.
+    /// Connections one client (source IP, or vsock CID) may hold at once; one more from that
+    /// client is refused immediately. Unix listeners have no client identity: only
+    /// `max_connections` applies there.
+    pub max_connections_per_client: usize,
+    /// A connection that moves no byte either way for this long is closed, and so is one
+    /// whose direction holds bytes its reader has not taken for this long.
     pub idle_timeout: Duration,
+    /// A client that sends no byte for this long after its connection is forwarded is
+    /// closed (at most `idle_timeout`).
+    pub first_byte_timeout: Duration,
+    /// Once one direction has ended (half-close), the other is closed after moving no byte
+    /// for this long (at most `idle_timeout`).
+    pub half_close_timeout: Duration,
     /// Time allowed for resolving and connecting to the upstream.
     pub connect_timeout: Duration,
     /// Largest copy buffer per direction (buffers start small and grow to this).
@@ -87,6 +105,8 @@ struct RawConfig {
     #[serde(default)]
     drain_timeout: Option<RawDuration>,
     #[serde(default)]
+    log_summary_interval: Option<RawDuration>,
+    #[serde(default)]
     defaults: RawLimits,
     #[serde(default, rename = "route")]
     routes: Vec<RawRoute>,
@@ -96,13 +116,17 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawAdmin {
     listen: Endpoint,
+    max_connections: Option<usize>,
 }
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 struct RawLimits {
     max_connections: Option<usize>,
+    max_connections_per_client: Option<usize>,
     idle_timeout: Option<RawDuration>,
+    first_byte_timeout: Option<RawDuration>,
+    half_close_timeout: Option<RawDuration>,
     connect_timeout: Option<RawDuration>,
     buffer_size: Option<usize>,
     zero_copy: Option<bool>,
@@ -115,8 +139,18 @@ struct RawRoute {
     listen: Endpoint,
     connect: Endpoint,
     allow: Option<Vec<IpNet>>,
+    clients: Option<Vec<RawClient>>,
     #[serde(flatten)]
     limits: RawLimits,
+}
+
+/// One entry of a route's `clients`: a vsock CID (integer), or an IP network or address
+/// (string).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawClient {
+    Cid(u32),
+    Net(String),
 }
 
 /// A duration written `250ms`, `30s`, `5m` or `1h`.
@@ -150,6 +184,17 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 
 const DEFAULT_MAX_CONNECTIONS: usize = 256;
 const DEFAULT_IDLE: Duration = Duration::from_secs(300);
+/// Clients of every route speak first (TLS, HTTP, `STATUS`), at once.
+const DEFAULT_FIRST_BYTE: Duration = Duration::from_secs(10);
+const DEFAULT_HALF_CLOSE: Duration = Duration::from_secs(30);
+/// On a `tcp:` listener, one client may hold this share of a route's connections unless
+/// configured. A `vsock:` listener's clients are enclaves (usually the one enclave of the
+/// instance, whose outbound routes must not be cut to a share of themselves): there the
+/// default is the whole route.
+const DEFAULT_CLIENT_SHARE_DIVISOR: usize = 4;
+const DEFAULT_ADMIN_MAX_CONNECTIONS: usize = 16;
+const ADMIN_MAX_CONNECTIONS_CAP: usize = 1024;
+const DEFAULT_LOG_SUMMARY: Duration = Duration::from_secs(60);
 const DEFAULT_CONNECT: Duration = Duration::from_secs(10);
 /// 1 MiB: on loopback this copies ~1.4x as fast as 256 KiB (fewer, larger socket calls), while 4 MiB
 /// no longer fits the caches and is slower again (`ci/bench proxy --buffer-size N`).
@@ -248,6 +293,7 @@ fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
         let pick_d = |own: Option<RawDuration>, def: Option<RawDuration>, fallback| {
             own.or(def).map_or(fallback, |d| d.0)
         };
+        let clients = client_policy(&place, &r.listen, r.clients)?;
         let max_connections = pick(
             r.limits.max_connections,
             defaults.max_connections,
@@ -259,17 +305,48 @@ fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
                 format!("max_connections must be in 1..={MAX_CONNECTIONS_CAP}"),
             ));
         }
+        let default_per_client = match r.listen {
+            Endpoint::Vsock { .. } => max_connections,
+            _ => max_connections.div_ceil(DEFAULT_CLIENT_SHARE_DIVISOR),
+        };
+        let max_connections_per_client = pick(
+            r.limits.max_connections_per_client,
+            defaults.max_connections_per_client,
+            default_per_client,
+        );
+        if !(1..=max_connections).contains(&max_connections_per_client) {
+            return Err(invalid(
+                place,
+                format!(
+                    "max_connections_per_client must be in 1..={max_connections} (the route's max_connections)"
+                ),
+            ));
+        }
         let idle_timeout = pick_d(r.limits.idle_timeout, defaults.idle_timeout, DEFAULT_IDLE);
         let connect_timeout = pick_d(
             r.limits.connect_timeout,
             defaults.connect_timeout,
             DEFAULT_CONNECT,
         );
-        if idle_timeout.is_zero() || connect_timeout.is_zero() {
-            return Err(invalid(
-                place,
-                "idle_timeout and connect_timeout must be positive",
-            ));
+        let first_byte_timeout = pick_d(
+            r.limits.first_byte_timeout,
+            defaults.first_byte_timeout,
+            DEFAULT_FIRST_BYTE,
+        );
+        let half_close_timeout = pick_d(
+            r.limits.half_close_timeout,
+            defaults.half_close_timeout,
+            DEFAULT_HALF_CLOSE,
+        );
+        for (field, d) in [
+            ("idle_timeout", idle_timeout),
+            ("connect_timeout", connect_timeout),
+            ("first_byte_timeout", first_byte_timeout),
+            ("half_close_timeout", half_close_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(invalid(place, format!("{field} must be positive")));
+            }
         }
         let buffer_size = pick(r.limits.buffer_size, defaults.buffer_size, DEFAULT_BUFFER);
         if !BUFFER_RANGE.contains(&buffer_size) {
@@ -288,18 +365,100 @@ fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
             listen: r.listen,
             connect: r.connect,
             policy,
+            clients,
             max_connections,
+            max_connections_per_client,
             idle_timeout,
+            // Never longer than the idle timeout, which would close the connection first.
+            first_byte_timeout: first_byte_timeout.min(idle_timeout),
+            half_close_timeout: half_close_timeout.min(idle_timeout),
             connect_timeout,
             buffer_size,
             zero_copy,
         });
     }
+    let admin_max_connections = raw
+        .admin
+        .as_ref()
+        .and_then(|a| a.max_connections)
+        .unwrap_or(DEFAULT_ADMIN_MAX_CONNECTIONS);
+    if !(1..=ADMIN_MAX_CONNECTIONS_CAP).contains(&admin_max_connections) {
+        return Err(invalid(
+            "[admin]",
+            format!("max_connections must be in 1..={ADMIN_MAX_CONNECTIONS_CAP}"),
+        ));
+    }
+    let log_summary_interval = raw
+        .log_summary_interval
+        .map_or(DEFAULT_LOG_SUMMARY, |d| d.0);
+    if log_summary_interval.is_zero() {
+        return Err(invalid(
+            "top level",
+            "log_summary_interval must be positive",
+        ));
+    }
     Ok(Config {
         admin: raw.admin.map(|a| a.listen),
+        admin_max_connections,
         drain_timeout: raw.drain_timeout.map_or(DEFAULT_DRAIN, |d| d.0),
+        log_summary_interval,
         routes,
     })
+}
+
+/// A route's `clients`: IP networks for a `tcp:` listener, CIDs for a `vsock:` one.
+fn client_policy(
+    place: &str,
+    listen: &Endpoint,
+    raw: Option<Vec<RawClient>>,
+) -> Result<ClientPolicy, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(ClientPolicy::Any);
+    };
+    if raw.is_empty() {
+        return Err(invalid(
+            place,
+            "clients = [] would refuse every client; omit it to admit any",
+        ));
+    }
+    match listen {
+        Endpoint::Tcp { .. } => raw
+            .into_iter()
+            .map(|c| match c {
+                RawClient::Net(s) => s
+                    .parse::<IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        invalid(
+                            place,
+                            format!(
+                                "clients: `{s}` is not an IP network (`10.0.0.0/8`) or address"
+                            ),
+                        )
+                    }),
+                RawClient::Cid(cid) => Err(invalid(
+                    place,
+                    format!("clients: {cid} is a vsock CID, but this route listens on tcp:"),
+                )),
+            })
+            .collect::<Result<_, _>>()
+            .map(ClientPolicy::Networks),
+        Endpoint::Vsock { .. } => raw
+            .into_iter()
+            .map(|c| match c {
+                RawClient::Cid(cid) => Ok(cid),
+                RawClient::Net(s) => Err(invalid(
+                    place,
+                    format!("clients: `{s}`: a vsock: listener takes CIDs (integers)"),
+                )),
+            })
+            .collect::<Result<_, _>>()
+            .map(ClientPolicy::Cids),
+        _ => Err(invalid(
+            place,
+            "clients applies to tcp: and vsock: listeners (a unix: socket is guarded by its file permissions)",
+        )),
+    }
 }
 
 fn check_listen(place: &str, ep: &Endpoint) -> Result<(), ConfigError> {

@@ -10,6 +10,10 @@
 //! small messages; the idle timeout closes a connection that waits too long), or
 //! two pipes when zero-copy is used.
 //!
+//! Deadlines ([`Timeouts`]) are measured per direction from the last byte it moved: the
+//! client's first byte, no byte either way, a direction whose reader takes nothing, and the
+//! remaining direction once the other has ended (half-close).
+//!
 //! With zero-copy on (the route's `zero_copy`, off by default) and both sides TCP
 //! or Unix sockets, a direction that is streaming (its reads fill a 64 KiB buffer)
 //! switches to splice(2) through a pipe, so bulk bytes never enter user space; it
@@ -83,19 +87,41 @@ impl Fault {
     }
 }
 
+/// The deadlines of one connection (each measured from the last byte that moved).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts {
+    /// No byte either way, or a direction holding bytes its reader does not take.
+    pub(crate) idle: Duration,
+    /// The client's first byte.
+    pub(crate) first_byte: Duration,
+    /// The remaining direction once the other has ended.
+    pub(crate) half_close: Duration,
+}
+
+/// Names of the directions, in `Transfer`'s order, for errors.
+const WAYS: [(Way, &str); 2] = [
+    (Way::ToUpstream, "to_upstream"),
+    (Way::ToClient, "to_client"),
+];
+
 /// Copies both ways between `client` and `upstream` until both directions reach
-/// EOF, either side fails, or nothing moves for `idle`.
+/// EOF, either side fails, or a deadline of [`Timeouts`] passes.
+///
+/// Time is read only when a poll moved bytes, and one timer per connection is re-armed only
+/// when it fires (to the earliest deadline then pending), never per message.
 pub(crate) struct Transfer<'a> {
     client: &'a mut Stream,
     upstream: &'a mut Stream,
-    up: Direction,
-    down: Direction,
-    up_done: bool,
-    down_done: bool,
+    dirs: [Direction; 2],
+    done: [bool; 2],
     counters: [&'a Counter; 2],
     moved: Transferred,
-    idle: Duration,
-    last_activity: Instant,
+    timeouts: Timeouts,
+    started: Instant,
+    /// When each direction last read or wrote a byte.
+    last: [Instant; 2],
+    /// When the first direction ended.
+    half_closed_at: Option<Instant>,
     timer: Pin<Box<Sleep>>,
 }
 
@@ -105,7 +131,7 @@ impl<'a> Transfer<'a> {
         upstream: &'a mut Stream,
         buffer_size: usize,
         zero_copy: bool,
-        idle: Duration,
+        timeouts: Timeouts,
         counters: [&'a Counter; 2],
     ) -> Self {
         let splice = zero_copy && client.spliceable() && upstream.spliceable();
@@ -113,21 +139,65 @@ impl<'a> Transfer<'a> {
         Transfer {
             client,
             upstream,
-            up: Direction::new(splice, buffer_size),
-            down: Direction::new(splice, buffer_size),
-            up_done: false,
-            down_done: false,
+            dirs: [
+                Direction::new(splice, buffer_size),
+                Direction::new(splice, buffer_size),
+            ],
+            done: [false; 2],
             counters,
             moved: Transferred::default(),
-            idle,
-            last_activity: now,
-            timer: Box::pin(tokio::time::sleep_until(now + idle)),
+            timeouts,
+            started: now,
+            last: [now; 2],
+            half_closed_at: None,
+            timer: Box::pin(tokio::time::sleep_until(
+                now + timeouts.first_byte.min(timeouts.idle),
+            )),
         }
     }
 
     /// Bytes moved so far.
     pub(crate) fn moved(&self) -> Transferred {
         self.moved
+    }
+
+    /// The earliest pending deadline, and the error it ends the transfer with.
+    fn next_deadline(&self) -> (Instant, TransferError) {
+        let t = self.timeouts;
+        let mut next = match self.done {
+            [false, false] => (
+                self.last[0].max(self.last[1]) + t.idle,
+                TransferError::Idle(t.idle),
+            ),
+            [up_done, _] => {
+                let open = usize::from(up_done);
+                let since = self
+                    .half_closed_at
+                    .map_or(self.last[open], |h| h.max(self.last[open]));
+                (
+                    since + t.half_close,
+                    TransferError::HalfClosed(t.half_close),
+                )
+            }
+        };
+        let mut consider = |at: Instant, err: TransferError| {
+            if at < next.0 {
+                next = (at, err);
+            }
+        };
+        if !self.done[0] && self.dirs[0].read == 0 {
+            consider(
+                self.started + t.first_byte,
+                TransferError::FirstByte(t.first_byte),
+            );
+        }
+        let written = [self.moved.to_upstream, self.moved.to_client];
+        for (i, (_, name)) in WAYS.iter().enumerate() {
+            if !self.done[i] && self.dirs[i].read > written[i] {
+                consider(self.last[i] + t.idle, TransferError::Stalled(name, t.idle));
+            }
+        }
+        next
     }
 }
 
@@ -136,46 +206,64 @@ impl Future for Transfer<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let before = this.moved;
-        for way in [Way::ToUpstream, Way::ToClient] {
-            let (dir, done, src, dst, counter, total) = match way {
+        let activity = |t: &Transfer<'_>| {
+            [
+                t.dirs[0].read + t.moved.to_upstream,
+                t.dirs[1].read + t.moved.to_client,
+            ]
+        };
+        let before = activity(this);
+        let was_done = this.done;
+        for (i, (way, _)) in WAYS.into_iter().enumerate() {
+            if this.done[i] {
+                continue;
+            }
+            let (src, dst, total) = match way {
                 Way::ToUpstream => (
-                    &mut this.up,
-                    &mut this.up_done,
                     &mut *this.client,
                     &mut *this.upstream,
-                    this.counters[0],
                     &mut this.moved.to_upstream,
                 ),
                 Way::ToClient => (
-                    &mut this.down,
-                    &mut this.down_done,
                     &mut *this.upstream,
                     &mut *this.client,
-                    this.counters[1],
                     &mut this.moved.to_client,
                 ),
             };
-            if *done {
-                continue;
-            }
-            match dir.poll(cx, src, dst, counter, total) {
-                Poll::Ready(Ok(())) => *done = true,
+            match this.dirs[i].poll(cx, src, dst, this.counters[i], total) {
+                Poll::Ready(Ok(())) => this.done[i] = true,
                 Poll::Ready(Err(fault)) => return Poll::Ready(Err(fault.into_error(way))),
                 Poll::Pending => {}
             }
         }
-        if this.up_done && this.down_done {
+        if this.done == [true, true] {
             return Poll::Ready(Ok(this.moved));
         }
-        if this.moved != before {
-            this.last_activity = Instant::now();
+        let after = activity(this);
+        if after != before || this.done != was_done {
+            let now = Instant::now();
+            for i in 0..2 {
+                if after[i] != before[i] {
+                    this.last[i] = now;
+                }
+            }
+            let half_closed = this.done != was_done;
+            if half_closed {
+                this.half_closed_at = Some(now);
+            }
+            // Twice per connection at most, never per message: the half-close deadline may be
+            // nearer than the armed one, and after the first byte the armed first-byte
+            // deadline would only wake the connection for nothing.
+            if half_closed || (before[0] == 0 && after[0] > 0) {
+                let (deadline, _) = this.next_deadline();
+                this.timer.as_mut().reset(deadline);
+            }
         }
         // The timer is only re-armed when it fires, not on every byte.
         while this.timer.as_mut().poll(cx).is_ready() {
-            let deadline = this.last_activity + this.idle;
+            let (deadline, err) = this.next_deadline();
             if deadline <= Instant::now() {
-                return Poll::Ready(Err(TransferError::Idle(this.idle)));
+                return Poll::Ready(Err(err));
             }
             this.timer.as_mut().reset(deadline);
         }
@@ -189,6 +277,8 @@ struct Direction {
     buffered: Buffered,
     spliced: Option<Spliced>,
     splicing: bool,
+    /// Bytes read from the source (more than were written while some wait for the reader).
+    read: u64,
 }
 
 /// What a copy mode reports when it returns without error.
@@ -220,6 +310,7 @@ impl Direction {
                 read_done: false,
             }),
             splicing: false,
+            read: 0,
         }
     }
 
@@ -233,8 +324,11 @@ impl Direction {
     ) -> Poll<Result<(), Fault>> {
         loop {
             let step = match (&mut self.spliced, self.splicing) {
-                (Some(s), true) => ready!(s.poll(cx, src, dst, counter, total))?,
-                _ => ready!(self.buffered.poll(cx, src, dst, counter, total))?,
+                (Some(s), true) => ready!(s.poll(cx, src, dst, counter, total, &mut self.read))?,
+                _ => ready!(
+                    self.buffered
+                        .poll(cx, src, dst, counter, total, &mut self.read)
+                )?,
             };
             match step {
                 Step::Done => return Poll::Ready(Ok(())),
@@ -265,6 +359,7 @@ impl Buffered {
         dst: &mut Stream,
         counter: &Counter,
         total: &mut u64,
+        read_total: &mut u64,
     ) -> Poll<Result<Step, Fault>> {
         loop {
             if self.pos == self.cap && !self.read_done {
@@ -293,6 +388,7 @@ impl Buffered {
                 };
                 read.map_err(Fault::Src)?;
                 let n = rb.filled().len();
+                *read_total += n as u64;
                 if n == self.buf.len() && self.size < self.max {
                     // The read filled the buffer: the peer is streaming, grow.
                     self.size = (self.size * 2).min(self.max);
@@ -378,6 +474,7 @@ impl Spliced {
         dst: &mut Stream,
         counter: &Counter,
         total: &mut u64,
+        read_total: &mut u64,
     ) -> Poll<Result<Step, Fault>> {
         loop {
             if self.in_pipe == 0 && self.last_chunk > 0 && self.last_chunk < BUFFER_BELOW {
@@ -387,7 +484,7 @@ impl Spliced {
             }
             // Both sides in one pass: the pipe keeps filling from the source while
             // the destination drains it, so neither peer waits on the other's turn.
-            let read = self.fill(cx, src)?;
+            let read = self.fill(cx, src, read_total)?;
             let write = self.drain(cx, dst, counter, total)?;
             if self.read_done && self.in_pipe == 0 {
                 self.pipe = None;
@@ -403,7 +500,12 @@ impl Spliced {
     }
 
     /// Splices from the source into the pipe while it has room.
-    fn fill(&mut self, cx: &mut Context<'_>, src: &mut Stream) -> Result<Attempt, Fault> {
+    fn fill(
+        &mut self,
+        cx: &mut Context<'_>,
+        src: &mut Stream,
+        read_total: &mut u64,
+    ) -> Result<Attempt, Fault> {
         if self.read_done || self.read_stalled || self.in_pipe >= self.capacity.max(1) {
             return Ok(Attempt::Idle);
         }
@@ -435,6 +537,7 @@ impl Spliced {
             Ok(0) => self.read_done = true,
             Ok(n) => {
                 self.in_pipe += n;
+                *read_total += n as u64;
                 // A chunk cut short by the pipe's room says nothing about the traffic.
                 self.last_chunk = if n < room { n } else { n.max(BUFFER_BELOW) };
             }

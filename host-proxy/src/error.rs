@@ -33,6 +33,12 @@ pub enum Refusal {
     /// The route already holds `max_connections` connections.
     #[error("connection limit reached")]
     ConnectionLimit,
+    /// The client already holds `max_connections_per_client` connections on the route.
+    #[error("per-client connection limit reached")]
+    ClientLimit,
+    /// The client is not in the route's `clients` list.
+    #[error("client not in the route's clients list")]
+    ClientNotAllowed,
     /// Every address the upstream name resolved to is outside the route's allowed set.
     #[error("upstream resolved only to addresses outside the route's allowed set: {0:?}")]
     DestinationNotAllowed(Vec<SocketAddr>),
@@ -43,6 +49,8 @@ impl Refusal {
     pub fn reason(&self) -> &'static str {
         match self {
             Refusal::ConnectionLimit => "connection_limit",
+            Refusal::ClientLimit => "client_limit",
+            Refusal::ClientNotAllowed => "client_not_allowed",
             Refusal::DestinationNotAllowed(_) => "destination_not_allowed",
         }
     }
@@ -89,6 +97,15 @@ pub enum TransferError {
     /// No byte moved in either direction for the route's idle timeout.
     #[error("idle for {0:?}")]
     Idle(Duration),
+    /// A direction held bytes its reader did not take for the route's idle timeout.
+    #[error("{0} stalled for {1:?} (its reader takes nothing)")]
+    Stalled(&'static str, Duration),
+    /// The client sent nothing within the route's first-byte timeout.
+    #[error("client sent no byte within {0:?}")]
+    FirstByte(Duration),
+    /// One direction had ended, and the other moved nothing for the half-close timeout.
+    #[error("half-closed and quiet for {0:?}")]
+    HalfClosed(Duration),
     /// Reading from or writing to the client failed.
     #[error("client side: {0}")]
     Client(std::io::Error),
@@ -98,4 +115,19 @@ pub enum TransferError {
     /// The drain deadline passed during shutdown.
     #[error("cut at the end of the drain period")]
     DrainDeadline,
+}
+
+impl TransferError {
+    /// The `reason` label of `host_proxy_closed_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            TransferError::Idle(_) => "idle_timeout",
+            TransferError::Stalled(..) => "stalled",
+            TransferError::FirstByte(_) => "first_byte_timeout",
+            TransferError::HalfClosed(_) => "half_close_timeout",
+            TransferError::Client(_) => "client_error",
+            TransferError::Upstream(_) => "upstream_error",
+            TransferError::DrainDeadline => "drain_deadline",
+        }
+    }
 }

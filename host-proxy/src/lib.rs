@@ -19,6 +19,6 @@ pub use copy::Transferred;
 pub use error::{DialError, Error, Refusal, TransferError};
 pub use hvsock::HandshakeError;
 pub use metrics::Metrics;
-pub use policy::{AddressPolicy, is_special_purpose};
+pub use policy::{AddressPolicy, ClientPolicy, is_special_purpose};
 pub use proxy::{DrainReport, Proxy};
-pub use transport::{Listener, Stream, dial};
+pub use transport::{Listener, Peer, Stream, dial};

@@ -20,7 +20,7 @@ struct BytesLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ReasonLabel {
+pub(crate) struct ReasonLabel {
     route: String,
     reason: &'static str,
 }
@@ -67,7 +67,83 @@ pub(crate) struct RouteMetrics {
     closed: Family<ReasonLabel, Counter>,
 }
 
+/// Every `reason` of `host_proxy_refused_total`.
+pub(crate) const REFUSED_REASONS: [&str; 4] = [
+    "client_not_allowed",
+    "client_limit",
+    "connection_limit",
+    "destination_not_allowed",
+];
+/// Every `reason` of `host_proxy_closed_total`.
+pub(crate) const CLOSED_REASONS: [&str; 8] = [
+    "eof",
+    "idle_timeout",
+    "stalled",
+    "first_byte_timeout",
+    "half_close_timeout",
+    "client_error",
+    "upstream_error",
+    "drain_deadline",
+];
+
+/// A route's counters at one moment, for the periodic log summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Tally {
+    forwarded: u64,
+    refused: [u64; REFUSED_REASONS.len()],
+    closed: [u64; CLOSED_REASONS.len()],
+}
+
+/// What changed between two tallies: `refused` and `closed` read `reason=count ...`,
+/// non-zero reasons only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TallyDelta {
+    pub(crate) forwarded: u64,
+    pub(crate) refused: String,
+    pub(crate) closed: String,
+}
+
+impl Tally {
+    /// The change since `earlier`, or `None` if nothing changed.
+    pub(crate) fn since(&self, earlier: &Tally) -> Option<TallyDelta> {
+        if self == earlier {
+            return None;
+        }
+        let list = |reasons: &[&str], now: &[u64], then: &[u64]| {
+            let parts: Vec<String> = reasons
+                .iter()
+                .zip(now.iter().zip(then))
+                .filter(|(_, (n, t))| n > t)
+                .map(|(r, (n, t))| format!("{r}={}", n - t))
+                .collect();
+            parts.join(" ")
+        };
+        Some(TallyDelta {
+            forwarded: self.forwarded.saturating_sub(earlier.forwarded),
+            refused: list(&REFUSED_REASONS, &self.refused, &earlier.refused),
+            closed: list(&CLOSED_REASONS, &self.closed, &earlier.closed),
+        })
+    }
+}
+
 impl RouteMetrics {
+    /// The route's counters now (reading, never creating, the labelled series).
+    pub(crate) fn tally(&self) -> Tally {
+        let read = |family: &Family<ReasonLabel, Counter>, reason: &'static str| {
+            family
+                .get(&ReasonLabel {
+                    route: self.name.clone(),
+                    reason,
+                })
+                .map_or(0, |c| c.get())
+        };
+        Tally {
+            forwarded: self.connections.get(),
+            refused: REFUSED_REASONS.map(|r| read(&self.refused, r)),
+            closed: CLOSED_REASONS.map(|r| read(&self.closed, r)),
+        }
+    }
+
     pub(crate) fn refused(&self, reason: &'static str) {
         self.refused
             .get_or_create(&ReasonLabel {
@@ -207,6 +283,15 @@ impl Metrics {
             .get()
     }
 
+    /// `host_proxy_connections_total{route}`: connections forwarded.
+    pub fn forwarded_count(&self, route: &str) -> u64 {
+        self.connections
+            .get_or_create(&RouteLabel {
+                route: route.to_owned(),
+            })
+            .get()
+    }
+
     /// `host_proxy_closed_total{route,reason}`.
     pub fn closed_count(&self, route: &str, reason: &'static str) -> u64 {
         self.closed
@@ -234,5 +319,32 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_reports_only_what_changed() {
+        let m = Metrics::new();
+        let r = m.route("api");
+        let before = r.tally();
+        assert_eq!(r.tally().since(&before), None);
+        r.connections.inc();
+        r.refused("client_limit");
+        r.refused("client_limit");
+        r.closed("eof");
+        r.closed("first_byte_timeout");
+        let delta = r.tally().since(&before).unwrap();
+        assert_eq!(delta.forwarded, 1);
+        assert_eq!(delta.refused, "client_limit=2");
+        assert_eq!(delta.closed, "eof=1 first_byte_timeout=1");
+        // Another route's counts are its own.
+        assert_eq!(
+            m.route("other").tally().since(&m.route("other").tally()),
+            None
+        );
     }
 }

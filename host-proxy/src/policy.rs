@@ -11,6 +11,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
+use crate::transport::Peer;
+
 /// The set of addresses a route may connect to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -32,7 +34,36 @@ impl AddressPolicy {
     }
 }
 
-fn canonical(ip: IpAddr) -> IpAddr {
+/// Which clients may use a route: the route's `clients` list, distinct from the upstream
+/// policy (`allow`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientPolicy {
+    /// Every client the listener accepts (no `clients` list).
+    Any,
+    /// TCP clients whose source address is in one of these networks (an IPv4-mapped IPv6
+    /// address is matched as IPv4).
+    Networks(Vec<IpNet>),
+    /// vsock clients with one of these CIDs.
+    Cids(Vec<u32>),
+}
+
+impl ClientPolicy {
+    /// Whether `peer` may use the route. A peer of another transport than the list's is refused.
+    pub fn permits(&self, peer: &Peer) -> bool {
+        match (self, peer) {
+            (ClientPolicy::Any, _) => true,
+            (ClientPolicy::Networks(nets), Peer::Tcp(a)) => {
+                let ip = canonical(a.ip());
+                nets.iter().any(|n| n.contains(&ip))
+            }
+            (ClientPolicy::Cids(cids), Peer::Vsock { cid, .. }) => cids.contains(cid),
+            _ => false,
+        }
+    }
+}
+
+pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
@@ -114,6 +145,22 @@ mod tests {
         for good in ["1.1.1.1", "104.16.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
             assert!(p.permits(ip(good)), "{good} must be allowed");
         }
+    }
+
+    #[test]
+    fn client_lists_match_source_networks_and_cids_only() {
+        let tcp = |s: &str| Peer::Tcp(s.parse().unwrap());
+        let nets = ClientPolicy::Networks(vec!["10.0.0.0/8".parse().unwrap()]);
+        assert!(nets.permits(&tcp("10.1.2.3:5000")));
+        assert!(nets.permits(&tcp("[::ffff:10.1.2.3]:5000")));
+        assert!(!nets.permits(&tcp("127.0.0.1:5000")));
+        assert!(!nets.permits(&Peer::Vsock { cid: 10, port: 1 }));
+        assert!(!nets.permits(&Peer::Unix));
+        let cids = ClientPolicy::Cids(vec![16]);
+        assert!(cids.permits(&Peer::Vsock { cid: 16, port: 9 }));
+        assert!(!cids.permits(&Peer::Vsock { cid: 17, port: 9 }));
+        assert!(!cids.permits(&tcp("16.0.0.1:1")));
+        assert!(ClientPolicy::Any.permits(&Peer::Unix));
     }
 
     #[test]

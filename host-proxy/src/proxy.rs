@@ -1,9 +1,10 @@
 //! The proxy: one accept loop per route over one shared core
 //! (`accept → limit → dial (allowlist) → copy`), whatever the direction or transport.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -15,22 +16,27 @@ use tracing::{debug, info, warn};
 
 use crate::addr::Endpoint;
 use crate::config::{Config, Route};
-use crate::copy::Transfer;
-use crate::error::{DialError, Error, TransferError};
+use crate::copy::{Timeouts, Transfer};
+use crate::error::{DialError, Error, Refusal, TransferError};
 use crate::metrics::{Metrics, RouteMetrics};
-use crate::transport::{Listener, Stream};
+use crate::transport::{ClientKey, Listener, Peer, Stream};
 use crate::{admin, transport};
 
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// Per-connection warnings (refusals, unreachable upstream) of one route: at most one line
+/// per this interval, carrying the count of those left out.
+const WARN_INTERVAL: Duration = Duration::from_secs(10);
 
 /// A proxy whose listeners are bound; [`Proxy::serve`] starts it.
 #[derive(Debug)]
 pub struct Proxy {
     routes: Vec<(Arc<Route>, Listener)>,
     admin: Option<Listener>,
+    admin_max_connections: usize,
     metrics: Arc<Metrics>,
     drain_timeout: Duration,
+    log_summary_interval: Duration,
 }
 
 /// What happened during shutdown.
@@ -66,8 +72,10 @@ impl Proxy {
         Ok(Proxy {
             routes,
             admin,
+            admin_max_connections: config.admin_max_connections,
             metrics: Arc::new(Metrics::new()),
             drain_timeout: config.drain_timeout,
+            log_summary_interval: config.log_summary_interval,
         })
     }
 
@@ -98,14 +106,26 @@ impl Proxy {
         let tracker = TaskTracker::new();
         let draining = Arc::new(AtomicBool::new(false));
         let mut loops = JoinSet::new();
+        let summaries_stop = CancellationToken::new();
+        let mut summaries = JoinSet::new();
         for (route, listener) in self.routes {
             let ctx = RouteCtx {
                 metrics: self.metrics.route(&route.name),
                 limit: Arc::new(Semaphore::new(route.max_connections)),
+                per_client: Arc::new(ClientCounts {
+                    held: Mutex::new(HashMap::new()),
+                    cap: route.max_connections_per_client,
+                }),
+                warnings: Arc::new(RateLimited::new(WARN_INTERVAL)),
                 route,
                 tracker: tracker.clone(),
                 cut: cut.clone(),
             };
+            summaries.spawn(log_summaries(
+                ctx.metrics.clone(),
+                self.log_summary_interval,
+                summaries_stop.clone(),
+            ));
             // The bound address: with `tcp:IP:0` the kernel picked the port.
             let listen = listener
                 .local_endpoint()
@@ -120,6 +140,7 @@ impl Proxy {
             }
             tokio::spawn(admin::serve(
                 l,
+                self.admin_max_connections,
                 Arc::clone(&self.metrics),
                 Arc::clone(&draining),
                 admin_stop.clone(),
@@ -149,6 +170,8 @@ impl Proxy {
         if let Some(t) = admin_task {
             let _ = t.await;
         }
+        summaries_stop.cancel();
+        while summaries.join_next().await.is_some() {}
         info!(cut = report.cut, "stopped");
         report
     }
@@ -158,8 +181,100 @@ struct RouteCtx {
     route: Arc<Route>,
     metrics: RouteMetrics,
     limit: Arc<Semaphore>,
+    per_client: Arc<ClientCounts>,
+    warnings: Arc<RateLimited>,
     tracker: TaskTracker,
     cut: CancellationToken,
+}
+
+/// Connections each client holds on one route. Only clients holding a connection have an
+/// entry, so the map is bounded by the route's `max_connections`.
+struct ClientCounts {
+    held: Mutex<HashMap<ClientKey, usize>>,
+    cap: usize,
+}
+
+/// One connection counted against its client; released on drop.
+struct ClientSlot {
+    counts: Arc<ClientCounts>,
+    key: ClientKey,
+}
+
+impl ClientCounts {
+    /// A slot for `key`, or `None` if that client already holds `cap` connections.
+    fn try_acquire(self: &Arc<Self>, key: ClientKey) -> Option<ClientSlot> {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = held.entry(key).or_insert(0);
+        if *n >= self.cap {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot {
+            counts: Arc::clone(self),
+            key,
+        })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut held = self
+            .counts
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = held.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Lets one log line through per interval and counts the ones held back, so a flood of
+/// refused or failing connections cannot flood the log.
+pub(crate) struct RateLimited {
+    interval: Duration,
+    state: Mutex<(Option<Instant>, u64)>,
+}
+
+impl RateLimited {
+    pub(crate) fn new(interval: Duration) -> Self {
+        RateLimited {
+            interval,
+            state: Mutex::new((None, 0)),
+        }
+    }
+
+    /// `Some(lines held back since the last one)` if a line may be logged now.
+    pub(crate) fn check(&self) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (last, held_back) = &mut *state;
+        let now = Instant::now();
+        if last.is_some_and(|l| now < l + self.interval) {
+            *held_back += 1;
+            return None;
+        }
+        *last = Some(now);
+        Some(std::mem::take(held_back))
+    }
+}
+
+/// Refuses a connection on purpose: counted, logged (rate-limited) naming the route, closed.
+fn refuse(ctx: &RouteCtx, peer: &Peer, refusal: &Refusal) {
+    ctx.metrics.refused(refusal.reason());
+    debug!(route = %ctx.route.name, %peer, reason = refusal.reason(), "refused");
+    if let Some(held_back) = ctx.warnings.check() {
+        warn!(
+            route = %ctx.route.name,
+            %peer,
+            reason = refusal.reason(),
+            error = %refusal,
+            held_back,
+            "refused"
+        );
+    }
 }
 
 async fn accept_loop(ctx: RouteCtx, listener: Listener, stop: CancellationToken) {
@@ -187,18 +302,31 @@ async fn accept_loop(ctx: RouteCtx, listener: Listener, stop: CancellationToken)
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&ctx.limit).try_acquire_owned() else {
-            ctx.metrics.refused("connection_limit");
-            debug!(route = %ctx.route.name, %peer, "refused: connection limit");
-            drop(stream);
+        if !ctx.route.clients.permits(&peer) {
+            refuse(&ctx, &peer, &Refusal::ClientNotAllowed);
             continue;
+        }
+        let Ok(permit) = Arc::clone(&ctx.limit).try_acquire_owned() else {
+            refuse(&ctx, &peer, &Refusal::ConnectionLimit);
+            continue;
+        };
+        let slot = match peer.client_key() {
+            Some(key) => match ctx.per_client.try_acquire(key) {
+                Some(slot) => Some(slot),
+                None => {
+                    refuse(&ctx, &peer, &Refusal::ClientLimit);
+                    continue;
+                }
+            },
+            None => None,
         };
         ctx.tracker.spawn(connection(
             Arc::clone(&ctx.route),
             ctx.metrics.clone(),
+            Arc::clone(&ctx.warnings),
             stream,
             peer,
-            permit,
+            (permit, slot),
             ctx.cut.clone(),
         ));
     }
@@ -216,9 +344,10 @@ impl Drop for ActiveGuard<'_> {
 async fn connection(
     route: Arc<Route>,
     metrics: RouteMetrics,
+    warnings: Arc<RateLimited>,
     mut client: Stream,
-    peer: String,
-    _permit: OwnedSemaphorePermit,
+    peer: Peer,
+    _held: (OwnedSemaphorePermit, Option<ClientSlot>),
     cut: CancellationToken,
 ) {
     metrics.active.inc();
@@ -230,16 +359,22 @@ async fn connection(
     };
     let mut upstream = match dialed {
         Ok(s) => s,
-        Err(DialError::Refused(r)) => {
-            metrics.refused(r.reason());
-            warn!(route = %route.name, %peer, reason = r.reason(), error = %r, "refused");
-            return;
-        }
         Err(e) => {
-            if let Some(kind) = e.upstream_kind() {
-                metrics.upstream_error(kind);
+            let reason = match &e {
+                DialError::Refused(r) => {
+                    metrics.refused(r.reason());
+                    r.reason()
+                }
+                other => {
+                    let kind = other.upstream_kind().unwrap_or("connect");
+                    metrics.upstream_error(kind);
+                    kind
+                }
+            };
+            debug!(route = %route.name, %peer, reason, error = %e, "upstream not dialled");
+            if let Some(held_back) = warnings.check() {
+                warn!(route = %route.name, %peer, reason, error = %e, held_back, "upstream not dialled");
             }
-            warn!(route = %route.name, %peer, error = %e, "upstream unreachable");
             return;
         }
     };
@@ -252,7 +387,11 @@ async fn connection(
         &mut upstream,
         route.buffer_size,
         route.zero_copy,
-        route.idle_timeout,
+        Timeouts {
+            idle: route.idle_timeout,
+            first_byte: route.first_byte_timeout,
+            half_close: route.half_close_timeout,
+        },
         [&metrics.to_upstream, &metrics.to_client],
     );
     let outcome = tokio::select! {
@@ -262,18 +401,17 @@ async fn connection(
     let moved = transfer.moved();
     let reason = match &outcome {
         Ok(_) => "eof",
-        Err(TransferError::Idle(_)) => "idle_timeout",
-        Err(TransferError::Client(_)) => "client_error",
-        Err(TransferError::Upstream(_)) => {
-            metrics.upstream_error("io");
-            "upstream_error"
+        Err(e) => {
+            if matches!(e, TransferError::Upstream(_)) {
+                metrics.upstream_error("io");
+            }
+            e.reason()
         }
-        Err(TransferError::DrainDeadline) => "drain_deadline",
     };
     metrics.closed(reason);
     metrics.duration.observe(started.elapsed().as_secs_f64());
     let error = outcome.err().map(|e| e.to_string());
-    info!(
+    debug!(
         route = %route.name,
         %peer,
         to_upstream = moved.to_upstream,
@@ -283,4 +421,72 @@ async fn connection(
         error,
         "closed"
     );
+}
+
+/// Logs each route's connection counts at INFO every `interval` in which any changed (and
+/// once more at stop): the per-connection lines are DEBUG.
+async fn log_summaries(metrics: RouteMetrics, interval: Duration, stop: CancellationToken) {
+    let mut last = metrics.tally();
+    let mut tick = tokio::time::interval_at(Instant::now() + interval, interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            () = stop.cancelled() => true,
+            _ = tick.tick() => false,
+        };
+        let now = metrics.tally();
+        if let Some(delta) = now.since(&last) {
+            info!(
+                route = %metrics.name,
+                forwarded = delta.forwarded,
+                refused = %delta.refused,
+                closed = %delta.closed,
+                active = metrics.active.get(),
+                "connections"
+            );
+        }
+        last = now;
+        if stopping {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limited_lets_one_line_through_per_interval_and_counts_the_rest() {
+        let r = RateLimited::new(Duration::from_secs(3600));
+        assert_eq!(r.check(), Some(0));
+        assert_eq!(r.check(), None);
+        assert_eq!(r.check(), None);
+        // Next interval: the line carries the two held back.
+        r.state.lock().unwrap().0 = Some(Instant::now() - Duration::from_secs(3601));
+        assert_eq!(r.check(), Some(2));
+        assert_eq!(r.check(), None);
+    }
+
+    #[test]
+    fn client_slots_are_capped_per_client_and_freed_on_drop() {
+        let counts = Arc::new(ClientCounts {
+            held: Mutex::new(HashMap::new()),
+            cap: 2,
+        });
+        let a = ClientKey::Ip("10.0.0.1".parse().unwrap());
+        let b = ClientKey::Cid(16);
+        let first = counts.try_acquire(a).unwrap();
+        let _second = counts.try_acquire(a).unwrap();
+        assert!(
+            counts.try_acquire(a).is_none(),
+            "a third from the same client"
+        );
+        let other = counts.try_acquire(b).unwrap();
+        drop(first);
+        let _third = counts.try_acquire(a).unwrap();
+        drop(other);
+        // Clients holding nothing leave no entry behind.
+        assert_eq!(counts.held.lock().unwrap().len(), 1);
+    }
 }

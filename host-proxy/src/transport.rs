@@ -1,8 +1,9 @@
 //! Listeners and streams over vsock, Unix and TCP sockets behind one type each,
 //! so the proxy core never knows which transport it is moving bytes over.
 
+use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -16,7 +17,52 @@ use tokio_vsock::{VsockAddr, VsockListener, VsockStream};
 use crate::addr::Endpoint;
 use crate::error::{DialError, Refusal};
 use crate::hvsock;
-use crate::policy::AddressPolicy;
+use crate::policy::{AddressPolicy, canonical};
+
+/// Who connected to a listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Peer {
+    /// A TCP client's source address.
+    Tcp(SocketAddr),
+    /// A Unix socket client (no identity beyond the socket file's permissions).
+    Unix,
+    /// A vsock client.
+    Vsock {
+        /// The client's context id.
+        cid: u32,
+        /// The client's port.
+        port: u32,
+    },
+}
+
+/// What per-client limits count by: the source IP, or the vsock CID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum ClientKey {
+    Ip(IpAddr),
+    Cid(u32),
+}
+
+impl Peer {
+    /// The client identity limits count by (`None` for Unix sockets).
+    pub(crate) fn client_key(&self) -> Option<ClientKey> {
+        match self {
+            Peer::Tcp(a) => Some(ClientKey::Ip(canonical(a.ip()))),
+            Peer::Unix => None,
+            Peer::Vsock { cid, .. } => Some(ClientKey::Cid(*cid)),
+        }
+    }
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Peer::Tcp(a) => write!(f, "{a}"),
+            Peer::Unix => f.write_str("unix"),
+            Peer::Vsock { cid, port } => write!(f, "vsock:{cid}:{port}"),
+        }
+    }
+}
 
 /// Pending connections the kernel queues per listener.
 const BACKLOG: u32 = 1024;
@@ -103,22 +149,28 @@ impl Listener {
         })
     }
 
-    /// Accepts one connection; the string names the peer for logs.
-    pub async fn accept(&self) -> io::Result<(Stream, String)> {
+    /// Accepts one connection, and says who connected.
+    pub async fn accept(&self) -> io::Result<(Stream, Peer)> {
         match self {
             Listener::Tcp(l) => {
                 let (s, a) = l.accept().await?;
                 // Best effort: a peer that already reset makes this fail, and the copy will say so.
                 let _ = s.set_nodelay(true);
-                Ok((Stream::Tcp(s), a.to_string()))
+                Ok((Stream::Tcp(s), Peer::Tcp(a)))
             }
             Listener::Unix(l, _) => {
                 let (s, _) = l.accept().await?;
-                Ok((Stream::Unix(s), "unix".to_owned()))
+                Ok((Stream::Unix(s), Peer::Unix))
             }
             Listener::Vsock(l) => {
                 let (s, a) = l.accept().await?;
-                Ok((Stream::Vsock(s), format!("vsock:{}:{}", a.cid(), a.port())))
+                Ok((
+                    Stream::Vsock(s),
+                    Peer::Vsock {
+                        cid: a.cid(),
+                        port: a.port(),
+                    },
+                ))
             }
         }
     }

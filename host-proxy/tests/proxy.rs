@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 fn route(name: &str, listen: &str, connect: &str, extra: &str) -> String {
@@ -74,7 +74,7 @@ async fn connection_limit_overflow_is_refused_at_once_and_counted() {
         "r",
         "tcp:127.0.0.1:0",
         &format!("tcp:127.0.0.1:{port}"),
-        &format!("{LOOPBACK}\nmax_connections = 2"),
+        &format!("{LOOPBACK}\nmax_connections = 2\nmax_connections_per_client = 2"),
     );
     let p = start(&cfg).await;
     let ep = p.endpoint("r");
@@ -271,7 +271,7 @@ async fn a_thousand_concurrent_connections_are_held() {
         "many",
         "tcp:127.0.0.1:0",
         &format!("tcp:127.0.0.1:{port}"),
-        &format!("{LOOPBACK}\nmax_connections = {N}"),
+        &format!("{LOOPBACK}\nmax_connections = {N}\nmax_connections_per_client = {N}"),
     );
     let p = start(&cfg).await;
     let ep = p.endpoint("many");
@@ -354,10 +354,39 @@ async fn upstream_killed_mid_stream_closes_both_sides_and_the_next_connection_wo
     assert_eq!(p.shutdown().await.cut, 0);
 }
 
+/// Waits for the proxy to close `s`, and checks that came at least `min_ms` after `from`
+/// (and within 3 s: the deadlines in these tests are below 1 s).
+async fn closed_between(
+    s: &mut (impl AsyncReadExt + Unpin),
+    from: Instant,
+    min_ms: u64,
+    what: &str,
+) {
+    assert!(
+        ends_within(s, Duration::from_secs(5)).await,
+        "{what}: never closed"
+    );
+    let waited = from.elapsed();
+    assert!(
+        waited >= Duration::from_millis(min_ms) && waited < Duration::from_secs(3),
+        "{what} close after {waited:?}"
+    );
+}
+
+/// Waits until `count()` reaches `want`, and returns how long that took.
+async fn until_count(count: impl Fn() -> u64, want: u64) -> Duration {
+    let t = Instant::now();
+    while count() < want {
+        assert!(t.elapsed() < BOUND, "count never reached {want}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    t.elapsed()
+}
+
 #[tokio::test]
-async fn idle_and_slow_clients_time_out_but_busy_ones_do_not() {
+async fn silent_idle_stalled_and_half_closed_connections_close_at_their_deadlines() {
     let (echo_port, _echo) = echo_server().await;
-    // An upstream that streams without end, for a client that never reads.
+    // An upstream that streams without end and never reads, for a client that never reads.
     let firehose = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let fport = firehose.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -365,52 +394,109 @@ async fn idle_and_slow_clients_time_out_but_busy_ones_do_not() {
             tokio::spawn(async move { while s.write_all(&[1u8; 65536]).await.is_ok() {} });
         }
     });
-    let idle = "idle_timeout = \"300ms\"";
-    let cfg = format!(
-        "{}{}",
+    // An upstream that answers a request, ends its sending side, and waits for the close.
+    let replier = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rport = replier.local_addr().unwrap().port();
+    let (closed_tx, mut closed_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = replier.accept().await {
+            let closed_tx = closed_tx.clone();
+            tokio::spawn(async move {
+                let mut q = [0u8; 8];
+                s.read_exact(&mut q).await.unwrap();
+                s.write_all(b"answer").await.unwrap();
+                s.shutdown().await.unwrap();
+                let mut rest = Vec::new();
+                let _ = s.read_to_end(&mut rest).await;
+                let _ = closed_tx.send(Instant::now());
+            });
+        }
+    });
+    let short = "idle_timeout = \"600ms\"\nfirst_byte_timeout = \"200ms\"";
+    // The half-close deadline is nearer than the idle one armed before it.
+    let long_idle = "idle_timeout = \"20s\"\nhalf_close_timeout = \"200ms\"";
+    let cfg = [
+        ("echo", echo_port, short),
+        ("fire", fport, short),
+        ("half", rport, long_idle),
+    ]
+    .map(|(name, port, timeouts)| {
         route(
-            "echo",
+            name,
             "tcp:127.0.0.1:0",
-            &format!("tcp:127.0.0.1:{echo_port}"),
-            &format!("{LOOPBACK}\n{idle}")
-        ),
-        route(
-            "fire",
-            "tcp:127.0.0.1:0",
-            &format!("tcp:127.0.0.1:{fport}"),
-            &format!("{LOOPBACK}\n{idle}")
-        ),
-    );
+            &format!("tcp:127.0.0.1:{port}"),
+            &format!("{LOOPBACK}\n{timeouts}"),
+        )
+    })
+    .concat();
     let p = start(&cfg).await;
+    let m = &p.metrics;
 
-    // Busy: a message every 100 ms for 1.2 s, four times the idle timeout.
+    // Busy: a message every 100 ms for 1.2 s, twice the idle timeout.
     let mut busy = connect(&p.endpoint("echo")).await.unwrap();
     for i in 0..12 {
         ping(&mut busy, format!("tick {i}").as_bytes()).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(p.metrics.closed_count("echo", "idle_timeout"), 0);
     drop(busy);
 
-    // Idle: says nothing.
+    // Silent: never sends its first byte, closed at the first-byte deadline.
     let t = Instant::now();
-    let mut quiet = connect(&p.endpoint("echo")).await.unwrap();
-    assert!(ends_within(&mut quiet, Duration::from_secs(5)).await);
-    let waited = t.elapsed();
-    assert!(
-        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
-        "idle close after {waited:?}"
-    );
-    assert_eq!(p.metrics.closed_count("echo", "idle_timeout"), 1);
+    let mut silent = connect(&p.endpoint("echo")).await.unwrap();
+    closed_between(&mut silent, t, 150, "first-byte").await;
+    assert_eq!(m.closed_count("echo", "first_byte_timeout"), 1);
 
-    // Slow: never reads, so the proxy's writes stall, nothing moves, and it is cut.
-    let slow = connect(&p.endpoint("fire")).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while p.metrics.closed_count("fire", "idle_timeout") == 0 {
-        assert!(Instant::now() < deadline, "slow reader was never timed out");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    drop(slow);
+    // Idle: one message, then nothing either way.
+    let mut quiet = connect(&p.endpoint("echo")).await.unwrap();
+    ping(&mut quiet, b"once").await;
+    closed_between(&mut quiet, Instant::now(), 500, "idle").await;
+    assert_eq!(m.closed_count("echo", "idle_timeout"), 1);
+    assert_eq!(
+        m.closed_count("echo", "eof"),
+        1,
+        "only the busy one ended well"
+    );
+
+    // Stalled: trickles a byte every 50 ms (so the connection is never idle) but never reads:
+    // the direction towards it holds bytes nobody takes, and is cut.
+    let mut stalled = connect(&p.endpoint("fire")).await.unwrap();
+    let trickle = async {
+        while stalled.write_all(b"x").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let took = tokio::select! {
+        took = until_count(|| m.closed_count("fire", "stalled"), 1) => took,
+        () = trickle => panic!("the proxy closed before counting a stall"),
+    };
+    assert!(
+        took >= Duration::from_millis(500),
+        "stall cut after {took:?}"
+    );
+    assert_eq!(m.closed_count("fire", "idle_timeout"), 0);
+
+    // Half-closed: the upstream answered and ended its side; the client neither sends nor
+    // closes, and is closed at the half-close deadline, well before the idle one.
+    let mut half = connect(&p.endpoint("half")).await.unwrap();
+    half.write_all(b"question").await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(BOUND, half.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let t = Instant::now();
+    assert_eq!(answer, b"answer");
+    let upstream_saw_close = tokio::time::timeout(BOUND, closed_rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let waited = upstream_saw_close.saturating_duration_since(t);
+    assert!(
+        waited >= Duration::from_millis(150) && waited < Duration::from_millis(550),
+        "half-closed connection cut after {waited:?}"
+    );
+    assert_eq!(m.closed_count("half", "half_close_timeout"), 1);
+    drop(half);
     assert_eq!(p.shutdown().await.cut, 0);
 }
 
@@ -534,7 +620,7 @@ async fn drain_lets_open_connections_finish_and_cuts_them_at_the_deadline() {
 async fn metrics_and_health_are_served() {
     let (port, _echo) = echo_server().await;
     let cfg = format!(
-        "[admin]\nlisten = \"tcp:127.0.0.1:0\"\n{}",
+        "[admin]\nlisten = \"tcp:127.0.0.1:0\"\nmax_connections = 2\n{}",
         route(
             "m",
             "tcp:127.0.0.1:0",
@@ -570,6 +656,33 @@ async fn metrics_and_health_are_served() {
     }
     assert!(http_get(&admin, "/healthz").await.ends_with("ok\n"));
     assert!(http_get(&admin, "/nope").await.starts_with("HTTP/1.1 404"));
+    // The admin port's cap (2): two silent connections fill it, a third is closed at once,
+    // and once they go the port answers again.
+    let silent = [
+        connect(&admin).await.unwrap(),
+        connect(&admin).await.unwrap(),
+    ];
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut third = connect(&admin).await.unwrap();
+    let t = Instant::now();
+    assert!(ends_within(&mut third, Duration::from_secs(4)).await);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "refused at once, not after the 5 s request timeout"
+    );
+    drop(silent);
+    let deadline = Instant::now() + BOUND;
+    loop {
+        let mut s = connect(&admin).await.unwrap();
+        let _ = s.write_all(b"GET /healthz HTTP/1.1\r\n\r\n").await;
+        let mut reply = Vec::new();
+        let _ = tokio::time::timeout(BOUND, s.read_to_end(&mut reply)).await;
+        if reply.ends_with(b"ok\n") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "admin port never freed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(p.shutdown().await.cut, 0);
 }
 
@@ -644,4 +757,123 @@ async fn switching_between_splice_and_buffered_copy_loses_nothing() {
     }
     drop(c);
     assert_eq!(p.shutdown().await.cut, 0);
+}
+
+/// A JSON-RPC-like upstream: answers each request line with one response line, keeps the
+/// connection for the next one, and holds silent connections open like a server would.
+async fn json_rpc_server() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let (r, mut w) = s.into_split();
+                let mut lines = tokio::io::BufReader::new(r).lines();
+                while let Ok(Some(_)) = lines.next_line().await {
+                    let reply = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x10\"}\n";
+                    if w.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// One fresh connection from `from`, one request, one response: the time it took.
+async fn rpc_round_trip(from: [u8; 4], ep: &host_proxy::Endpoint) -> std::io::Result<Duration> {
+    let t = Instant::now();
+    let s = connect_from(from, ep).await?;
+    let (r, mut w) = s.into_split();
+    w.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_blockNumber\",\"params\":[]}\n")
+        .await?;
+    let mut line = String::new();
+    tokio::io::BufReader::new(r).read_line(&mut line).await?;
+    if !line.contains("\"result\":\"0x10\"") {
+        return Err(std::io::Error::other(format!("bad answer {line:?}")));
+    }
+    Ok(t.elapsed())
+}
+
+/// The abuse of issue #24 against one route: 256 silent sockets (renewed as the proxy closes
+/// them) from one address and 100 slow clients (a byte every 100 ms) from another. Neither
+/// gets more than its share of the route, so a fresh JSON-RPC round trip from a third address
+/// answers within 100 ms at p99 over 50 probes; from the attackers' address it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_and_slow_clients_holding_a_route_leave_room_for_a_fresh_round_trip() {
+    const SILENT: [u8; 4] = [127, 0, 0, 1];
+    const SLOW: [u8; 4] = [127, 0, 0, 3];
+    const PROBE: [u8; 4] = [127, 0, 0, 2];
+    raise_nofile(4096);
+    let port = json_rpc_server().await;
+    let p = start(&route(
+        "engine-api",
+        "tcp:127.0.0.1:0",
+        &format!("tcp:127.0.0.1:{port}"),
+        &format!("{LOOPBACK}\nmax_connections = 64\nmax_connections_per_client = 16"),
+    ))
+    .await;
+    let ep = p.endpoint("engine-api");
+    let mut attackers = tokio::task::JoinSet::new();
+    for _ in 0..256 {
+        let ep = ep.clone();
+        attackers.spawn(async move {
+            loop {
+                if let Ok(mut s) = connect_from(SILENT, &ep).await {
+                    let _ = ends_within(&mut s, BOUND).await;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        });
+    }
+    for _ in 0..100 {
+        let ep = ep.clone();
+        attackers.spawn(async move {
+            loop {
+                if let Ok(mut s) = connect_from(SLOW, &ep).await {
+                    while s.write_all(b"{").await.is_ok() {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        });
+    }
+    // Both attackers hold their full share, and are refused beyond it.
+    let m = &p.metrics;
+    let deadline = Instant::now() + BOUND;
+    while m.active_count("engine-api") < 32 || m.refused_count("engine-api", "client_limit") < 300 {
+        assert!(Instant::now() < deadline, "{}", m.encode());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        m.active_count("engine-api"),
+        32,
+        "each attacker holds its share, no more"
+    );
+    let mut took = Vec::with_capacity(50);
+    for i in 0..50 {
+        let rtt = rpc_round_trip(PROBE, &ep)
+            .await
+            .unwrap_or_else(|e| panic!("probe {i}: {e}"));
+        took.push(rtt);
+        // Spread over 2 s, while the refused attackers keep coming back.
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    took.sort();
+    let p99 = took[took.len() * 99 / 100];
+    assert!(
+        p99 < Duration::from_millis(100),
+        "p99 {p99:?} (p50 {:?}) while held",
+        took[took.len() / 2]
+    );
+    // The attackers' own address is at its cap: its fresh request is refused, not queued.
+    assert!(rpc_round_trip(SILENT, &ep).await.is_err());
+    assert!(
+        m.refused_count("engine-api", "client_limit") > 1000,
+        "attackers kept trying"
+    );
+    attackers.shutdown().await;
+    let _ = p.shutdown().await;
 }

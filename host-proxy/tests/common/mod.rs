@@ -160,3 +160,17 @@ pub fn raise_nofile(want: u64) -> u64 {
     rlimit::setrlimit(rlimit::Resource::NOFILE, new, hard).unwrap();
     new
 }
+
+/// Connects to a TCP proxy listener from the loopback source address `from` (127.0.0.0/8:
+/// every such address is this host), so tests can play several clients.
+pub async fn connect_from(from: [u8; 4], ep: &Endpoint) -> std::io::Result<TcpStream> {
+    let Endpoint::Tcp { host, port } = ep else {
+        panic!("connect_from takes a tcp: listener, not {ep}");
+    };
+    let to = std::net::SocketAddr::new(host.parse().expect("an IP listener"), *port);
+    let s = tokio::net::TcpSocket::new_v4()?;
+    s.bind((std::net::Ipv4Addr::from(from), 0).into())?;
+    let s = s.connect(to).await?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
