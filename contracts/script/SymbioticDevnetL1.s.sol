@@ -12,8 +12,10 @@ import {IOperatorRegistry} from "@symbioticfi/core/src/interfaces/IOperatorRegis
 
 import {IEnclaveRegistry} from "../src/interfaces/IEnclaveRegistry.sol";
 import {NetworkMiddleware} from "../src/symbiotic/NetworkMiddleware.sol";
+import {RestakingTiming} from "../src/symbiotic/RestakingTiming.sol";
 import {TestToken} from "../test/marketplace/mocks/TestToken.sol";
 import {SymbioticCoreDeployer} from "../test/symbiotic/utils/SymbioticCoreDeployer.sol";
+import {SymbioticDevnetTiming} from "./SymbioticDevnetTiming.sol";
 
 /// @title SymbioticDevnetL1
 /// @notice Devnet only. On an L1 chain (e.g. an anvil started with `--chain-id 17000`): deploys the real Symbiotic
@@ -29,7 +31,8 @@ import {SymbioticCoreDeployer} from "../test/symbiotic/utils/SymbioticCoreDeploy
 ///                                    registration and opt-ins); default none;
 ///  - `RESOLVER`                      veto resolver of the veto vault (default: the broadcaster);
 ///  - `VAULT_EPOCH`                   vault epoch (s, default 7 days); `VETO_DURATION` (s, default 1 day);
-///  - `SLASHING_WINDOW`               capture → L1 request bound of the network (s, default 2 days);
+///  - `EPOCH_DURATION`, `ACTIVATION_OFFSET`, `LOCK_ALLOWANCE`, `BRIDGING_ALLOWANCE`: the restaking timing, shared
+///    with `SymbioticDevnetL2` (`SymbioticDevnetTiming`); the slashing window derives from it;
 ///  - `NETWORK_LIMIT`                 max network limit and network limit per vault (default 1e24);
 ///  - `DEPOSIT`                       collateral minted to the broadcaster and deposited in each vault (default 0);
 ///  - `DEPLOYMENT_FILE`               output file name under `deployments/` (default `symbiotic-l1-<chainid>.json`).
@@ -51,7 +54,7 @@ contract SymbioticDevnetL1 is SymbioticCoreDeployer {
         uint256[] operatorKeys;
         uint48 vaultEpoch;
         uint48 veto;
-        uint48 window;
+        RestakingTiming.Params timing;
         uint256 limit;
         uint256 deposit;
         address admin;
@@ -67,7 +70,7 @@ contract SymbioticDevnetL1 is SymbioticCoreDeployer {
         s.operatorKeys = vm.envOr("OPERATOR_KEYS", ",", new uint256[](0));
         s.vaultEpoch = uint48(vm.envOr("VAULT_EPOCH", uint256(7 days)));
         s.veto = uint48(vm.envOr("VETO_DURATION", uint256(1 days)));
-        s.window = uint48(vm.envOr("SLASHING_WINDOW", uint256(2 days)));
+        s.timing = SymbioticDevnetTiming.fromEnv();
         s.limit = vm.envOr("NETWORK_LIMIT", uint256(1e24));
         s.deposit = vm.envOr("DEPOSIT", uint256(0));
         uint256 startBlock = block.number;
@@ -105,7 +108,7 @@ contract SymbioticDevnetL1 is SymbioticCoreDeployer {
                 s.family,
                 s.admin,
                 0,
-                s.window,
+                s.timing,
                 d.core.vaultFactory,
                 d.core.networkRegistry,
                 d.core.networkMiddlewareService

@@ -8,8 +8,10 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IEnclaveRegistry} from "../src/interfaces/IEnclaveRegistry.sol";
 import {NativeStaking} from "../src/marketplace/NativeStaking.sol";
 import {ProofMarketplace} from "../src/marketplace/ProofMarketplace.sol";
+import {RestakingTiming} from "../src/symbiotic/RestakingTiming.sol";
 import {SymbioticStakingModule} from "../src/symbiotic/SymbioticStakingModule.sol";
 import {TestToken} from "../test/marketplace/mocks/TestToken.sol";
+import {SymbioticDevnetTiming} from "./SymbioticDevnetTiming.sol";
 
 /// @title SymbioticDevnetL2
 /// @notice Devnet only. On the marketplace chain (e.g. an anvil with `--chain-id 31337`): deploys the
@@ -22,8 +24,8 @@ import {TestToken} from "../test/marketplace/mocks/TestToken.sol";
 ///  - `ENGINE_FAMILY`                 the matching engine's family for a new marketplace (default `FAMILY`: the
 ///                                    bridge job runs in the engine image);
 ///  - `GENESIS`                       start of epoch 0 (s, default the current block's timestamp);
-///  - `EPOCH_DURATION`                marketplace epoch (s, default 1 day);
-///  - `ACTIVATION_OFFSET`             delay after an epoch's start before its snapshot is used (s, default 1 hour);
+///  - `EPOCH_DURATION`, `ACTIVATION_OFFSET`, `LOCK_ALLOWANCE`, `BRIDGING_ALLOWANCE`: the restaking timing, shared
+///    with `SymbioticDevnetL1` (`SymbioticDevnetTiming`; defaults 1 day, 1 hour, 1 day, 1 day);
 ///  - `COLLATERALS`, `WEIGHTS`        comma-separated L1 collateral addresses and their weights (1e18 = one
 ///                                    collateral unit per stake unit); default none;
 ///  - `MARKETPLACE`                   bind this address instead of deploying a `ProofMarketplace`;
@@ -38,8 +40,7 @@ contract SymbioticDevnetL2 is Script {
         bytes32 family;
         bytes32 engineFamily;
         uint48 genesis;
-        uint48 epoch;
-        uint48 offset;
+        RestakingTiming.Params timing;
         address[] collaterals;
         uint256[] weights;
         address admin;
@@ -55,8 +56,7 @@ contract SymbioticDevnetL2 is Script {
         s.family = keccak256(bytes(familyName));
         s.engineFamily = keccak256(bytes(vm.envOr("ENGINE_FAMILY", familyName)));
         s.genesis = uint48(vm.envOr("GENESIS", block.timestamp));
-        s.epoch = uint48(vm.envOr("EPOCH_DURATION", uint256(1 days)));
-        s.offset = uint48(vm.envOr("ACTIVATION_OFFSET", uint256(1 hours)));
+        s.timing = SymbioticDevnetTiming.fromEnv();
         s.collaterals = vm.envOr("COLLATERALS", ",", new address[](0));
         s.weights = vm.envOr("WEIGHTS", ",", new uint256[](0));
         if (s.collaterals.length != s.weights.length) {
@@ -68,7 +68,7 @@ contract SymbioticDevnetL2 is Script {
         vm.startBroadcast();
         (, s.admin,) = vm.readCallers();
         module = new SymbioticStakingModule(
-            s.registry, s.family, s.admin, s.genesis, s.epoch, s.offset, NativeStaking(address(0))
+            s.registry, s.family, s.admin, s.genesis, s.timing, NativeStaking(address(0))
         );
         for (uint256 i; i < s.collaterals.length; ++i) {
             module.setCollateralWeight(s.collaterals[i], s.weights[i]);
@@ -109,8 +109,10 @@ contract SymbioticDevnetL2 is Script {
         vm.serializeAddress(k, "enclaveRegistry", address(s.registry));
         vm.serializeAddress(k, "admin", s.admin);
         vm.serializeUint(k, "genesis", s.genesis);
-        vm.serializeUint(k, "epochDuration", s.epoch);
-        vm.serializeUint(k, "activationOffset", s.offset);
+        vm.serializeUint(k, "epochDuration", s.timing.epochDuration);
+        vm.serializeUint(k, "activationOffset", s.timing.activationOffset);
+        vm.serializeUint(k, "lockAllowance", s.timing.lockAllowance);
+        vm.serializeUint(k, "bridgingAllowance", s.timing.bridgingAllowance);
         vm.serializeAddress(k, "paymentToken", paymentToken);
         vm.serializeAddress(k, "marketplace", marketplace);
         string memory json = vm.serializeAddress(k, "stakingModule", module);

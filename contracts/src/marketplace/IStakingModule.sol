@@ -4,6 +4,8 @@ pragma solidity 0.8.25;
 /// @title IStakingModule
 /// @notice The stake behind generators, as the `ProofMarketplace` uses it: per (generator, market) usable stake, a
 /// lock per assignment (the market's slashing penalty), released on a valid proof, slashed on a missed deadline.
+/// A lock is named by its assignment's deadline: `unlock` and `slash` pass the deadline `lock` was given, so a
+/// module can tell locks apart (the restaking module ties each to the stake snapshot it was taken against).
 /// @dev Implementations: `NativeStaking` (ERC-20 deposited on this chain). A restaking-backed module plugs in behind
 /// the same interface. Only the bound marketplace may lock, unlock and slash.
 interface IStakingModule {
@@ -56,20 +58,31 @@ interface IStakingModule {
     /// @param generator The generator.
     /// @param market The market.
     /// @param amount The amount (the market's slashing penalty).
+    /// @param deadline The assignment's proof deadline (s).
     /// @return locked Whether the stake was locked.
-    function lock(address generator, uint256 market, uint256 amount) external returns (bool locked);
+    function lock(address generator, uint256 market, uint256 amount, uint256 deadline)
+        external
+        returns (bool locked);
 
     /// @notice Releases a lock (valid proof). Only the marketplace.
     /// @param generator The generator.
     /// @param market The market.
     /// @param amount The amount locked for the assignment.
-    function unlock(address generator, uint256 market, uint256 amount) external;
+    /// @param deadline The deadline the lock was taken with.
+    function unlock(address generator, uint256 market, uint256 amount, uint256 deadline) external;
 
     /// @notice Slashes a lock (missed deadline): the stake is removed, part goes to `compensationRecipient`.
     /// Only the marketplace.
     /// @param generator The generator.
     /// @param market The market.
     /// @param amount The amount locked for the assignment.
+    /// @param deadline The deadline the lock was taken with.
     /// @param compensationRecipient Who is compensated (the requester's refund address).
-    function slash(address generator, uint256 market, uint256 amount, address compensationRecipient) external;
+    function slash(
+        address generator,
+        uint256 market,
+        uint256 amount,
+        uint256 deadline,
+        address compensationRecipient
+    ) external;
 }

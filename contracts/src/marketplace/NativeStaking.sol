@@ -147,7 +147,8 @@ contract NativeStaking is IStakingModule {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IStakingModule
-    function lock(address generator, uint256 market, uint256 amount) external returns (bool) {
+    /// @dev Native locks of a market are interchangeable: the deadline is not needed.
+    function lock(address generator, uint256 market, uint256 amount, uint256) external returns (bool) {
         _onlyMarketplace();
         Position storage p = _positions[generator][market];
         (uint128 stake, uint128 locked) = (p.stake, p.locked);
@@ -158,7 +159,7 @@ contract NativeStaking is IStakingModule {
     }
 
     /// @inheritdoc IStakingModule
-    function unlock(address generator, uint256 market, uint256 amount) external {
+    function unlock(address generator, uint256 market, uint256 amount, uint256) external {
         _onlyMarketplace();
         Position storage p = _positions[generator][market];
         uint128 locked = p.locked;
@@ -167,7 +168,7 @@ contract NativeStaking is IStakingModule {
     }
 
     /// @inheritdoc IStakingModule
-    function slash(address generator, uint256 market, uint256 amount, address compensationRecipient)
+    function slash(address generator, uint256 market, uint256 amount, uint256, address compensationRecipient)
         external
     {
         _onlyMarketplace();

@@ -447,7 +447,7 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         // price <= reward was checked at assignment.
         if (reward != sd.price) _release(_askInfo[askId].refundAddress, reward - sd.price);
         emit ProofSubmitted(askId, uint8(slot), generator, sd.price);
-        STAKING.unlock(generator, market, _markets[market].slashingPenalty);
+        STAKING.unlock(generator, market, _markets[market].slashingPenalty, sd.deadline);
     }
 
     /// @notice Slashes the generator of an assigned slot whose deadline has passed. Callable by anyone. The slot's
@@ -471,7 +471,7 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         uint256 market = ask.market;
         uint256 penalty = _markets[market].slashingPenalty;
         emit Slashed(askId, uint8(slot), generator, penalty);
-        STAKING.slash(generator, market, penalty, refundTo);
+        STAKING.slash(generator, market, penalty, sd.deadline, refundTo);
     }
 
     /// @notice Transfers the caller's credited payments (rewards, refunds) to the caller.
@@ -630,11 +630,11 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         for (uint256 j; j < ask.redundancy; ++j) {
             if (j != slot && slots[j].generatorId == id) return (false, SkipReason.GeneratorAlreadyOnAsk);
         }
-        if (!STAKING.lock(generator, ask.market, _markets[ask.market].slashingPenalty)) {
-            return (false, SkipReason.InsufficientStake);
-        }
         // provingTime < 2^32: no uint40 overflow before the year 36 812.
         uint40 deadline = uint40(block.timestamp + ask.provingTime);
+        if (!STAKING.lock(generator, ask.market, _markets[ask.market].slashingPenalty, deadline)) {
+            return (false, SkipReason.InsufficientStake);
+        }
         slots[slot] =
             SlotData({generatorId: id, price: uint96(price), deadline: deadline, state: SlotState.Assigned});
         // assigned < redundancy <= 16 (the slot was open); active < capacity (checked).

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.25;
 
+import {RestakingTiming} from "./RestakingTiming.sol";
+
 /// @title INetworkMiddleware
 /// @notice The marketplace network's middleware on Ethereum (L1): it is itself the Symbiotic network (registered in
 /// the `NetworkRegistry`, its own middleware in the `NetworkMiddlewareService`), reads operator stake through each
@@ -192,6 +194,10 @@ interface INetworkMiddleware {
     /// @param result The slash result.
     /// @return The digest.
     function slashResultDigest(SlashResult calldata result) external view returns (bytes32);
+
+    /// @notice The restaking timing the network was deployed with (the L2 staking module holds the same).
+    /// @return The parameters.
+    function timing() external view returns (RestakingTiming.Params memory);
 
     /// @notice The registered vaults.
     /// @return The vaults.

@@ -59,6 +59,12 @@ interface ISymbioticStakingModule {
     /// @param index The index received.
     error SnapshotChunkOutOfOrder(uint32 expected, uint32 index);
 
+    /// @notice Thrown when the last chunk of a snapshot lands and the running hash of the chunks received under
+    /// its key differs from the root they all carry (entries dropped, reordered or mixed from another read).
+    /// @param expected The root the chunks carry.
+    /// @param computed The root of the entries received.
+    error SnapshotRootMismatch(bytes32 expected, bytes32 computed);
+
     /// @notice Thrown when an entry has a zero address or zero amount.
     error SnapshotInvalidStake();
 
@@ -77,7 +83,7 @@ interface ISymbioticStakingModule {
 
     /// @notice Emitted when a chunk is accepted.
     /// @param epoch The epoch.
-    /// @param snapshotKey `keccak256(abi.encode(epoch, captureTimestamp, total, signer))`.
+    /// @param snapshotKey `keccak256(abi.encode(epoch, captureTimestamp, total, snapshotRoot, signer))`.
     /// @param index The chunk index.
     /// @param total The chunk count.
     /// @param signer The enclave key that signed it.
@@ -109,7 +115,7 @@ interface ISymbioticStakingModule {
     /// @param operator The operator.
     /// @param vault The L1 vault.
     /// @param amount Collateral units to slash in that vault.
-    /// @param captureTimestamp The active snapshot's capture time.
+    /// @param captureTimestamp The capture time of the snapshot the slashed lock was taken against.
     event SlashRequested(
         bytes32 indexed slashId,
         address indexed operator,
@@ -119,7 +125,7 @@ interface ISymbioticStakingModule {
     );
 
     /// @notice Emitted when a restaked slash has no vault to charge (the weights of all of the operator's
-    /// collaterals were set to zero, or no snapshot is active): nothing is bridged.
+    /// collaterals in the lock's snapshot were set to zero since the lock): nothing is bridged.
     /// @param slashId The slash id.
     /// @param operator The operator.
     /// @param amount The weighted amount that could not be charged.

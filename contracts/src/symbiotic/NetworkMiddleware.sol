@@ -18,6 +18,7 @@ import {IVetoSlasher} from "@symbioticfi/core/src/interfaces/slasher/IVetoSlashe
 import {EnclaveAuth} from "../EnclaveAuth.sol";
 import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
 import {INetworkMiddleware} from "./INetworkMiddleware.sol";
+import {RestakingTiming} from "./RestakingTiming.sol";
 
 /// @title NetworkMiddleware
 /// @notice The marketplace network on Ethereum. The contract is the Symbiotic network itself: the constructor
@@ -27,8 +28,9 @@ import {INetworkMiddleware} from "./INetworkMiddleware.sol";
 /// @dev Stake is read with `IBaseDelegator.stakeAt(SUBNETWORK, operator, captureTimestamp, "")` at a past capture
 /// time. Slashes come from the marketplace chain as EIP-712 `SlashResult`s signed by a live key of
 /// `ENCLAVE_FAMILY`; each (slashId, vault) is accepted once. A vault is admitted only if its epoch covers the
-/// network's `SLASHING_WINDOW` (capture → request on L1) plus its veto period, so a result delivered in time is
-/// always inside Symbiotic's capture window; the window is re-checked at submission with a named error.
+/// network's `SLASHING_WINDOW` (capture → request on L1, derived from the `RestakingTiming` parameters the L2
+/// staking module is deployed with) plus its veto period, so a result delivered in time is always inside
+/// Symbiotic's capture window; the window is re-checked at submission with a named error.
 contract NetworkMiddleware is INetworkMiddleware, EnclaveAuth, AccessControl {
     using EnumerableSet for EnumerableSet.AddressSet;
 
@@ -51,8 +53,11 @@ contract NetworkMiddleware is INetworkMiddleware, EnclaveAuth, AccessControl {
     bytes32 public immutable SUBNETWORK;
 
     /// @notice Longest time (s) between a stake capture and the slash request on L1 the network promises:
-    /// marketplace epoch + activation offset + bridging delay.
+    /// `RestakingTiming.slashingWindow` of the shared parameters.
     uint48 public immutable SLASHING_WINDOW;
+
+    /// @dev `RestakingTiming.pack` of the timing parameters.
+    uint256 private immutable _TIMING;
 
     /// @notice Symbiotic's vault factory (which vaults are genuine).
     IRegistry public immutable VAULT_FACTORY;
@@ -66,7 +71,7 @@ contract NetworkMiddleware is INetworkMiddleware, EnclaveAuth, AccessControl {
     /// @param enclaveFamily The family whose live keys sign slash results.
     /// @param admin The network's governance (sets vaults, limits and resolvers; a timelock in production).
     /// @param identifier The subnetwork identifier.
-    /// @param slashingWindow Capture → L1 request bound (s).
+    /// @param timing_ The restaking timing shared with the L2 staking module (`SLASHING_WINDOW` derives from it).
     /// @param vaultFactory Symbiotic `VaultFactory`.
     /// @param networkRegistry Symbiotic `NetworkRegistry`.
     /// @param networkMiddlewareService Symbiotic `NetworkMiddlewareService`.
@@ -75,20 +80,22 @@ contract NetworkMiddleware is INetworkMiddleware, EnclaveAuth, AccessControl {
         bytes32 enclaveFamily,
         address admin,
         uint96 identifier,
-        uint48 slashingWindow,
+        RestakingTiming.Params memory timing_,
         address vaultFactory,
         address networkRegistry,
         address networkMiddlewareService
     ) EnclaveAuth(registry, "SymbioticNetworkMiddleware", "1") {
         if (
             address(registry) == address(0) || enclaveFamily == bytes32(0) || admin == address(0)
-                || slashingWindow == 0 || vaultFactory == address(0) || networkRegistry == address(0)
+                || vaultFactory == address(0) || networkRegistry == address(0)
                 || networkMiddlewareService == address(0)
         ) revert MiddlewareInvalidConfig();
+        RestakingTiming.validate(timing_);
         ENCLAVE_FAMILY = enclaveFamily;
         IDENTIFIER = identifier;
         SUBNETWORK = bytes32(uint256(uint160(address(this))) << 96 | identifier);
-        SLASHING_WINDOW = slashingWindow;
+        SLASHING_WINDOW = RestakingTiming.slashingWindow(timing_);
+        _TIMING = RestakingTiming.pack(timing_);
         VAULT_FACTORY = IRegistry(vaultFactory);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         INetworkRegistry(networkRegistry).registerNetwork();
@@ -230,6 +237,11 @@ contract NetworkMiddleware is INetworkMiddleware, EnclaveAuth, AccessControl {
     /// @inheritdoc INetworkMiddleware
     function slashResultDigest(SlashResult calldata result) external view returns (bytes32) {
         return _hashTypedDataV4(hashSlashResult(result));
+    }
+
+    /// @inheritdoc INetworkMiddleware
+    function timing() external view returns (RestakingTiming.Params memory) {
+        return RestakingTiming.unpack(_TIMING);
     }
 
     /// @inheritdoc INetworkMiddleware

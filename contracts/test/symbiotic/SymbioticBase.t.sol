@@ -9,6 +9,7 @@ import {IOptInService} from "@symbioticfi/core/src/interfaces/service/IOptInServ
 import {IOperatorRegistry} from "@symbioticfi/core/src/interfaces/IOperatorRegistry.sol";
 
 import {INetworkMiddleware} from "../../src/symbiotic/INetworkMiddleware.sol";
+import {RestakingTiming} from "../../src/symbiotic/RestakingTiming.sol";
 import {Vm} from "forge-std/Vm.sol";
 
 import {EnclaveRegistry} from "../../src/EnclaveRegistry.sol";
@@ -27,6 +28,12 @@ abstract contract SymbioticBase_Test is Fixtures, SymbioticCoreDeployer {
     uint256 internal constant START = 1_777_593_600;
     uint48 internal constant VAULT_EPOCH = 7 days;
     uint48 internal constant VETO = 1 days;
+    /// @dev Restaking timing shared by both chains' contracts: 1-day marketplace epochs, 10-minute activation
+    /// offset, locks up to 12 hours past the handover, 12 hours (less the offset) to bridge: a 2-day window.
+    uint48 internal constant L2_EPOCH = 1 days;
+    uint48 internal constant OFFSET = 10 minutes;
+    uint48 internal constant LOCK_ALLOWANCE = 12 hours;
+    uint48 internal constant BRIDGING = 12 hours - 10 minutes;
     uint48 internal constant SLASHING_WINDOW = 2 days;
     uint256 internal constant DEPOSIT = 1000e18;
     uint256 internal constant LIMIT = 10_000e18;
@@ -82,7 +89,7 @@ abstract contract SymbioticBase_Test is Fixtures, SymbioticCoreDeployer {
                     FAMILY,
                     networkAdmin,
                     0,
-                    SLASHING_WINDOW,
+                    timing(),
                     core.vaultFactory,
                     core.networkRegistry,
                     core.networkMiddlewareService
@@ -118,6 +125,10 @@ abstract contract SymbioticBase_Test is Fixtures, SymbioticCoreDeployer {
         deposit(vetoVault.vault, DEPOSIT);
         deposit(instantVault.vault, DEPOSIT);
         vm.warp(block.timestamp + 1 hours);
+    }
+
+    function timing() internal pure returns (RestakingTiming.Params memory) {
+        return RestakingTiming.Params(L2_EPOCH, OFFSET, LOCK_ALLOWANCE, BRIDGING);
     }
 
     function enclave(string memory name) internal returns (Enclave memory e) {

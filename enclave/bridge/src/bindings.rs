@@ -3,6 +3,8 @@
 //! comment opener). Only what the job calls, logs and the errors it decodes. The two-anvil test
 //! exercises every call against the real contracts, so a drifted signature fails there.
 #![allow(missing_docs)]
+// The generated call builder of `submitSnapshotChunk` takes the contract's seven arguments.
+#![allow(clippy::too_many_arguments)]
 
 alloy::sol! {
     /// EIP-712 `VaultStake` (the staking module's snapshot entry).
@@ -14,13 +16,15 @@ alloy::sol! {
         uint256 amount;
     }
 
-    /// EIP-712 `StakeSnapshotChunk`, signed for the staking module's domain.
+    /// EIP-712 `StakeSnapshotChunk`, signed for the staking module's domain. `snapshotRoot` binds
+    /// every chunk to the whole read (see [`crate::snapshot::chunks`]).
     #[derive(Debug, Default, PartialEq, Eq)]
     struct StakeSnapshotChunk {
         uint64 epoch;
         uint48 captureTimestamp;
         uint32 index;
         uint32 total;
+        bytes32 snapshotRoot;
         VaultStake[] stakes;
     }
 
@@ -85,6 +89,7 @@ alloy::sol! {
         error SnapshotInvalidCapture(uint64 epoch, uint48 captureTimestamp);
         error SnapshotEpochClosed(uint64 epoch);
         error SnapshotChunkOutOfOrder(uint32 expected, uint32 index);
+        error SnapshotRootMismatch(bytes32 expected, bytes32 computed);
         error SnapshotInvalidStake();
         error SnapshotDuplicateStake(address operator, address vault);
         error SnapshotTooManyVaults(address operator);
@@ -98,7 +103,7 @@ alloy::sol! {
             uint256 amount, uint48 captureTimestamp);
 
         function submitSnapshotChunk(uint64 epoch, uint48 captureTimestamp, uint32 index, uint32 total,
-            VaultStake[] calldata stakes, bytes calldata signature) external;
+            bytes32 snapshotRoot, VaultStake[] calldata stakes, bytes calldata signature) external;
         function snapshotOf(uint64 epoch) external view returns (bytes32 snapshotKey, uint48 captureTimestamp);
         function chunksReceived(bytes32 snapshotKey) external view returns (uint32);
         function GENESIS() external view returns (uint48);
@@ -108,7 +113,8 @@ alloy::sol! {
         function restakedStakeOf(address generator) external view returns (uint256);
         function vaultStakesOf(uint64 epoch, address operator) external view returns (StoredStake[] memory);
         function snapshotChunkDigest(uint64 epoch, uint48 captureTimestamp, uint32 index, uint32 total,
-            VaultStake[] calldata stakes) external view returns (bytes32);
+            bytes32 snapshotRoot, VaultStake[] calldata stakes) external view returns (bytes32);
+        function snapshotLockEnd(uint64 epoch) external view returns (uint256);
     }
 
     /// Symbiotic `IVault` (the parts the job reads).

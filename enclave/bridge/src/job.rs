@@ -265,8 +265,12 @@ impl Bridge {
             });
         };
         let entries: usize = chunks.iter().map(|c| c.stakes.len()).sum();
-        let total = chunks.first().map_or(1, |c| c.total);
-        let key = snapshot_key(epoch, capture, total, self.signer_address());
+        let (total, root) = chunks
+            .first()
+            .map_or((1, B256::ZERO), |c| (c.total, c.snapshotRoot));
+        // The key binds the read (its root): chunks of an earlier, different read (a vault changed
+        // since) are under another key, and this read is submitted from its first chunk.
+        let key = snapshot_key(epoch, capture, total, root, self.signer_address());
         let received = self
             .l2
             .call("chunksReceived", m.chunksReceived(key).call())
@@ -284,6 +288,7 @@ impl Bridge {
                         chunk.captureTimestamp,
                         chunk.index,
                         chunk.total,
+                        chunk.snapshotRoot,
                         chunk.stakes,
                         signature,
                     ),
@@ -352,11 +357,12 @@ impl Bridge {
     }
 }
 
-/// The module's snapshot key: `keccak256(abi.encode(epoch, captureTimestamp, total, signer))`.
+/// The module's snapshot key:
+/// `keccak256(abi.encode(epoch, captureTimestamp, total, snapshotRoot, signer))`.
 #[must_use]
-pub fn snapshot_key(epoch: u64, capture: u64, total: u32, signer: Address) -> B256 {
+pub fn snapshot_key(epoch: u64, capture: u64, total: u32, root: B256, signer: Address) -> B256 {
     let capture = U48::saturating_from(capture);
-    keccak256((epoch, capture, total, signer).abi_encode_params())
+    keccak256((epoch, capture, total, root, signer).abi_encode_params())
 }
 
 #[cfg(test)]
@@ -378,19 +384,29 @@ mod tests {
 
     #[test]
     fn snapshot_key_is_the_modules() {
-        // keccak256(abi.encode(uint64 3, uint48 1777600000, uint32 2, address 0x11…11)).
+        // keccak256(abi.encode(uint64 3, uint48 1777600000, uint32 2, bytes32 0xaa…aa, address 0x11…11)).
         let mut words = Vec::new();
         for v in [3u64, 1_777_600_000, 2] {
             let mut w = [0u8; 32];
             w[24..].copy_from_slice(&v.to_be_bytes());
             words.extend_from_slice(&w);
         }
+        words.extend_from_slice(&[0xaa; 32]);
         let mut w = [0u8; 32];
         w[12..].copy_from_slice(&[0x11; 20]);
         words.extend_from_slice(&w);
-        assert_eq!(
-            snapshot_key(3, 1_777_600_000, 2, Address::repeat_byte(0x11)),
-            keccak256(&words)
+        let key = snapshot_key(
+            3,
+            1_777_600_000,
+            2,
+            B256::repeat_byte(0xaa),
+            Address::repeat_byte(0x11),
+        );
+        assert_eq!(key, keccak256(&words));
+        // Another read (root) of the same epoch, capture and count is another key.
+        assert_ne!(
+            key,
+            snapshot_key(3, 1_777_600_000, 2, B256::ZERO, Address::repeat_byte(0x11))
         );
     }
 }

@@ -3,12 +3,16 @@
 //!
 //! The capture time of epoch `e` is `epochStart(e) + capture_delay`: a fixed point, so a restarted
 //! job computes the same capture, reads the same (final) L1 state and signs the same chunks, and
-//! resumes a half-submitted snapshot where it stopped.
+//! resumes a half-submitted snapshot where it stopped. If the read differs (a vault was added or
+//! removed on L1 since: the vault list is read at the final block, not at the capture), so does
+//! its root, hence its key on the module: the new read starts from its first chunk and the two
+//! reads never mix.
 
 use std::collections::BTreeMap;
 
 use alloy::primitives::aliases::U48;
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256, keccak256};
+use alloy::sol_types::SolStruct;
 
 use crate::bindings::{StakeSnapshotChunk, VaultStake};
 use crate::error::{ConfigError, DataError};
@@ -111,8 +115,30 @@ pub fn collect(entries: Vec<VaultStake>, max_vaults: usize) -> Result<Vec<VaultS
     Ok(by_pair.into_values().collect())
 }
 
+/// The EIP-712 hash of a chunk's `stakes` array: `keccak256(hashStruct(s0) ‖ hashStruct(s1) ‖ …)`
+/// (the module's `hashStakes`).
+#[must_use]
+pub fn stakes_hash(stakes: &[VaultStake]) -> B256 {
+    let mut packed = Vec::with_capacity(32 * stakes.len());
+    for s in stakes {
+        packed.extend_from_slice(s.eip712_hash_struct().as_slice());
+    }
+    keccak256(&packed)
+}
+
+/// One step of the snapshot root (the module's `nextSnapshotRoot`): `keccak256(previous ‖ stakes)`,
+/// from zero over the chunks in index order.
+#[must_use]
+pub fn next_root(previous: B256, stakes_hash: B256) -> B256 {
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(previous.as_slice());
+    buf[32..].copy_from_slice(stakes_hash.as_slice());
+    keccak256(buf)
+}
+
 /// Cuts ordered entries into chunks of at most `per_chunk` (an empty snapshot is one empty chunk:
-/// the epoch's stake is then zero for everyone).
+/// the epoch's stake is then zero for everyone). Every chunk carries the snapshot root over all
+/// chunks, which the module checks when the last one lands.
 ///
 /// # Errors
 /// [`DataError::SnapshotTooLarge`] beyond `u32::MAX` chunks, [`DataError::OutOfRange`] for a
@@ -135,6 +161,9 @@ pub fn chunks(
         what: "capture time",
         value: capture.to_string(),
     })?;
+    let root = parts
+        .iter()
+        .fold(B256::ZERO, |root, part| next_root(root, stakes_hash(part)));
     Ok(parts
         .into_iter()
         .zip(0u32..)
@@ -143,6 +172,7 @@ pub fn chunks(
             captureTimestamp: capture,
             index,
             total,
+            snapshotRoot: root,
             stakes: part.to_vec(),
         })
         .collect())
@@ -210,5 +240,31 @@ mod tests {
         assert_eq!((empty[0].index, empty[0].total), (0, 1));
         assert!(empty[0].stakes.is_empty());
         assert!(chunks(4, 1u64 << 48, &entries, 2).is_err());
+    }
+
+    #[test]
+    fn every_chunk_carries_the_root_of_the_whole_read() {
+        let entries: Vec<_> = (1..=5).map(|v| stake(1, v, u64::from(v))).collect();
+        let c = chunks(4, 777, &entries, 2).unwrap();
+        let expected = c
+            .iter()
+            .fold(B256::ZERO, |r, k| next_root(r, stakes_hash(&k.stakes)));
+        assert!(c.iter().all(|k| k.snapshotRoot == expected));
+        // The root is the module's: keccak256(0 ‖ stakesHash) for one chunk, by hand.
+        let one = chunks(4, 777, &entries[..1], 8).unwrap();
+        let mut buf = [0u8; 64];
+        buf[32..].copy_from_slice(keccak256(entries[0].eip712_hash_struct().as_slice()).as_slice());
+        assert_eq!(one[0].snapshotRoot, keccak256(buf));
+        // A second read after a vault change (one entry more) has the same chunk count here but
+        // another root, and dropping or moving an entry changes it too.
+        let mut more = entries.clone();
+        more.push(stake(1, 9, 1));
+        let c2 = chunks(4, 777, &more, 2).unwrap();
+        assert_eq!(c2.len(), c.len());
+        assert_ne!(c2[0].snapshotRoot, expected);
+        let dropped = chunks(4, 777, &entries[1..], 2).unwrap();
+        assert_ne!(dropped[0].snapshotRoot, expected);
+        let regrouped = chunks(4, 777, &entries, 3).unwrap();
+        assert_ne!(regrouped[0].snapshotRoot, expected);
     }
 }

@@ -80,6 +80,9 @@ mod tests {
             captureTimestamp: U48::from(1_777_600_000u64),
             index: 0,
             total: 1,
+            snapshotRoot: b256!(
+                "0xc58b38116ff85e60ce353ff930ee41048fbb875a2dcbdc577565501797344f0c"
+            ),
             stakes: vec![
                 VaultStake {
                     operator: Address::repeat_byte(0x11),
@@ -96,8 +99,13 @@ mod tests {
             ],
         };
         assert_eq!(
+            crate::snapshot::next_root(B256::ZERO, crate::snapshot::stakes_hash(&chunk.stakes)),
+            chunk.snapshotRoot,
+            "the root of a one-chunk snapshot"
+        );
+        assert_eq!(
             chunk.eip712_hash_struct(),
-            b256!("0x0f99fd5a4d98546fdf202de8f29b3ee25551cb4e58150e882185a6f01a0323e4")
+            b256!("0xabb6cedc8d13ce082d3c21ccfdf8f9de21d6c122b567b5feccea84b944fdbe8b")
         );
         let signer = key_one();
         assert_eq!(
@@ -107,12 +115,12 @@ mod tests {
         let (digest, sig) = sign(&signer, &chunk, &module_domain(31337, VERIFIER)).unwrap();
         assert_eq!(
             digest,
-            b256!("0x3a600db5f3c840e73ca218c974029c12ac7969c6d88e05a822c581404f2d5f6b")
+            b256!("0xe01614fc20b9d38fd4e1d741ab8105c2a8ba94a8abd5aa3b0ba0164995bec3d1")
         );
         assert_eq!(
             sig,
             bytes!(
-                "0xc2944985cacb1ca8043c70ae8bfe2d2d900c771c11c46f5fa0e616d6a21eefcb4f55cf41032917c72b12b7a129576e99dd363a9bd92660d6251812f6747532f01c"
+                "0x026c1d31c102663de9bb7120d377862cbca0ee5f1e1271795f4d8b98e166dca047074b626f338b1604045c64d1b45ac085c4ddce5c196dea16a47f4951947e941b"
             )
         );
     }

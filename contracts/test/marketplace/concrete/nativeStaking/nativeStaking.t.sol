@@ -97,29 +97,29 @@ contract NativeStaking_Test is Marketplace_Test {
     function test_MarketplaceOnly() external {
         vm.startPrank(g);
         vm.expectRevert(abi.encodeWithSelector(IStakingModule.StakingUnauthorized.selector, g));
-        staking.lock(g, market, 1);
+        staking.lock(g, market, 1, 1 days);
         vm.expectRevert(abi.encodeWithSelector(IStakingModule.StakingUnauthorized.selector, g));
-        staking.unlock(g, market, 1);
+        staking.unlock(g, market, 1, 1 days);
         vm.expectRevert(abi.encodeWithSelector(IStakingModule.StakingUnauthorized.selector, g));
-        staking.slash(g, market, 1, g);
+        staking.slash(g, market, 1, 1 days, g);
         vm.stopPrank();
     }
 
     function test_LockBounds() external {
         depositStake(g, market, 10);
         vm.startPrank(address(mp));
-        assertTrue(staking.lock(g, market, 6));
-        assertFalse(staking.lock(g, market, 5), "only 4 free");
+        assertTrue(staking.lock(g, market, 6, 1 days));
+        assertFalse(staking.lock(g, market, 5, 1 days), "only 4 free");
         assertEq(staking.lockedOf(g, market), 6);
         vm.expectRevert(
             abi.encodeWithSelector(IStakingModule.StakingInsufficientLocked.selector, g, market, 6, 7)
         );
-        staking.unlock(g, market, 7);
+        staking.unlock(g, market, 7, 1 days);
         vm.expectRevert(
             abi.encodeWithSelector(IStakingModule.StakingInsufficientLocked.selector, g, market, 6, 7)
         );
-        staking.slash(g, market, 7, g);
-        staking.unlock(g, market, 6);
+        staking.slash(g, market, 7, 1 days, g);
+        staking.unlock(g, market, 6, 1 days);
         vm.stopPrank();
         assertEq(staking.lockedOf(g, market), 0);
     }
