@@ -55,7 +55,10 @@ fn resolves_defaults_and_overrides() {
     assert!(!e.zero_copy, "splice is opt-in");
     // Unless configured, one TCP client gets a quarter of a route, and the enclave (a vsock
     // listener's client) the whole of its outbound routes; timeouts never exceed the idle one.
-    assert_eq!([a, b, e].map(|r| r.max_connections_per_client), [8, 100, 25]);
+    assert_eq!(
+        [a, b, e].map(|r| r.max_connections_per_client),
+        [8, 100, 25]
+    );
     assert_eq!(e.clients, ClientPolicy::Any);
     assert_eq!(
         (e.first_byte_timeout, e.half_close_timeout),
