@@ -142,12 +142,7 @@ fn zero_filled_ca_bundle_reads_but_is_rejected() {
 
 /// Fields as the enclave would request them under qemu: real PCRs (from BASE), a key, a nonce.
 fn emulated_fields() -> DocumentFields {
-    let mut fields = DocumentFields::from_document(&authentic(BASE.0, BASE.1));
-    fields.module_id = "i-234-enc5678".into();
-    fields.public_key = Some(vec![0x04; 65]);
-    fields.user_data = Some(b"boot".to_vec());
-    fields.nonce = Some(vec![0xab; 32]);
-    fields
+    DocumentFields::emulated_request(&authentic(BASE.0, BASE.1))
 }
 
 #[test]

@@ -7,7 +7,7 @@ use nitro_attestation::dev::{
     DevNsm, DevNsmConfig, DocumentFields, emulated_nsm_document, envelope_with_signature,
 };
 use nitro_attestation::nsm::{AttestationRequest, Nsm};
-use nitro_attestation::{FixedClock, Policy, Verifier};
+use nitro_attestation::{AttestationDocument, FixedClock, Policy, Verifier};
 use serde_json::Value;
 
 mod common;
@@ -422,23 +422,21 @@ const BASE_TS: u64 = 1767472867402;
 const WARNING: &str = "nothing below is verified: use verify-attestation";
 
 /// BASE's fields (authenticated at its own time), to re-encode into unsigned documents.
-fn base_fields() -> DocumentFields {
+fn base_document() -> AttestationDocument {
     let bytes = std::fs::read(real(BASE_FILE)).unwrap();
-    let doc = Verifier::aws(Policy::default())
+    Verifier::aws(Policy::default())
         .authenticate_at(&bytes, BASE_TS)
-        .unwrap();
-    DocumentFields::from_document(&doc)
+        .unwrap()
+}
+
+fn base_fields() -> DocumentFields {
+    DocumentFields::from_document(&base_document())
 }
 
 /// What qemu's emulated NSM returns (protected alg -1, zero-filled signature, certificate and CA
 /// bundle) with BASE's PCRs and the optional fields an enclave asks for.
 fn emulated_fields() -> DocumentFields {
-    let mut fields = base_fields();
-    fields.module_id = "i-234-enc5678".into();
-    fields.public_key = Some(vec![0x04; 65]);
-    fields.user_data = Some(b"boot".to_vec());
-    fields.nonce = Some(vec![0xab; 32]);
-    fields
+    DocumentFields::emulated_request(&base_document())
 }
 
 #[test]

@@ -55,6 +55,19 @@ impl DocumentFields {
         }
     }
 
+    /// The fields of `doc` (its PCRs and time) with what an enclave typically asks for under
+    /// qemu's `nitro-enclave` machine: a module id, an uncompressed public key, `user_data`
+    /// `"boot"` and a 32-byte nonce. Feed them to [`emulated_nsm_document`] for the document
+    /// that machine's emulated NSM returns.
+    pub fn emulated_request(doc: &AttestationDocument) -> Self {
+        let mut fields = Self::from_document(doc);
+        fields.module_id = "i-234-enc5678".into();
+        fields.public_key = Some(vec![0x04; 65]);
+        fields.user_data = Some(b"boot".to_vec());
+        fields.nonce = Some(vec![0xab; 32]);
+        fields
+    }
+
     /// The CBOR payload.
     pub fn encode_payload(&self) -> Vec<u8> {
         let mut e = Encoder::new(Vec::with_capacity(8192));
