@@ -16,7 +16,6 @@
 #   ci/kernel.d/linux-source.sha256  the kernel source tarball's sha256 inside the .deb
 #   ci/kernel.d/nitro.config       the configuration fragment on top of `make tinyconfig`
 #   ci/kernel.d/*.patch            our kernel patches, applied in name order
-#   ci/kernel.d/cmdline            the kernel command line
 #   Cargo.lock                     every crate, with its crates.io checksum
 #   rust-toolchain.toml            the Rust release (rust-overlay's fromRustupToolchainFile)
 #   enclave/image.json             the image recipe: ramdisk entries, modes, cmd, env, cmdline file
@@ -71,7 +70,6 @@
         kernelPatches = map (n: ./ci/kernel.d + "/${n}") (builtins.sort builtins.lessThan
           (builtins.filter (n: builtins.match ".*\\.patch" n != null)
             (builtins.attrNames (builtins.readDir ./ci/kernel.d))));
-        cmdline = ./ci/kernel.d/cmdline;
         rustVersion = (builtins.fromTOML (builtins.readFile ./rust-toolchain.toml)).toolchain.channel;
         # sha256 of /usr/share/ca-certificates/mozilla/*.crt concatenated in sorted path order, as
         # ci/build-eif writes /etc/ssl/certs/ca-certificates.crt (checked by ci/nix-check).
