@@ -277,10 +277,10 @@
         # The workspace's unit and black-box tests (those needing anvil, qemu or forge run in ci/).
         tests = workspacePackage {
           pname = "workspace-tests";
-          packages = [ "eif-builder" "nitro-attestation" "host-proxy" "pcr-registry" "matching-engine" ];
+          packages = [ "nitro-pcrs" "transport-addr" "eif-builder" "nitro-attestation" "host-proxy" "pcr-registry" "matching-engine" "marketplace-bindings" ];
           extra = {
             doCheck = true;
-            cargoTestFlags = [ "-p" "eif-builder" "-p" "nitro-attestation" "-p" "host-proxy" "-p" "pcr-registry" "-p" "matching-engine" ];
+            cargoTestFlags = [ "-p" "nitro-pcrs" "-p" "transport-addr" "-p" "eif-builder" "-p" "nitro-attestation" "-p" "host-proxy" "-p" "pcr-registry" "-p" "matching-engine" "-p" "marketplace-bindings" ];
           };
         };
         # Every step built a second time, as separate derivations (the kernel and the binaries

@@ -4,11 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::key::EnclaveKey;
-use crate::payload::{PCR_LEN, Payload};
+use nitro_pcrs::{ImagePcrs, Pcr};
 
-/// A PCR value (SHA-384).
-pub type Pcr = [u8; PCR_LEN];
+use crate::key::EnclaveKey;
+use crate::payload::Payload;
 
 /// An attestation document whose COSE signature and certificate chain were verified.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,14 +35,7 @@ pub struct AttestationDocument {
 
 /// The payload's PCRs by index.
 pub(crate) fn pcr_map(p: &Payload<'_>) -> BTreeMap<u8, Pcr> {
-    p.pcrs
-        .iter()
-        .map(|(i, v)| {
-            let mut pcr = [0u8; PCR_LEN];
-            pcr.copy_from_slice(v); // length checked by the parser
-            (*i, pcr)
-        })
-        .collect()
+    p.pcrs.iter().copied().collect()
 }
 
 impl AttestationDocument {
@@ -68,7 +60,18 @@ impl AttestationDocument {
 
     /// True when PCR0, PCR1 or PCR2 is missing or all zero, as in a debug-mode enclave.
     pub fn is_debug_mode(&self) -> bool {
-        (0..3).any(|i| self.pcr(i).is_none_or(|p| p.iter().all(|b| *b == 0)))
+        (0..3).any(|i| self.pcr(i).is_none_or(Pcr::is_zero))
+    }
+
+    /// PCR0/1/2 and, when reported and not all zero, PCR8: the image's measurements as the
+    /// registry stores them. `None` when PCR0, PCR1 or PCR2 is missing.
+    pub fn image_pcrs(&self) -> Option<ImagePcrs> {
+        Some(ImagePcrs {
+            pcr0: *self.pcr(0)?,
+            pcr1: *self.pcr(1)?,
+            pcr2: *self.pcr(2)?,
+            pcr8: self.pcr(8).filter(|p| !p.is_zero()).copied(),
+        })
     }
 }
 

@@ -7,12 +7,12 @@
 use minicbor::Decoder;
 use minicbor::data::Type;
 
+use nitro_pcrs::Pcr;
+
 use crate::error::Malformed;
 
 /// Number of PCR registers an NSM has (indexes 0..32).
 pub const MAX_PCRS: usize = 32;
-/// PCR length for the only accepted digest, SHA-384.
-pub const PCR_LEN: usize = 48;
 /// Upper bound of `public_key`, `user_data`, `nonce`, each certificate and `module_id`.
 pub const MAX_FIELD_LEN: usize = 1024;
 /// Upper bound of `cabundle` entries (AWS sends 4).
@@ -23,8 +23,8 @@ pub const MAX_CABUNDLE: usize = 16;
 pub(crate) struct Payload<'a> {
     pub(crate) module_id: &'a str,
     pub(crate) timestamp: u64,
-    /// Sorted by index, no duplicates, each 48 bytes.
-    pub(crate) pcrs: Vec<(u8, &'a [u8])>,
+    /// Sorted by index, no duplicates.
+    pub(crate) pcrs: Vec<(u8, Pcr)>,
     pub(crate) certificate: &'a [u8],
     pub(crate) cabundle: Vec<&'a [u8]>,
     pub(crate) public_key: Option<&'a [u8]>,
@@ -229,9 +229,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Payload<'_>, Malformed> {
     })
 }
 
-fn parse_pcrs<'a>(c: &mut Cbor<'a>) -> Result<Vec<(u8, &'a [u8])>, Malformed> {
+fn parse_pcrs(c: &mut Cbor<'_>) -> Result<Vec<(u8, Pcr)>, Malformed> {
     let mut remaining = c.map("pcrs")?;
-    let mut pcrs: Vec<(u8, &'a [u8])> = Vec::with_capacity(16);
+    let mut pcrs: Vec<(u8, Pcr)> = Vec::with_capacity(16);
     let mut seen = 0u32;
     while !c.container_done(&mut remaining, "pcrs")? {
         let index = c.uint("pcrs key")?;
@@ -244,13 +244,11 @@ fn parse_pcrs<'a>(c: &mut Cbor<'a>) -> Result<Vec<(u8, &'a [u8])>, Malformed> {
         }
         seen |= 1 << index;
         let value = c.bytes("pcrs value")?;
-        if value.len() != PCR_LEN {
-            return Err(Malformed::PcrLength {
-                index,
-                len: value.len(),
-            });
-        }
-        pcrs.push((index, value));
+        let pcr = Pcr::try_from(value).map_err(|_| Malformed::PcrLength {
+            index,
+            len: value.len(),
+        })?;
+        pcrs.push((index, pcr));
     }
     check_size("pcrs", pcrs.len(), 1, MAX_PCRS)?;
     pcrs.sort_unstable_by_key(|(i, _)| *i);

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::document::{AttestationDocument, Pcr};
+use nitro_pcrs::Pcr;
+
+use crate::document::AttestationDocument;
 use crate::error::PolicyError;
 use crate::key::EnclaveKey;
 
@@ -42,13 +44,18 @@ impl Default for Policy {
 
 impl Policy {
     /// Requires PCR `index` to equal `value`.
-    pub fn expect_pcr(mut self, index: u8, value: Pcr) -> Self {
-        self.expected_pcrs.insert(index, value);
+    pub fn expect_pcr(mut self, index: u8, value: impl Into<Pcr>) -> Self {
+        self.expected_pcrs.insert(index, value.into());
         self
     }
 
     /// Requires the image measurements PCR0, PCR1 and PCR2.
-    pub fn expect_image(self, pcr0: Pcr, pcr1: Pcr, pcr2: Pcr) -> Self {
+    pub fn expect_image(
+        self,
+        pcr0: impl Into<Pcr>,
+        pcr1: impl Into<Pcr>,
+        pcr2: impl Into<Pcr>,
+    ) -> Self {
         self.expect_pcr(0, pcr0)
             .expect_pcr(1, pcr1)
             .expect_pcr(2, pcr2)

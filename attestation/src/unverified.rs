@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::document::{Pcr, pcr_map};
+use nitro_pcrs::Pcr;
+
+use crate::document::pcr_map;
 use crate::error::Malformed;
 use crate::input::check_len;
 use crate::{cose, payload};
@@ -129,7 +131,7 @@ mod tests {
         let d = read_unverified(&doc).unwrap();
         assert_eq!(d.module_id, "i-234-enc5678");
         assert_eq!(d.timestamp_ms, 1_767_225_600_000);
-        assert_eq!(d.pcr(2), Some(&[3; 48]));
+        assert_eq!(d.pcr(2), Some(&Pcr::new([3; 48])));
         assert_eq!((d.cose_alg, d.signature.len()), (Some(-1), 64));
         assert_eq!((d.certificate.len(), d.cabundle.len()), (64, 1));
         assert_eq!(d.public_key.as_deref(), Some(&b"pk"[..]));

@@ -111,11 +111,8 @@ fn committed_corpus_matches_its_manifest() {
         let p = &e["policy"];
         let mut policy = Policy::default().max_age_ms(p["max_age_ms"].as_u64().unwrap());
         for pcr in p["expected_pcrs"].as_array().unwrap() {
-            let value = hex::decode(pcr["value"].as_str().unwrap()).unwrap();
-            policy = policy.expect_pcr(
-                pcr["index"].as_u64().unwrap() as u8,
-                value.try_into().unwrap(),
-            );
+            let value: nitro_attestation::Pcr = pcr["value"].as_str().unwrap().parse().unwrap();
+            policy = policy.expect_pcr(pcr["index"].as_u64().unwrap() as u8, value);
         }
         if let Some(nonce) = p["expected_nonce"].as_str() {
             policy = policy.expect_nonce(hex::decode(nonce).unwrap());

@@ -1,10 +1,10 @@
 //! The genuine AWS documents in `tests/data/` verify at their own timestamps, with the PCRs
 //! published alongside them; debug documents are authentic but fail the default policy.
 
-use nitro_attestation::Policy;
 use nitro_attestation::{
     AWS_ROOT_G1_SHA256, ChainError, Error, PolicyError, Verifier, decode_input, peek_timestamp,
 };
+use nitro_attestation::{Pcr, Policy};
 
 fn load(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -12,8 +12,8 @@ fn load(name: &str) -> Vec<u8> {
     decode_input(&bytes).expect("raw or base64").into_owned()
 }
 
-fn pcr(hex_str: &str) -> [u8; 48] {
-    hex::decode(hex_str).unwrap().try_into().unwrap()
+fn pcr(hex_str: &str) -> Pcr {
+    hex_str.parse().unwrap()
 }
 
 struct Real {
@@ -156,7 +156,7 @@ fn production_documents_verify_at_their_timestamp() {
         input.extend_from_slice(instance.as_bytes());
         let expected = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA384, &input);
         assert_eq!(
-            doc.pcr(4).unwrap().as_slice(),
+            doc.pcr(4).unwrap().as_ref(),
             expected.as_ref(),
             "{}",
             real.file
@@ -200,7 +200,7 @@ fn debug_document_is_authentic_but_rejected_by_default() {
         .authenticate_at(&bytes, DEBUG_TIMESTAMP_MS)
         .expect("genuine signature");
     assert!(doc.is_debug_mode());
-    assert!(doc.pcr(0).unwrap().iter().all(|b| *b == 0));
+    assert!(doc.pcr(0).unwrap().is_zero());
     assert_eq!(doc.public_key.as_deref(), Some(&b"my super secret key"[..]));
     assert_eq!(doc.user_data.as_deref(), Some(&b"hello, world!"[..]));
     assert_eq!(doc.nonce, None);

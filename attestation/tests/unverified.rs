@@ -154,7 +154,7 @@ fn emulated_nsm_document_reads_but_is_rejected() {
     assert_eq!(read.timestamp_ms, fields.timestamp);
     assert_eq!(read.pcrs.len(), 16);
     for (i, v) in &fields.pcrs {
-        assert_eq!(read.pcr(*i as u8).unwrap().as_slice(), v.as_slice());
+        assert_eq!(read.pcr(*i as u8).unwrap().as_ref(), v.as_slice());
     }
     assert_eq!(read.public_key, fields.public_key);
     assert_eq!(read.user_data, fields.user_data);

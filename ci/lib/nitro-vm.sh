@@ -1,6 +1,6 @@
 # ci/lib/nitro-vm.sh: boot an EIF file under qemu's nitro-enclave machine, as nitro-cli would boot
-# it on a Nitro instance. Sourced by ci/boot-test and ci/boot-proxy-test (which define `log`,
-# `die`, and an array `pids` whose processes their exit trap stops).
+# it on a Nitro instance. Sourced by ci/boot-test and ci/boot-proxy-test after ci/lib/common.sh
+# (`log`, `die`, and the array `pids` whose processes its exit trap stops).
 #
 #   nitro_vm_tools                 checks the tools and sets NITRO_QEMU (ci/qemu-nitro's build)
 #   nitro_vm_vsock WORK            starts vhost-device-vsock; sets NITRO_UDS (the host side)

@@ -16,9 +16,7 @@ import {PcrRegistry} from "./PcrRegistry.sol";
 /// trust domains: a devnet family (e.g. `matching-engine-dev`) can use a verifier rooted in a dev CA without
 /// any key of it ever passing a check for a production family.
 contract EnclaveRegistry is IEnclaveRegistry, PcrRegistry {
-    /*//////////////////////////////////////////////////////////////
-                               CONSTANTS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Constants ----
 
     /// @inheritdoc IEnclaveRegistry
     bytes32 public constant REGISTRAR_MODULE_ROLE = keccak256("REGISTRAR_MODULE_ROLE");
@@ -29,9 +27,7 @@ contract EnclaveRegistry is IEnclaveRegistry, PcrRegistry {
     /// @notice Upper bound of a family's `keyTtl` (seconds).
     uint32 public constant MAX_KEY_TTL = 365 days;
 
-    /*//////////////////////////////////////////////////////////////
-                                STORAGE
-    //////////////////////////////////////////////////////////////*/
+    // ---- Storage ----
 
     /// @dev One slot per (family, key): the image's sequence number (0 = unknown key), expiry, individual
     /// revocation. Records are per family so that a family's verifier only ever writes its own family's
@@ -45,17 +41,13 @@ contract EnclaveRegistry is IEnclaveRegistry, PcrRegistry {
     mapping(bytes32 family => mapping(address key => KeyRecord)) private _keys;
     mapping(bytes32 family => FamilyConfig) private _families;
 
-    /*//////////////////////////////////////////////////////////////
-                              CONSTRUCTOR
-    //////////////////////////////////////////////////////////////*/
+    // ---- Constructor ----
 
     /// @param admin The initial default admin.
     /// @param adminTransferDelay Delay (seconds) before a new default admin can accept the role.
     constructor(address admin, uint48 adminTransferDelay) PcrRegistry(admin, adminTransferDelay) {}
 
-    /*//////////////////////////////////////////////////////////////
-                            STATE-CHANGING
-    //////////////////////////////////////////////////////////////*/
+    // ---- State-changing ----
 
     /// @inheritdoc IEnclaveRegistry
     function configureFamily(
@@ -120,9 +112,7 @@ contract EnclaveRegistry is IEnclaveRegistry, PcrRegistry {
         emit EnclaveKeyRevoked(key, _imageIdOf(record.imageIndex), msg.sender, reason);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 VIEWS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Views ----
 
     /// @inheritdoc IEnclaveRegistry
     function isLiveKey(address key, bytes32 family) external view returns (bool) {
@@ -151,9 +141,7 @@ contract EnclaveRegistry is IEnclaveRegistry, PcrRegistry {
         return _families[family];
     }
 
-    /*//////////////////////////////////////////////////////////////
-                           INTERNAL FUNCTIONS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Internal functions ----
 
     /// @dev The policy checks shared by both registration paths, then the write. `referenceTime` is the
     /// time (seconds) the document must be fresh at: now on the direct path, the receive time on the module path.

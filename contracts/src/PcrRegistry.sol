@@ -20,9 +20,7 @@ import {Pcrs} from "./libraries/Pcrs.sol";
 /// is live and zero after revocation. `EnclaveRegistry` stores that number in each key's one-slot record, so the
 /// live-key check costs two storage reads and revoking an image kills all its keys with one write.
 contract PcrRegistry is IPcrRegistry, AccessControlDefaultAdminRules {
-    /*//////////////////////////////////////////////////////////////
-                                 ROLES
-    //////////////////////////////////////////////////////////////*/
+    // ---- Roles ----
 
     /// @inheritdoc IPcrRegistry
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
@@ -30,9 +28,7 @@ contract PcrRegistry is IPcrRegistry, AccessControlDefaultAdminRules {
     /// @inheritdoc IPcrRegistry
     bytes32 public constant REVOKER_ROLE = keccak256("REVOKER_ROLE");
 
-    /*//////////////////////////////////////////////////////////////
-                                STORAGE
-    //////////////////////////////////////////////////////////////*/
+    // ---- Storage ----
 
     /// @dev Storage form of an image. `index` is 1-based; 0 means never registered.
     struct ImageRecord {
@@ -53,9 +49,7 @@ contract PcrRegistry is IPcrRegistry, AccessControlDefaultAdminRules {
     mapping(bytes32 family => bytes32[]) private _familyImages;
     uint64 private _imageCount;
 
-    /*//////////////////////////////////////////////////////////////
-                              CONSTRUCTOR
-    //////////////////////////////////////////////////////////////*/
+    // ---- Constructor ----
 
     /// @param admin The initial default admin.
     /// @param adminTransferDelay Delay (seconds) before a new default admin can accept the role.
@@ -63,9 +57,7 @@ contract PcrRegistry is IPcrRegistry, AccessControlDefaultAdminRules {
         AccessControlDefaultAdminRules(adminTransferDelay, admin)
     {}
 
-    /*//////////////////////////////////////////////////////////////
-                            STATE-CHANGING
-    //////////////////////////////////////////////////////////////*/
+    // ---- State-changing ----
 
     /// @inheritdoc IPcrRegistry
     function registerImage(bytes32 family, ImagePcrs calldata pcrs, ImageMetadata calldata metadata)
@@ -111,9 +103,7 @@ contract PcrRegistry is IPcrRegistry, AccessControlDefaultAdminRules {
         emit ImageRevoked(imageId, image.family, msg.sender, reason);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 VIEWS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Views ----
 
     /// @inheritdoc IPcrRegistry
     function computeImageId(bytes calldata pcr0, bytes calldata pcr1, bytes calldata pcr2)
@@ -152,9 +142,7 @@ contract PcrRegistry is IPcrRegistry, AccessControlDefaultAdminRules {
         return _familyImages[family];
     }
 
-    /*//////////////////////////////////////////////////////////////
-                           INTERNAL FUNCTIONS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Internal functions ----
 
     /// @dev Reverts unless `pcr` is 48 bytes and not all zeros.
     function _checkPcr(uint256 index, bytes calldata pcr) private pure {

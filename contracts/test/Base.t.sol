@@ -62,9 +62,7 @@ abstract contract Base_Test is Test, Fixtures {
         return registry.registerImage(family, imagePcrs(v), metadata("1.0.0"));
     }
 
-    /*//////////////////////////////////////////////////////////////
-                            IMAGES AND KEYS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Images and keys ----
 
     function enclave(string memory name) internal returns (Enclave memory e) {
         Vm.Wallet memory w = vm.createWallet(name);
@@ -83,9 +81,7 @@ abstract contract Base_Test is Test, Fixtures {
         return registry.registerEnclaveKey(family, encode(fields(imagePcrs(v), e.publicKey, nowMs())), 0, 0);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                               SIGNATURES
-    //////////////////////////////////////////////////////////////*/
+    // ---- Signatures ----
 
     function sign(Enclave memory e, bytes32 jobId, bytes32 output) internal view returns (bytes memory) {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(e.privateKey, gate.digestOf(jobId, output));

@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use eif_builder::{
-    BuildSpec, Description, ImageIdentity, Provenance, Recipe, Signer, cpio, extract, hash, reader,
+    BuildSpec, Description, ExitStatus, ImageIdentity, Provenance, Recipe, Signer, cpio, extract,
+    hash, reader,
 };
 
 const EXIT_CODES: &str = "\
@@ -170,24 +170,6 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
     Ok((k.to_owned(), v.to_owned()))
 }
 
-/// Result of a verb, mapped to the process exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ExitStatus {
-    /// 0
-    Success,
-    /// 1
-    Failure,
-}
-
-impl From<ExitStatus> for ExitCode {
-    fn from(s: ExitStatus) -> Self {
-        match s {
-            ExitStatus::Success => ExitCode::SUCCESS,
-            ExitStatus::Failure => ExitCode::from(1),
-        }
-    }
-}
-
 /// The only place that writes to stdout.
 #[allow(clippy::print_stdout)]
 fn emit(text: &str) {
@@ -246,7 +228,7 @@ fn verdict(d: &Description) -> ExitStatus {
         Ok(()) => ExitStatus::Success,
         Err(e) => {
             warn(&e.to_string());
-            ExitStatus::Failure
+            ExitStatus::Rejected
         }
     }
 }
@@ -405,7 +387,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             let d = with_progress("reading", |p| eif_builder::describe_file(&a.file, None, p))?;
             if let Err(e) = d.ensure_valid() {
                 warn(&e.to_string());
-                return Ok(ExitStatus::Failure);
+                return Ok(ExitStatus::Rejected);
             }
             emit(&pretty(&d.measurements.to_json())?);
             Ok(ExitStatus::Success)

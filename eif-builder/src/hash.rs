@@ -1,6 +1,7 @@
-//! SHA-384 (OpenSSL's assembly: the fastest here) and the PCR extend rule.
+//! SHA-384 (OpenSSL's assembly: the fastest here) and the PCR extend rule ([`Pcr`] itself is
+//! `nitro-pcrs`'s).
 
-use std::fmt;
+pub use nitro_pcrs::Pcr;
 
 /// A SHA-384 digest or PCR value.
 pub type Digest48 = [u8; 48];
@@ -35,44 +36,18 @@ pub fn sha384(data: &[u8]) -> Digest48 {
     openssl::sha::sha384(data)
 }
 
-/// A PCR value: `SHA-384(0^48 ‖ SHA-384(content))`, i.e. one extend of a zeroed register.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Pcr(pub Digest48);
-
-impl Pcr {
-    /// Extend a zeroed register with `content_digest` (the SHA-384 of the measured bytes).
-    pub fn from_content_digest(content_digest: &Digest48) -> Self {
-        let mut h = Sha384::new();
-        h.update(&[0u8; 48]);
-        h.update(content_digest);
-        Self(h.finish())
-    }
-    /// Measure `content` in one go.
-    pub fn of(content: &[u8]) -> Self {
-        Self::from_content_digest(&sha384(content))
-    }
-    /// Lower-case hex, 96 characters.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
+/// The PCR of a zeroed register extended once with `content_digest` (the SHA-384 of the measured
+/// bytes): `SHA-384(0^48 ‖ content_digest)`.
+pub fn pcr_of_digest(content_digest: &Digest48) -> Pcr {
+    let mut h = Sha384::new();
+    h.update(&[0u8; 48]);
+    h.update(content_digest);
+    Pcr::new(h.finish())
 }
 
-impl fmt::Display for Pcr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl fmt::Debug for Pcr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Pcr({})", self.to_hex())
-    }
-}
-
-impl serde::Serialize for Pcr {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
-    }
+/// The PCR of `content` measured in one go.
+pub fn pcr_of(content: &[u8]) -> Pcr {
+    pcr_of_digest(&sha384(content))
 }
 
 #[cfg(test)]
@@ -87,7 +62,10 @@ mod tests {
             let mut outer = sha2::Sha384::new();
             outer.update([0u8; 48]);
             outer.update(inner);
-            assert_eq!(Pcr::of(content).0.as_slice(), outer.finalize().as_slice());
+            assert_eq!(
+                pcr_of(content).as_bytes().as_slice(),
+                outer.finalize().as_slice()
+            );
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod cpio;
 pub mod error;
+pub mod exit;
 pub mod extract;
 pub mod hash;
 pub mod header;
@@ -16,9 +17,10 @@ pub mod sign;
 pub mod writer;
 
 pub use error::{Error, InvalidEif, Misuse, Result, SignError};
-pub use hash::Pcr;
+pub use exit::ExitStatus;
 pub use metadata::{ImageIdentity, Provenance};
-pub use reader::{Description, Measurements, describe_bytes, describe_file};
+pub use nitro_pcrs::{ImagePcrs, Pcr};
+pub use reader::{Description, describe_bytes, describe_file};
 pub use recipe::{Recipe, RecipeError};
 pub use sign::Signer;
 pub use writer::{BuildSpec, build};

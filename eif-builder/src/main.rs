@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use eif_builder::ExitStatus;
 
 mod cli;
 
@@ -14,7 +15,7 @@ fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(2)
+            ExitStatus::Error.into()
         }
     }
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use crate::error::Error;
-use crate::hash::{Digest48, Pcr, Sha384};
+use crate::hash::{Digest48, Pcr, Sha384, pcr_of_digest};
 
 /// Bytes per chunk.
 pub(crate) const CHUNK: usize = 1 << 20;
@@ -304,9 +304,9 @@ fn run_inner<R>(
         let r = result?;
         Ok((
             Outcome {
-                pcr0: Pcr::from_content_digest(&pcr0_inner),
-                pcr1: Pcr::from_content_digest(&pcr1_inner.unwrap_or(pcr0_inner)),
-                pcr2: Pcr::from_content_digest(&pcr2_inner),
+                pcr0: pcr_of_digest(&pcr0_inner),
+                pcr1: pcr_of_digest(&pcr1_inner.unwrap_or(pcr0_inner)),
+                pcr2: pcr_of_digest(&pcr2_inner),
                 kernel_sha384,
                 ramdisk_sha384,
             },
@@ -367,9 +367,9 @@ mod tests {
                 .collect();
             let boot: Vec<u8> = [kernel.clone(), cmdline.clone(), rds[0].clone()].concat();
             let app: Vec<u8> = rds[1..n].concat();
-            assert_eq!(out.pcr0, Pcr::of(&all), "n={n}");
-            assert_eq!(out.pcr1, Pcr::of(&boot), "n={n}");
-            assert_eq!(out.pcr2, Pcr::of(&app), "n={n}");
+            assert_eq!(out.pcr0, crate::hash::pcr_of(&all), "n={n}");
+            assert_eq!(out.pcr1, crate::hash::pcr_of(&boot), "n={n}");
+            assert_eq!(out.pcr2, crate::hash::pcr_of(&app), "n={n}");
             assert_eq!(out.kernel_sha384, sha384(&kernel));
             let want: Vec<_> = rds[..n].iter().map(|r| sha384(r)).collect();
             assert_eq!(out.ramdisk_sha384, want, "n={n}");
@@ -408,7 +408,10 @@ mod tests {
         let want = [&b"head"[..], &kernel, b"mid", &ramdisk].concat();
         assert_eq!(written.len(), want.len());
         assert!(written == want, "output stream differs from what was fed");
-        assert_eq!(out.pcr0, Pcr::of(&[&kernel[..], &ramdisk].concat()));
+        assert_eq!(
+            out.pcr0,
+            crate::hash::pcr_of(&[&kernel[..], &ramdisk].concat())
+        );
         assert_eq!(out.kernel_sha384, sha384(&kernel));
     }
 

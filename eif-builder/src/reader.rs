@@ -4,7 +4,9 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use crate::error::{Error, InvalidEif};
-use crate::hash::{Digest48, Pcr};
+use nitro_pcrs::ImagePcrs;
+
+use crate::hash::Digest48;
 use crate::header::{
     CRC_OFFSET, EifHeader, HEADER_SIZE, SECTION_HEADER_SIZE, SectionHeader, SectionType,
 };
@@ -193,37 +195,8 @@ fn check_composition(sections: &[SectionInfo]) -> Result<(), InvalidEif> {
     Ok(())
 }
 
-/// PCRs of an image (`HashAlgorithm` + PCR0/1/2 and PCR8 when signed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Measurements {
-    /// kernel ‖ cmdline ‖ all ramdisks.
-    pub pcr0: Pcr,
-    /// kernel ‖ cmdline ‖ ramdisk 0.
-    pub pcr1: Pcr,
-    /// ramdisks 1...
-    pub pcr2: Pcr,
-    /// The signing certificate (signed images only).
-    pub pcr8: Option<Pcr>,
-}
-
-/// `HashAlgorithm` as nitro-cli prints it: the `Debug` string of sha2 0.10's `Sha384`. It is a
-/// label, not data: never parse it.
-pub const HASH_ALGORITHM: &str = "Sha512_48 { .. }";
-
-impl Measurements {
-    /// The `Measurements` / `pcr.json` object.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        m.insert("HashAlgorithm".into(), HASH_ALGORITHM.into());
-        m.insert("PCR0".into(), self.pcr0.to_hex().into());
-        m.insert("PCR1".into(), self.pcr1.to_hex().into());
-        m.insert("PCR2".into(), self.pcr2.to_hex().into());
-        if let Some(p) = &self.pcr8 {
-            m.insert("PCR8".into(), p.to_hex().into());
-        }
-        serde_json::Value::Object(m)
-    }
-}
+/// `HashAlgorithm` as nitro-cli prints it; see [`nitro_pcrs::HASH_ALGORITHM`].
+pub use nitro_pcrs::HASH_ALGORITHM;
 
 /// Everything `describe` reports.
 #[derive(Debug, Clone)]
@@ -231,7 +204,7 @@ pub struct Description {
     /// Layout (header and sections).
     pub layout: Layout,
     /// PCRs.
-    pub measurements: Measurements,
+    pub measurements: ImagePcrs,
     /// Computed CRC-32.
     pub computed_crc: u32,
     /// Signature section report, if signed.
@@ -432,7 +405,7 @@ pub fn describe_reader<R: Read + Seek>(
         .map(|s| sign::check_signature_section(&s, &out.pcr0))
         .transpose()?;
     Ok(Description {
-        measurements: Measurements {
+        measurements: ImagePcrs {
             pcr0: out.pcr0,
             pcr1: out.pcr1,
             pcr2: out.pcr2,

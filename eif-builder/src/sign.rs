@@ -14,7 +14,7 @@ use openssl::x509::X509;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{InvalidEif, SignError};
-use crate::hash::{Pcr, sha384};
+use crate::hash::{Pcr, pcr_of, sha384};
 
 /// nitro-cli's limit on the signature section.
 pub const SIGNATURE_MAX_SIZE: u64 = 32768;
@@ -59,7 +59,7 @@ fn cbor_decode<T: serde::de::DeserializeOwned>(mut bytes: &[u8]) -> Result<T, St
 pub fn pcr0_payload(pcr0: &Pcr) -> Vec<u8> {
     cbor(&PcrInfo {
         register_index: 0,
-        register_value: pcr0.0.to_vec(),
+        register_value: pcr0.as_bytes().to_vec(),
     })
 }
 
@@ -131,7 +131,7 @@ impl Signer {
 
     /// PCR8: the measurement of the certificate's DER.
     pub fn pcr8(&self) -> Pcr {
-        Pcr::of(&self.cert_der)
+        pcr_of(&self.cert_der)
     }
 
     /// The signature section bytes for an image whose PCR0 is `pcr0`.
@@ -202,7 +202,7 @@ pub fn check_signature_section(section: &[u8], pcr0: &Pcr) -> Result<SignatureRe
     let certificate = certificate_info(&cert);
     let signature_ok = verify_cose(&first.signature, &cert, &pcr0_payload(pcr0))?;
     Ok(SignatureReport {
-        pcr8: Pcr::of(&der),
+        pcr8: pcr_of(&der),
         certificate,
         signature_ok,
     })
@@ -339,7 +339,7 @@ pub(crate) mod tests {
         for (i, b) in v.iter_mut().enumerate() {
             *b = i as u8;
         }
-        assert_eq!(hex::encode(pcr0_payload(&Pcr(v))), PCR_INFO_0_8_0);
+        assert_eq!(hex::encode(pcr0_payload(&Pcr::new(v))), PCR_INFO_0_8_0);
         let section = cbor(&vec![PcrSignature {
             signing_certificate: b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
                 .to_vec(),
@@ -353,7 +353,7 @@ pub(crate) mod tests {
     fn sign_then_check_round_trips_and_detects_other_pcr0() {
         let (cert, key) = test_identity("eif-builder test");
         let signer = Signer::from_pem(&cert, &key).unwrap();
-        let pcr0 = Pcr::of(b"image");
+        let pcr0 = pcr_of(b"image");
         let section = signer.signature_section(&pcr0);
         assert_eq!(
             section,
@@ -372,7 +372,7 @@ pub(crate) mod tests {
             "{:?}",
             report.certificate
         );
-        let other = check_signature_section(&section, &Pcr::of(b"other")).unwrap();
+        let other = check_signature_section(&section, &pcr_of(b"other")).unwrap();
         assert!(!other.signature_ok);
     }
 
@@ -388,7 +388,7 @@ pub(crate) mod tests {
         .concat();
         let a = Signer::from_pem(&cert, &with_params).unwrap();
         let b = Signer::from_pem(&cert, &key).unwrap();
-        let pcr0 = Pcr::of(b"x");
+        let pcr0 = pcr_of(b"x");
         assert_eq!(a.signature_section(&pcr0), b.signature_section(&pcr0));
     }
 
@@ -418,7 +418,7 @@ pub(crate) mod tests {
 
     #[test]
     fn garbage_sections_are_named_errors() {
-        let pcr0 = Pcr::of(b"x");
+        let pcr0 = pcr_of(b"x");
         for bytes in [&b""[..], b"\x80", b"\x81\xa0", b"\xff\xff", b"\x81\xa2\x00"] {
             assert!(matches!(
                 check_signature_section(bytes, &pcr0),

@@ -15,7 +15,9 @@ use crate::header::{
 };
 use crate::measure::{self, Part};
 use crate::metadata::{self, ImageIdentity, METADATA_MAX_SIZE, Measured, Provenance};
-use crate::reader::{Description, Layout, Measurements, Progress, SectionInfo};
+use nitro_pcrs::ImagePcrs;
+
+use crate::reader::{Description, Layout, Progress, SectionInfo};
 use crate::sign::{self, Signer};
 
 /// Everything that goes into an image.
@@ -296,7 +298,7 @@ pub fn build(
         .map(|s| sign::check_signature_section(&s, &out_m.pcr0))
         .transpose()?;
     Ok(Description {
-        measurements: Measurements {
+        measurements: ImagePcrs {
             pcr0: out_m.pcr0,
             pcr1: out_m.pcr1,
             pcr2: out_m.pcr2,

@@ -57,9 +57,9 @@ fn assembled_reference_layout_is_accepted() {
     d.ensure_valid().expect("crc ok");
     assert_eq!(
         d.measurements.pcr0,
-        eif_builder::Pcr::of(b"kernelconsole=ttyS0rd0")
+        eif_builder::hash::pcr_of(b"kernelconsole=ttyS0rd0")
     );
-    assert_eq!(d.measurements.pcr2, eif_builder::Pcr::of(b""));
+    assert_eq!(d.measurements.pcr2, eif_builder::hash::pcr_of(b""));
 }
 
 #[test]

@@ -3,6 +3,15 @@
 //! with its default route settings (buffered copying) and, as a second figure, with splice(2).
 //! Prints ONE JSON line on stdout; progress goes to stderr.
 //!
+//! Round trips are taken three times, each with fresh connections: with the kernel placing every
+//! thread as it likes (`rtt_us`, as in production), then with the same CPU pinning for every path
+//! (`rtt_us_pinned`): the bench's client and echo threads, host-proxy and socat all on one CPU,
+//! and the bench's threads on the first CPU with host-proxy and socat on the last. Unpinned, a
+//! round trip through a proxy takes four wake-ups, and on a small VM whether each lands on the
+//! CPU that is running or on the other, halted one (an inter-processor interrupt and a VM exit)
+//! moves it by tens of µs, so which proxy wins there depends on where the kernel happened to put
+//! its threads; pinned, both proxies have the same placement and the figures compare their work.
+//!
 //! Usage: proxy --proxy-bin PATH [--socat PATH] [--bytes N] [--pings N] [--idle N] [--rounds N]
 //!        [--proxy-threads N (1 = single-threaded runtime)] [--buffer-size BYTES (default: the proxy's)]
 #![allow(missing_docs, clippy::print_stdout, clippy::print_stderr)]
@@ -12,6 +21,9 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
+use nix::unistd::Pid;
 
 struct Args {
     proxy_bin: String,
@@ -157,7 +169,8 @@ fn throughput(port: u16, bytes: u64) -> f64 {
 }
 
 /// One ping-pong connection per path; pings are taken in small slices that
-/// alternate between the paths, so background load falls on all of them alike.
+/// alternate between the paths, in a rotating order, so background load falls on all of
+/// them alike.
 struct Pinger {
     s: TcpStream,
     rtts: Vec<u64>,
@@ -196,6 +209,89 @@ impl Pinger {
 fn pct(sorted: &[u64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i] as f64 / 1000.0
+}
+
+/// Round trips on fresh connections to each of `ports`, in slices of 500 pings in an order
+/// that rotates each round, so no path always follows the same one (which path ran just before
+/// moves a process's CPU and cache state) and background load falls on all of them alike. The
+/// round-trip times of each path, sorted.
+fn round_trips(ports: [u16; 4], pings: usize) -> [Vec<u64>; 4] {
+    let mut pingers = ports.map(Pinger::new);
+    let slice = 500;
+    for r in 0..pings.div_ceil(slice) {
+        for k in 0..pingers.len() {
+            let i = (r + k) % pingers.len();
+            pingers[i].ping(slice);
+        }
+    }
+    let sorted = pingers.map(Pinger::sorted);
+    for (name, v) in ["direct", "host-proxy", "host-proxy splice", "socat"]
+        .iter()
+        .zip(&sorted)
+    {
+        let q = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99].map(|p| format!("{:.1}", pct(v, p)));
+        eprintln!("    {name:<18} p10/25/50/75/90/99 {} us", q.join(" / "));
+    }
+    sorted
+}
+
+/// `{"direct":{"p50":..,"p99":..},"host_proxy":..,"host_proxy_splice":..,"socat":..,
+/// "host_proxy_minus_socat_p50_us":..}` (µs).
+fn rtt_json(r: &[Vec<u64>; 4]) -> String {
+    let names = ["direct", "host_proxy", "host_proxy_splice", "socat"];
+    let mut fields: Vec<String> = names
+        .iter()
+        .zip(r)
+        .map(|(n, v)| {
+            format!(
+                "\"{n}\":{{\"p50\":{:.1},\"p99\":{:.1}}}",
+                pct(v, 0.5),
+                pct(v, 0.99)
+            )
+        })
+        .collect();
+    fields.push(format!(
+        "\"host_proxy_minus_socat_p50_us\":{:.1}",
+        pct(&r[1], 0.5) - pct(&r[3], 0.5)
+    ));
+    format!("{{{}}}", fields.join(","))
+}
+
+/// The CPUs this process may run on.
+fn affinity(pid: u32) -> CpuSet {
+    sched_getaffinity(Pid::from_raw(pid as i32)).unwrap_or_else(|e| fail(&format!("affinity: {e}")))
+}
+
+fn only(cpu: usize) -> CpuSet {
+    let mut set = CpuSet::new();
+    set.set(cpu)
+        .unwrap_or_else(|e| fail(&format!("cpu {cpu}: {e}")));
+    set
+}
+
+fn cpus(set: &CpuSet) -> impl DoubleEndedIterator<Item = usize> + '_ {
+    (0..CpuSet::count()).filter(|&c| set.is_set(c).unwrap_or(false))
+}
+
+fn first_cpu(set: &CpuSet) -> usize {
+    cpus(set).next().unwrap_or_else(|| fail("no CPU"))
+}
+
+fn last_cpu(set: &CpuSet) -> usize {
+    cpus(set).next_back().unwrap_or_else(|| fail("no CPU"))
+}
+
+/// Every thread of process `pid` on `set` (threads it starts later inherit their creator's).
+fn pin(pid: u32, set: &CpuSet) {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap_or_else(|e| fail(&format!("threads of {pid}: {e}")));
+    for t in tasks.flatten() {
+        let Some(tid) = t.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        // A thread that ended since the listing is no longer there to pin.
+        let _ = sched_setaffinity(Pid::from_raw(tid), set);
+    }
 }
 
 fn peak_rss_kib(pid: u32) -> u64 {
@@ -345,19 +441,31 @@ fn main() {
         s.read_exact(&mut b).unwrap();
         held.push(s);
     }
-    let mut pingers = [
-        Pinger::new(echo),
-        Pinger::new(p_echo),
-        Pinger::new(p_echo_splice),
-        Pinger::new(s_echo),
-    ];
-    let slice = 500;
-    for _ in 0..a.pings.div_ceil(slice) {
-        for p in &mut pingers {
-            p.ping(slice);
+    let echo_ports = [echo, p_echo, p_echo_splice, s_echo];
+    let bench_pid = std::process::id();
+    // socat forks a process per connection: children made after the listener is pinned
+    // inherit its CPUs, and each phase connects afresh.
+    let peers = [pid, socat_echo.0.id()];
+    let all = affinity(bench_pid);
+    let placement = |bench: &CpuSet, proxies: &CpuSet| {
+        pin(bench_pid, bench);
+        for p in peers {
+            pin(p, proxies);
         }
-    }
-    let [direct_rtt, ours_rtt, ours_splice_rtt, socat_rtt] = pingers.map(Pinger::sorted);
+    };
+    eprintln!("  unpinned");
+    let unpinned = round_trips(echo_ports, a.pings);
+    let (first, last) = (first_cpu(&all), last_cpu(&all));
+    eprintln!("  all on CPU {last}");
+    placement(&only(last), &only(last));
+    let one_cpu = round_trips(echo_ports, a.pings);
+    let across = (first != last).then(|| {
+        eprintln!("  bench on CPU {first}, host-proxy and socat on CPU {last}");
+        placement(&only(first), &only(last));
+        round_trips(echo_ports, a.pings)
+    });
+    placement(&all, &all);
+    let [direct_rtt, ours_rtt, ours_splice_rtt, socat_rtt] = unpinned;
     let rss = peak_rss_kib(pid);
     drop(held);
     drop((socat_sink, socat_echo, proxy));
@@ -374,6 +482,8 @@ fn main() {
             "\"ratio_vs_socat\":{:.2},\"splice_ratio_vs_socat\":{:.2},\"fraction_of_direct\":{:.2},\"best_round_ratio_vs_socat\":{:.2},",
             "\"rtt_us\":{{\"direct\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy_splice\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"socat\":{{\"p50\":{:.1},\"p99\":{:.1}}}}},",
             "\"added_latency_us\":{{\"host_proxy\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"host_proxy_splice\":{{\"p50\":{:.1},\"p99\":{:.1}}},\"socat\":{{\"p50\":{:.1},\"p99\":{:.1}}}}},",
+            "\"host_proxy_minus_socat_p50_us\":{:.1},",
+            "\"rtt_us_pinned\":{{\"one_cpu\":{},\"across_cpus\":{}}},",
             "\"proxy_worker_threads\":{},\"proxy_buffer_size\":{},\"idle_connections_held_through_proxy\":{},\"pings\":{},\"stream_bytes\":{},\"rounds\":{},",
             "\"proxy_peak_rss_kib\":{},",
             "\"targets\":{{\"ratio_vs_socat_min\":1.2,\"p99_added_latency_us_max\":100}},\"pass\":{}}}"
@@ -400,6 +510,9 @@ fn main() {
         added(&ours_splice_rtt, 0.99),
         added(&socat_rtt, 0.5),
         added(&socat_rtt, 0.99),
+        pct(&ours_rtt, 0.5) - pct(&socat_rtt, 0.5),
+        rtt_json(&one_cpu),
+        across.as_ref().map_or_else(|| "null".to_owned(), rtt_json),
         a.proxy_threads,
         a.buffer_size
             .map_or_else(|| "\"default\"".to_owned(), |b| b.to_string()),

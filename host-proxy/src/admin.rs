@@ -12,6 +12,7 @@ use tracing::{debug, warn};
 
 use crate::metrics::Metrics;
 use crate::proxy::RateLimited;
+use crate::timers::Timers;
 use crate::transport::{Listener, Stream};
 
 const MAX_REQUEST: usize = 8 << 10;
@@ -25,6 +26,7 @@ pub(crate) async fn serve(
     metrics: Arc<Metrics>,
     draining: Arc<AtomicBool>,
     stop: CancellationToken,
+    timers: Timers,
 ) {
     let limit = Arc::new(Semaphore::new(max_connections));
     let refusals = RateLimited::new(Duration::from_secs(10));
@@ -43,9 +45,9 @@ pub(crate) async fn serve(
                     continue;
                 };
                 let (m, d) = (Arc::clone(&metrics), Arc::clone(&draining));
+                let timers = timers.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = tokio::time::timeout(REQUEST_TIMEOUT, respond(s, &m, &d)).await
-                    {
+                    if let Err(e) = timers.timeout(REQUEST_TIMEOUT, respond(s, &m, &d)).await {
                         debug!(error = %e, "admin request timed out");
                     }
                     drop(permit);
@@ -53,7 +55,7 @@ pub(crate) async fn serve(
             }
             Err(e) => {
                 warn!(error = %e, "admin accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                timers.sleep(Duration::from_millis(50)).await;
             }
         }
     }

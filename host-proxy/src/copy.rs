@@ -24,7 +24,7 @@ use std::future::Future;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 
 use nix::fcntl::{OFlag, SpliceFFlags, splice};
@@ -33,6 +33,7 @@ use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use crate::error::TransferError;
+use crate::timers::Timers;
 use crate::transport::Stream;
 
 /// Buffers start (and stay, while idle) this small; most RPC messages fit.
@@ -108,7 +109,9 @@ const WAYS: [(Way, &str); 2] = [
 /// EOF, either side fails, or a deadline of [`Timeouts`] passes.
 ///
 /// Time is read only when a poll moved bytes, and one timer per connection is re-armed only
-/// when it fires (to the earliest deadline then pending), never per message.
+/// when it fires (to the earliest deadline then pending), never per message. The timer is
+/// polled (which registers the task's waker with it) only when it has fired or the task's
+/// waker changed: on other wake-ups the waker it holds is still the one to wake.
 pub(crate) struct Transfer<'a> {
     client: &'a mut Stream,
     upstream: &'a mut Stream,
@@ -123,6 +126,8 @@ pub(crate) struct Transfer<'a> {
     /// When the first direction ended.
     half_closed_at: Option<Instant>,
     timer: Pin<Box<Sleep>>,
+    /// The waker the timer was last polled with.
+    timer_waker: Option<Waker>,
 }
 
 impl<'a> Transfer<'a> {
@@ -132,6 +137,7 @@ impl<'a> Transfer<'a> {
         buffer_size: usize,
         zero_copy: bool,
         timeouts: Timeouts,
+        timers: &Timers,
         counters: [&'a Counter; 2],
     ) -> Self {
         let splice = zero_copy && client.spliceable() && upstream.spliceable();
@@ -150,9 +156,8 @@ impl<'a> Transfer<'a> {
             started: now,
             last: [now; 2],
             half_closed_at: None,
-            timer: Box::pin(tokio::time::sleep_until(
-                now + timeouts.first_byte.min(timeouts.idle),
-            )),
+            timer: Box::pin(timers.sleep_until(now + timeouts.first_byte.min(timeouts.idle))),
+            timer_waker: None,
         }
     }
 
@@ -259,6 +264,13 @@ impl Future for Transfer<'_> {
                 this.timer.as_mut().reset(deadline);
             }
         }
+        let registered = this
+            .timer_waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()));
+        if registered && !this.timer.is_elapsed() {
+            return Poll::Pending;
+        }
         // The timer is only re-armed when it fires, not on every byte.
         while this.timer.as_mut().poll(cx).is_ready() {
             let (deadline, err) = this.next_deadline();
@@ -266,6 +278,9 @@ impl Future for Transfer<'_> {
                 return Poll::Ready(Err(err));
             }
             this.timer.as_mut().reset(deadline);
+        }
+        if !registered {
+            this.timer_waker = Some(cx.waker().clone());
         }
         Poll::Pending
     }

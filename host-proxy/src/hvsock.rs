@@ -9,11 +9,11 @@
 
 use std::io;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::UnixStream;
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
-/// Longest reply accepted (`OK 4294967295\n` is 14 bytes).
-const MAX_REPLY: usize = 64;
+/// Longest reply accepted (`OK 4294967295\n` is 14 bytes): a reply of `MAX_REPLY` bytes or
+/// more without its newline is a [`HandshakeError::BadReply`].
+pub(crate) const MAX_REPLY: usize = 64;
 
 /// Why the hybrid vsock handshake failed.
 #[derive(Debug, thiserror::Error)]
@@ -44,9 +44,13 @@ pub enum HandshakeError {
     },
 }
 
-/// Asks the device behind `stream` for the guest's `port`. On success the stream carries
-/// the guest connection, positioned just after the device's reply.
-pub(crate) async fn handshake(stream: &mut UnixStream, port: u32) -> Result<(), HandshakeError> {
+/// Asks the device behind `stream` (the device's Unix socket; any byte stream in the fuzz
+/// target) for the guest's `port`. On success the stream carries the guest connection,
+/// positioned just after the device's reply.
+pub(crate) async fn handshake<S>(stream: &mut S, port: u32) -> Result<(), HandshakeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let io = |source| HandshakeError::Io { port, source };
     stream
         .write_all(format!("CONNECT {port}\n").as_bytes())

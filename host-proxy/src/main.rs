@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
-use host_proxy::{Config, Proxy};
+use host_proxy::{Config, Proxy, Timers};
 use tokio::signal::unix::{SignalKind, signal};
 
 /// Forward enclave vsock ports to allowlisted upstreams, and host TCP ports to the enclave.
@@ -21,8 +21,9 @@ struct Cli {
     /// Validate the configuration and exit.
     #[arg(long)]
     check: bool,
-    /// Runtime threads. 1 (the default) runs everything on one thread: the work is
-    /// mostly in the kernel, and one thread avoids cross-thread wake-ups on every hop.
+    /// Runtime threads. 1 (the default) forwards on one thread: the work is mostly in the
+    /// kernel, and one thread avoids cross-thread wake-ups on every hop. Its deadlines are
+    /// kept on a second thread, so the forwarding thread does no timer work per message.
     #[arg(long, default_value = "1")]
     worker_threads: std::num::NonZeroUsize,
     /// Log line format (filter with RUST_LOG, default `info`).
@@ -64,17 +65,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Ok(n) => tracing::info!(nofile = n, "descriptor limit"),
         Err(e) => tracing::warn!(error = %e, "could not raise the descriptor limit"),
     }
-    let rt = match cli.worker_threads.get() {
-        1 => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?,
-        n => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n)
-            .enable_all()
-            .build()?,
+    let (rt, timers) = match cli.worker_threads.get() {
+        1 => (
+            tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()?,
+            Timers::on_own_thread().context("timer thread")?,
+        ),
+        n => (
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(n)
+                .enable_all()
+                .build()?,
+            Timers::in_serving_runtime(),
+        ),
     };
     rt.block_on(async {
-        let proxy = Proxy::bind(config).await?;
+        let proxy = Proxy::bind(config).await?.with_timers(timers);
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
         let report = proxy

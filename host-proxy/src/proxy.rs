@@ -3,14 +3,16 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
@@ -19,6 +21,7 @@ use crate::config::{Config, Route};
 use crate::copy::{Timeouts, Transfer};
 use crate::error::{DialError, Error, Refusal, TransferError};
 use crate::metrics::{Metrics, RouteMetrics};
+use crate::timers::Timers;
 use crate::transport::{ClientKey, Listener, Peer, Stream};
 use crate::{admin, transport};
 
@@ -37,6 +40,7 @@ pub struct Proxy {
     metrics: Arc<Metrics>,
     drain_timeout: Duration,
     log_summary_interval: Duration,
+    timers: Timers,
 }
 
 /// What happened during shutdown.
@@ -76,7 +80,16 @@ impl Proxy {
             metrics: Arc::new(Metrics::new()),
             drain_timeout: config.drain_timeout,
             log_summary_interval: config.log_summary_interval,
+            timers: Timers::in_serving_runtime(),
         })
+    }
+
+    /// Keeps the proxy's deadlines, timeouts and intervals on `timers` instead of the
+    /// runtime that serves it (see [`Timers::on_own_thread`]).
+    #[must_use]
+    pub fn with_timers(mut self, timers: Timers) -> Self {
+        self.timers = timers;
+        self
     }
 
     /// The address a route's listener is bound to (with the real port if 0 was configured).
@@ -120,11 +133,13 @@ impl Proxy {
                 route,
                 tracker: tracker.clone(),
                 cut: cut.clone(),
+                timers: self.timers.clone(),
             };
             summaries.spawn(log_summaries(
                 ctx.metrics.clone(),
                 self.log_summary_interval,
                 summaries_stop.clone(),
+                self.timers.clone(),
             ));
             // The bound address: with `tcp:IP:0` the kernel picked the port.
             let listen = listener
@@ -144,6 +159,7 @@ impl Proxy {
                 Arc::clone(&self.metrics),
                 Arc::clone(&draining),
                 admin_stop.clone(),
+                self.timers.clone(),
             ))
         });
 
@@ -154,7 +170,9 @@ impl Proxy {
         while loops.join_next().await.is_some() {}
         tracker.close();
         let mut report = DrainReport { cut: 0 };
-        if tokio::time::timeout(self.drain_timeout, tracker.wait())
+        if self
+            .timers
+            .timeout(self.drain_timeout, tracker.wait())
             .await
             .is_err()
         {
@@ -185,6 +203,7 @@ struct RouteCtx {
     warnings: Arc<RateLimited>,
     tracker: TaskTracker,
     cut: CancellationToken,
+    timers: Timers,
 }
 
 /// Connections each client holds on one route. Only clients holding a connection have an
@@ -296,7 +315,7 @@ async fn accept_loop(ctx: RouteCtx, listener: Listener, stop: CancellationToken)
                 warn!(route = %ctx.route.name, error = %e, ?backoff, "accept failed");
                 tokio::select! {
                     () = stop.cancelled() => break,
-                    () = tokio::time::sleep(backoff) => {}
+                    () = ctx.timers.sleep(backoff) => {}
                 }
                 backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 continue;
@@ -321,13 +340,16 @@ async fn accept_loop(ctx: RouteCtx, listener: Listener, stop: CancellationToken)
             None => None,
         };
         ctx.tracker.spawn(connection(
-            Arc::clone(&ctx.route),
-            ctx.metrics.clone(),
-            Arc::clone(&ctx.warnings),
+            Conn {
+                route: Arc::clone(&ctx.route),
+                metrics: ctx.metrics.clone(),
+                warnings: Arc::clone(&ctx.warnings),
+                cut: ctx.cut.clone(),
+                timers: ctx.timers.clone(),
+            },
             stream,
             peer,
             (permit, slot),
-            ctx.cut.clone(),
         ));
     }
     debug!(route = %ctx.route.name, "listener closed");
@@ -341,21 +363,35 @@ impl Drop for ActiveGuard<'_> {
     }
 }
 
-async fn connection(
+/// What one connection shares with its route.
+struct Conn {
     route: Arc<Route>,
     metrics: RouteMetrics,
     warnings: Arc<RateLimited>,
+    /// Cancelled when the drain deadline passes.
+    cut: CancellationToken,
+    timers: Timers,
+}
+
+async fn connection(
+    conn: Conn,
     mut client: Stream,
     peer: Peer,
     _held: (OwnedSemaphorePermit, Option<ClientSlot>),
-    cut: CancellationToken,
 ) {
+    let Conn {
+        route,
+        metrics,
+        warnings,
+        cut,
+        timers,
+    } = conn;
     metrics.active.inc();
     let _active = ActiveGuard(&metrics);
     let started = Instant::now();
     let dialed = tokio::select! {
         () = cut.cancelled() => return,
-        r = transport::dial(&route.connect, &route.policy, route.connect_timeout) => r,
+        r = transport::dial_within(&route.connect, &route.policy, route.connect_timeout, &timers) => r,
     };
     let mut upstream = match dialed {
         Ok(s) => s,
@@ -392,12 +428,10 @@ async fn connection(
             first_byte: route.first_byte_timeout,
             half_close: route.half_close_timeout,
         },
+        &timers,
         [&metrics.to_upstream, &metrics.to_client],
     );
-    let outcome = tokio::select! {
-        r = &mut transfer => r,
-        () = cut.cancelled() => Err(TransferError::DrainDeadline),
-    };
+    let outcome = UntilCut::new(&mut transfer, cut).await;
     let moved = transfer.moved();
     let reason = match &outcome {
         Ok(_) => "eof",
@@ -423,11 +457,65 @@ async fn connection(
     );
 }
 
+/// A transfer that ends with [`TransferError::DrainDeadline`] once `cut` is cancelled.
+///
+/// It wakes on every message, so it keeps that wake cheap: the cancellation future (whose
+/// poll re-registers the task's waker under a lock) is polled only on the first poll and
+/// when the task's waker changed; otherwise the waker registered before is still the one
+/// to wake, and a flag load tells whether the connection was cut.
+struct UntilCut<F> {
+    transfer: F,
+    cut: CancellationToken,
+    cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
+    registered: Option<Waker>,
+}
+
+impl<F> UntilCut<F> {
+    fn new(transfer: F, cut: CancellationToken) -> Self {
+        UntilCut {
+            transfer,
+            cancelled: Box::pin(cut.clone().cancelled_owned()),
+            cut,
+            registered: None,
+        }
+    }
+}
+
+impl<T, F> Future for UntilCut<F>
+where
+    F: Future<Output = Result<T, TransferError>> + Unpin,
+{
+    type Output = Result<T, TransferError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Poll::Ready(r) = Pin::new(&mut this.transfer).poll(cx) {
+            return Poll::Ready(r);
+        }
+        let cut = match &this.registered {
+            Some(w) if w.will_wake(cx.waker()) => this.cut.is_cancelled(),
+            _ => {
+                this.registered = Some(cx.waker().clone());
+                this.cancelled.as_mut().poll(cx).is_ready()
+            }
+        };
+        if cut {
+            return Poll::Ready(Err(TransferError::DrainDeadline));
+        }
+        Poll::Pending
+    }
+}
+
 /// Logs each route's connection counts at INFO every `interval` in which any changed (and
 /// once more at stop): the per-connection lines are DEBUG.
-async fn log_summaries(metrics: RouteMetrics, interval: Duration, stop: CancellationToken) {
+async fn log_summaries(
+    metrics: RouteMetrics,
+    interval: Duration,
+    stop: CancellationToken,
+    timers: Timers,
+) {
     let mut last = metrics.tally();
-    let mut tick = tokio::time::interval_at(Instant::now() + interval, interval);
+    let mut tick = timers.interval_at(Instant::now() + interval, interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let stopping = tokio::select! {

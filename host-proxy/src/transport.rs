@@ -18,6 +18,7 @@ use crate::addr::Endpoint;
 use crate::error::{DialError, Refusal};
 use crate::hvsock;
 use crate::policy::{AddressPolicy, canonical};
+use crate::timers::Timers;
 
 /// Who connected to a listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,7 +196,17 @@ pub async fn dial(
     policy: &AddressPolicy,
     timeout: Duration,
 ) -> Result<Stream, DialError> {
-    match tokio::time::timeout(timeout, dial_inner(ep, policy)).await {
+    dial_within(ep, policy, timeout, &Timers::in_serving_runtime()).await
+}
+
+/// [`dial`], with its `timeout` kept by `timers`.
+pub(crate) async fn dial_within(
+    ep: &Endpoint,
+    policy: &AddressPolicy,
+    timeout: Duration,
+    timers: &Timers,
+) -> Result<Stream, DialError> {
+    match timers.timeout(timeout, dial_inner(ep, policy)).await {
         Ok(r) => r,
         Err(_) => Err(DialError::Timeout(timeout)),
     }

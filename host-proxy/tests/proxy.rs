@@ -385,6 +385,16 @@ async fn until_count(count: impl Fn() -> u64, want: u64) -> Duration {
 
 #[tokio::test]
 async fn silent_idle_stalled_and_half_closed_connections_close_at_their_deadlines() {
+    deadlines_close_connections(Serving::InTestRuntime).await;
+}
+
+/// The binary's default: deadlines fire from the timer thread into an I/O-only runtime.
+#[tokio::test]
+async fn deadlines_fire_when_timers_run_on_their_own_thread() {
+    deadlines_close_connections(Serving::IoOnlyTimersOnOwnThread).await;
+}
+
+async fn deadlines_close_connections(serving: Serving) {
     let (echo_port, _echo) = echo_server().await;
     // An upstream that streams without end and never reads, for a client that never reads.
     let firehose = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -429,7 +439,7 @@ async fn silent_idle_stalled_and_half_closed_connections_close_at_their_deadline
         )
     })
     .concat();
-    let p = start(&cfg).await;
+    let p = start_serving(&cfg, serving).await;
     let m = &p.metrics;
 
     // Busy: a message every 100 ms for 1.2 s, twice the idle timeout.
@@ -567,6 +577,15 @@ async fn request_then_reply(mut s: impl AsyncReadExt + AsyncWriteExt + Unpin) {
 
 #[tokio::test]
 async fn drain_lets_open_connections_finish_and_cuts_them_at_the_deadline() {
+    drain_finishes_or_cuts(Serving::InTestRuntime).await;
+}
+
+#[tokio::test]
+async fn drain_deadline_fires_when_timers_run_on_their_own_thread() {
+    drain_finishes_or_cuts(Serving::IoOnlyTimersOnOwnThread).await;
+}
+
+async fn drain_finishes_or_cuts(serving: Serving) {
     let (port, _echo) = echo_server().await;
     let cfg = format!(
         "drain_timeout = \"300ms\"\n[admin]\nlisten = \"tcp:127.0.0.1:0\"\n{}",
@@ -578,7 +597,7 @@ async fn drain_lets_open_connections_finish_and_cuts_them_at_the_deadline() {
         )
     );
     // Finishing inside the drain period: no cut.
-    let mut p = start(&cfg).await;
+    let mut p = start_serving(&cfg, serving).await;
     let ep = p.endpoint("d");
     let admin = p.admin.clone().unwrap();
     assert!(
@@ -607,7 +626,7 @@ async fn drain_lets_open_connections_finish_and_cuts_them_at_the_deadline() {
     assert_eq!(p.shutdown().await.cut, 0);
 
     // Still open at the deadline: cut, and the client sees the close.
-    let p = start(&cfg).await;
+    let p = start_serving(&cfg, serving).await;
     let mut c = connect(&p.endpoint("d")).await.unwrap();
     ping(&mut c, b"hold").await;
     let t = Instant::now();

@@ -14,7 +14,7 @@ use pcr_registry::error::InputError;
 use pcr_registry::inspect;
 use pcr_registry::keys::KeySource;
 use pcr_registry::offline::parse_pcr_requirement;
-use pcr_registry::pcrs::{ImagePcrs, measure_eif};
+use pcr_registry::pcrs::measure_eif;
 use pcr_registry::rebuild::{DEFAULT_BUILD_CMD, DEFAULT_PCR_JSON, RebuildConfig};
 use pcr_registry::{
     Clock, ExitStatus, OfflineConfig, Outcome, Report, enclave, render_human, verify_offline,
@@ -401,7 +401,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<Report> {
                 }
                 (None, path) => {
                     let path = path.as_deref().context("pass --eif FILE or --pcrs FILE")?;
-                    (ImagePcrs::read_pcr_json(path)?, B256::ZERO)
+                    (pcr_registry::pcrs::read_pcr_json(path)?, B256::ZERO)
                 }
             };
             if let Some(i) = pcrs.debug_pcr() {
@@ -502,7 +502,7 @@ async fn verify_attestation(
 ) -> anyhow::Result<Report> {
     let config = args.config()?;
     let expected = match &args.pcrs {
-        Some(path) => Some(ImagePcrs::read_pcr_json(path)?),
+        Some(path) => Some(pcr_registry::pcrs::read_pcr_json(path)?),
         None => None,
     };
     let input = read_input(&args.doc)?;
@@ -526,7 +526,9 @@ async fn verify_attestation(
             json,
         });
     };
-    let measured = ImagePcrs::from_document(document.document())
+    let measured = document
+        .document()
+        .image_pcrs()
         .context("the verified document lacks PCR0/1/2")?;
     let status = if args.offline {
         match expected {

@@ -10,10 +10,11 @@ use alloy::primitives::{Address, B256, Bytes};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 
-use crate::bindings::{
-    IAccessControl, IEnclaveRegistry, INitroAttestationVerifier, INitroOptimisticVerifier,
-    IPcrRegistry,
+use marketplace_bindings::external::IAccessControl;
+use marketplace_bindings::{
+    IEnclaveRegistry, INitroAttestationVerifier, INitroOptimisticVerifier, IPcrRegistry,
 };
+
 use crate::deployment::Deployment;
 use crate::error::{Error, Revert, RpcError};
 use crate::pcrs::ImagePcrs;
@@ -75,8 +76,9 @@ pub fn decode_error(call: &'static str, e: alloy::contract::Error) -> Error {
     if let Some(x) = e.as_decoded_interface_error::<IEnclaveRegistry::IEnclaveRegistryErrors>() {
         return Revert::EnclaveRegistry(x).into();
     }
-    if let Some(x) = e.as_decoded_interface_error::<IAccessControl::IAccessControlErrors>() {
-        let IAccessControl::IAccessControlErrors::AccessControlUnauthorizedAccount(x) = x;
+    if let Some(IAccessControl::IAccessControlErrors::AccessControlUnauthorizedAccount(x)) =
+        e.as_decoded_interface_error::<IAccessControl::IAccessControlErrors>()
+    {
         return Revert::MissingRole {
             account: x.account,
             role: x.neededRole,
@@ -207,12 +209,12 @@ impl Registry {
         metadata: IPcrRegistry::ImageMetadata,
     ) -> Result<(B256, B256), Error> {
         let pcrs = IPcrRegistry::ImagePcrs {
-            pcr0: Bytes::copy_from_slice(&pcrs.pcr0),
-            pcr1: Bytes::copy_from_slice(&pcrs.pcr1),
-            pcr2: Bytes::copy_from_slice(&pcrs.pcr2),
+            pcr0: Bytes::copy_from_slice(pcrs.pcr0.as_bytes()),
+            pcr1: Bytes::copy_from_slice(pcrs.pcr1.as_bytes()),
+            pcr2: Bytes::copy_from_slice(pcrs.pcr2.as_bytes()),
             pcr8: pcrs
                 .pcr8
-                .map(|p| Bytes::copy_from_slice(&p))
+                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
                 .unwrap_or_default(),
         };
         let contract = self.pcr();

@@ -4,13 +4,13 @@
 use alloy::primitives::B256;
 use serde_json::json;
 
-use crate::bindings::{IPcrRegistry, ImageStatus};
+use crate::ExitStatus;
 use crate::client::Registry;
 use crate::deployment::family_id;
 use crate::error::{Error, InputError};
-use crate::exit::ExitStatus;
-use crate::pcrs::ImagePcrs;
-use crate::render::{Report, image_human, image_json, status_word, table};
+use crate::pcrs::{ImagePcrs, image_id};
+use crate::render::{Report, image_human, image_json, is_registered, status_word, table};
+use marketplace_bindings::IPcrRegistry::{self, ImageStatus};
 
 /// What `register` publishes, besides the PCRs.
 #[derive(Clone, Debug)]
@@ -47,7 +47,7 @@ pub async fn register(registry: &Registry, config: RegisterConfig) -> Result<Rep
     let (id, tx) = registry.register(family, &config.pcrs, metadata).await?;
     debug_assert_eq!(
         id,
-        config.pcrs.image_id(),
+        image_id(&config.pcrs),
         "the contract computes the same id"
     );
     Ok(Report {
@@ -75,7 +75,7 @@ pub async fn revoke(registry: &Registry, id: B256, reason: &str) -> Result<Repor
 pub async fn show(registry: &Registry, id: B256) -> Result<Report, Error> {
     let image = registry.image(id).await?;
     let name = registry.deployment().family_name(image.family);
-    if ImageStatus::from_abi(image.status) == ImageStatus::None {
+    if !is_registered(image.status) {
         return Ok(Report {
             status: ExitStatus::Rejected,
             human: format!("image {id} is not registered\n"),
@@ -146,7 +146,7 @@ pub struct Lookup {
 impl Lookup {
     /// The image's lifecycle status.
     pub fn status(&self) -> ImageStatus {
-        ImageStatus::from_abi(self.image.status)
+        self.image.status
     }
 
     /// Live, and PCR8 agrees when the image pins one.
@@ -189,7 +189,7 @@ impl Lookup {
 
     /// The JSON fields.
     pub fn json(&self) -> serde_json::Value {
-        let registered = self.status() != ImageStatus::None;
+        let registered = is_registered(self.status());
         json!({
             "image_id": self.image_id.to_string(),
             "status": status_word(self.image.status),
@@ -206,10 +206,10 @@ impl Lookup {
 
 /// Looks measured PCRs up in the registry.
 pub async fn lookup(registry: &Registry, pcrs: &ImagePcrs) -> Result<Lookup, Error> {
-    let image_id = pcrs.image_id();
+    let image_id = image_id(pcrs);
     let image = registry.image(image_id).await?;
     let registered_pcr8: &[u8] = &image.pcrs.pcr8;
-    let measured_pcr8: &[u8] = pcrs.pcr8.as_ref().map_or(&[], |p| &p[..]);
+    let measured_pcr8: &[u8] = pcrs.pcr8.as_ref().map_or(&[], |p| p.as_ref());
     // The registry enforces PCR8 only when it pins one; an unsigned registration accepts any PCR8.
     let pcr8_mismatch = !registered_pcr8.is_empty() && registered_pcr8 != measured_pcr8;
     Ok(Lookup {
@@ -233,9 +233,9 @@ pub async fn verify_measured(registry: &Registry, pcrs: &ImagePcrs) -> Result<Re
         human: format!(
             "{}\nPCR0: {}\nPCR1: {}\nPCR2: {}\n",
             found.sentence(),
-            hex::encode(pcrs.pcr0),
-            hex::encode(pcrs.pcr1),
-            hex::encode(pcrs.pcr2)
+            pcrs.pcr0,
+            pcrs.pcr1,
+            pcrs.pcr2
         ),
         json: value,
     })

@@ -11,12 +11,12 @@ use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
 use serde_json::json;
 
-use crate::bindings::INitroOptimisticVerifier::{self, Status};
+use crate::ExitStatus;
 use crate::client::Registry;
 use crate::deployment::family_id;
 use crate::error::{Error, RpcError};
-use crate::exit::ExitStatus;
 use crate::render::Report;
+use marketplace_bindings::INitroOptimisticVerifier::{self, Status};
 
 /// Which kind of verifier a family uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use alloy::primitives::{Address, B256};
 
-use crate::bindings::{
+use marketplace_bindings::{
     IEnclaveRegistry, INitroAttestationVerifier, INitroOptimisticVerifier, IPcrRegistry,
 };
 
@@ -55,8 +55,13 @@ pub enum InputError {
         reason: String,
     },
     /// The `pcr.json` is malformed.
-    #[error("malformed pcr.json: {0}")]
-    PcrJson(String),
+    #[error("malformed pcr.json {path}: {source}")]
+    PcrJson {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: nitro_pcrs::PcrJsonError,
+    },
     /// PCR0, PCR1 or PCR2 is all zeros (debug mode): never registered.
     #[error("PCR{0} is all zeros (a debug-mode measurement); refusing")]
     DebugPcr(u8),

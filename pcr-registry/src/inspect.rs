@@ -5,7 +5,7 @@
 use nitro_attestation::{Malformed, UnverifiedDocument, decode_input, read_unverified};
 use serde_json::{Map, Value, json};
 
-use crate::exit::ExitStatus;
+use crate::ExitStatus;
 use crate::render::Report;
 use crate::report::{hex_opt, iso8601};
 

@@ -87,11 +87,10 @@ pub fn parse_pcr_requirement(s: &str) -> Result<(u8, Pcr), String> {
     if index >= 32 {
         return Err(format!("PCR index {index} out of range 0..32"));
     }
-    let value = value.trim().trim_start_matches("0x");
-    let bytes = hex::decode(value).map_err(|e| format!("PCR{index} value: {e}"))?;
-    let pcr: Pcr = bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("PCR{index} is {} bytes, expected 48", b.len()))?;
+    let pcr: Pcr = value
+        .trim()
+        .parse()
+        .map_err(|e| format!("PCR{index} value: {e}"))?;
     Ok((index, pcr))
 }
 
@@ -102,7 +101,7 @@ mod tests {
     #[test]
     fn pcr_requirement() {
         let (i, v) = parse_pcr_requirement(&format!("2={}", "ab".repeat(48))).unwrap();
-        assert_eq!((i, v), (2, [0xab; 48]));
+        assert_eq!((i, v), (2, Pcr::new([0xab; 48])));
         assert!(
             parse_pcr_requirement("2=abcd")
                 .unwrap_err()

@@ -123,7 +123,7 @@ pub fn rebuild(config: &RebuildConfig, progress: &mut dyn FnMut(&str)) -> Result
     if !pcr_json.exists() {
         return Err(BuildError::NoOutput(pcr_json).into());
     }
-    let pcrs = ImagePcrs::read_pcr_json(&pcr_json)?;
+    let pcrs = crate::pcrs::read_pcr_json(&pcr_json)?;
     Ok(Rebuilt {
         commit,
         pcrs,

@@ -4,9 +4,9 @@
 use alloy::primitives::B256;
 use serde_json::{Value, json};
 
-use crate::bindings::{IPcrRegistry, ImageStatus};
-use crate::exit::ExitStatus;
+use crate::ExitStatus;
 use crate::report::iso8601;
+use marketplace_bindings::IPcrRegistry::{self, ImageStatus};
 
 /// A command's answer: its exit status and both renderings.
 #[derive(Clone, Debug)]
@@ -30,13 +30,18 @@ impl Report {
     }
 }
 
-/// The lifecycle status as a word.
-pub(crate) fn status_word(status: u8) -> &'static str {
-    match ImageStatus::from_abi(status) {
+/// The lifecycle status as a word; a value the contract cannot produce reads as not registered.
+pub(crate) fn status_word(status: ImageStatus) -> &'static str {
+    match status {
         ImageStatus::Registered => "live",
         ImageStatus::Revoked => "revoked",
-        ImageStatus::None => "not-registered",
+        ImageStatus::None | ImageStatus::__Invalid => "not-registered",
     }
+}
+
+/// Whether an image was ever registered (live or revoked).
+pub(crate) fn is_registered(status: ImageStatus) -> bool {
+    matches!(status, ImageStatus::Registered | ImageStatus::Revoked)
 }
 
 fn hex_or_null(b: &[u8]) -> Value {

@@ -86,8 +86,8 @@ pub fn render_human(outcome: &Outcome) -> String {
                 doc.digest
             );
             for (i, v) in &doc.pcrs {
-                if v.iter().any(|b| *b != 0) || *i < 3 {
-                    out += &format!("PCR{i:<2}       {}\n", hex::encode(v));
+                if !v.is_zero() || *i < 3 {
+                    out += &format!("PCR{i:<2}       {v}\n");
                 }
             }
             for (name, v) in [

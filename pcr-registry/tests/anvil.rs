@@ -662,7 +662,7 @@ async fn full_verifier_register_enclave() {
     use alloy::providers::ProviderBuilder;
     use alloy::signers::local::PrivateKeySigner;
     use alloy::sol_types::SolValue;
-    use pcr_registry::bindings::IEnclaveRegistry;
+    use marketplace_bindings::IEnclaveRegistry;
     // The document's time, a block gas limit above a cold verification (~41 M gas over the whole
     // chain of certificates in one transaction), and pre-Osaka rules (no per-transaction cap).
     let anvil = Anvil::start(

@@ -1,12 +1,18 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+use std::fs::File;
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt as _;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod contracts;
+pub mod faultbox;
+pub mod forge;
+pub mod http;
+pub mod schnorr;
 
 /// How long a fresh anvil may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -15,14 +21,35 @@ const START_ATTEMPTS: usize = 5;
 
 /// A port on 127.0.0.1 that nothing listened on a moment ago (bound, then released).
 ///
+/// # Errors
+/// When no loopback port can be bound.
+pub fn try_free_port() -> std::io::Result<u16> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+}
+
+/// [`try_free_port`] for tests.
+///
 /// # Panics
 /// When no loopback port can be bound.
 #[must_use]
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("binding a loopback port")
-        .port()
+    try_free_port().expect("binding a loopback port")
+}
+
+/// Why an anvil did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AnvilError {
+    /// `anvil` could not be run, or its log file not created.
+    #[error("starting anvil: {0} (anvil is on PATH after `source ci/env.sh`)")]
+    Spawn(std::io::Error),
+    /// It never accepted connections.
+    #[error("anvil did not start on 127.0.0.1 after {START_ATTEMPTS} attempts")]
+    NoPort,
+    /// It did not come up on the port it was given (taken by another process?).
+    #[error("anvil did not start on 127.0.0.1:{0}")]
+    PortTaken(u16),
 }
 
 /// A throwaway anvil on 127.0.0.1, killed when dropped.
@@ -31,6 +58,8 @@ pub struct Anvil {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    /// The port it listens on.
+    pub port: u16,
     /// The chain id it was started with.
     pub chain_id: u64,
 }
@@ -43,33 +72,91 @@ impl Anvil {
     /// When `anvil` is not on PATH, or does not come up on any of a few ports.
     #[must_use]
     pub fn start(chain_id: u64, extra: &[&str]) -> Anvil {
+        Anvil::launch(chain_id, extra, None).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts anvil as [`Anvil::start`] does, logging to `log` when given (else silent), in a
+    /// process group of its own (a Ctrl-C at the terminal reaches its owner, which stops it).
+    ///
+    /// # Errors
+    /// [`AnvilError`] when anvil cannot be run or never accepts connections.
+    pub fn launch(chain_id: u64, extra: &[&str], log: Option<&Path>) -> Result<Anvil, AnvilError> {
         for _ in 0..START_ATTEMPTS {
-            let port = free_port();
-            let child = Command::new("anvil")
-                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--chain-id", &chain_id.to_string(), "--silent"])
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("anvil on PATH (source ci/env.sh)");
-            let mut anvil = Anvil {
-                child,
-                url: format!("http://127.0.0.1:{port}"),
-                chain_id,
-            };
-            let started = Instant::now();
-            while started.elapsed() < START_TIMEOUT {
-                if anvil.child.try_wait().ok().flatten().is_some() {
-                    break; // it exited (the port was taken): try another one
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return anvil;
-                }
-                std::thread::sleep(Duration::from_millis(100));
+            let port = try_free_port().map_err(AnvilError::Spawn)?;
+            if let Some(anvil) = Anvil::try_port(port, chain_id, extra, log)? {
+                return Ok(anvil);
             }
         }
-        panic!("anvil did not start on 127.0.0.1 after {START_ATTEMPTS} attempts");
+        Err(AnvilError::NoPort)
+    }
+
+    /// As [`Anvil::launch`], on a given port (one that another process was told about).
+    ///
+    /// # Errors
+    /// [`AnvilError::PortTaken`] when anvil does not come up there.
+    pub fn launch_on(
+        port: u16,
+        chain_id: u64,
+        extra: &[&str],
+        log: Option<&Path>,
+    ) -> Result<Anvil, AnvilError> {
+        Anvil::try_port(port, chain_id, extra, log)?.ok_or(AnvilError::PortTaken(port))
+    }
+
+    /// One attempt on `port`: `None` when anvil exited or did not listen in time.
+    fn try_port(
+        port: u16,
+        chain_id: u64,
+        extra: &[&str],
+        log: Option<&Path>,
+    ) -> Result<Option<Anvil>, AnvilError> {
+        let mut cmd = Command::new("anvil");
+        cmd.args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--chain-id", &chain_id.to_string()])
+            .args(extra)
+            .stdin(Stdio::null())
+            .process_group(0);
+        match log {
+            Some(path) => {
+                let file = File::create(path).map_err(AnvilError::Spawn)?;
+                let err = file.try_clone().map_err(AnvilError::Spawn)?;
+                cmd.stdout(file).stderr(err);
+            }
+            None => {
+                cmd.arg("--silent")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+            }
+        }
+        let child = cmd.spawn().map_err(AnvilError::Spawn)?;
+        let mut anvil = Anvil {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            chain_id,
+        };
+        let started = Instant::now();
+        while started.elapsed() < START_TIMEOUT {
+            if anvil.child.try_wait().ok().flatten().is_some() {
+                return Ok(None); // it exited (the port was taken)
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(Some(anvil));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(None) // dropped: killed
+    }
+
+    /// The anvil process's id.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether it is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 }
 
@@ -80,60 +167,11 @@ impl Drop for Anvil {
     }
 }
 
-/// Forge's output directory: the one in environment variable `var` (set by the ci script that
-/// builds the contracts for a test), else `default`.
-#[must_use]
-pub fn forge_out(var: &str, default: &Path) -> PathBuf {
-    std::env::var_os(var).map_or_else(|| default.to_path_buf(), PathBuf::from)
-}
-
-/// Creation bytecode of contract `name` (`OUT/NAME.sol/NAME.json`, `bytecode.object`).
+/// Creation bytecode of contract `name` from forge's output ([`forge::out_dir`]).
 ///
 /// # Panics
-/// When the artifact is missing or malformed; `hint` says which command builds it.
+/// When the artifact is missing or malformed (the message says how to build it).
 #[must_use]
-pub fn artifact_bytecode(out: &Path, name: &str, hint: &str) -> Vec<u8> {
-    let path = out.join(format!("{name}.sol/{name}.json"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} ({hint})", path.display()));
-    let artifact: serde_json::Value = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()));
-    let object = artifact["bytecode"]["object"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{}: no bytecode.object", path.display()));
-    hex::decode(object.trim_start_matches("0x"))
-        .unwrap_or_else(|e| panic!("{}: bytecode is not hex: {e}", path.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_creation_bytecode_and_names_a_missing_artifact() {
-        let dir = std::env::temp_dir().join(format!("testkit-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("Box.sol")).unwrap();
-        std::fs::write(
-            dir.join("Box.sol/Box.json"),
-            r#"{"bytecode":{"object":"0x6001600055"}}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            artifact_bytecode(&dir, "Box", "build it"),
-            vec![0x60, 0x01, 0x60, 0x00, 0x55]
-        );
-        let missing = std::panic::catch_unwind(|| artifact_bytecode(&dir, "Nope", "run forge"))
-            .expect_err("a missing artifact must fail");
-        let message = missing.downcast_ref::<String>().unwrap();
-        assert!(message.contains("Nope.sol/Nope.json") && message.contains("run forge"));
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn forge_out_prefers_the_environment() {
-        let default = Path::new("/nonexistent/out");
-        assert_eq!(
-            forge_out("TESTKIT_UNSET_VARIABLE_FOR_TEST", default),
-            default
-        );
-    }
+pub fn artifact(name: &str) -> Vec<u8> {
+    forge::bytecode(&forge::out_dir(), name).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -13,9 +13,9 @@ fn fixture_hex(name: &str) -> String {
 }
 
 fn real(file: &str) -> Vec<u8> {
-    // The workspace sits at <root>/main; the shared test data at <root>/shared/testdata/nitro.
+    // The real AWS documents committed with the attestation crate (tests/data, with SHA256SUMS).
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/nitro")
+        .join("../tests/data")
         .join(file);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -9,7 +9,9 @@ use coset::iana;
 use super::ca::{CertSpec, DevCa, DevLeaf};
 use super::encode::{DocumentFields, envelope_with_signature, sign_payload_with_alg};
 use crate::chain::TrustedRoot;
-use crate::document::{AttestationDocument, Pcr};
+use nitro_pcrs::Pcr;
+
+use crate::document::AttestationDocument;
 use crate::error::NsmError;
 use crate::policy::{DEFAULT_MAX_AGE_MS, Policy};
 use crate::verifier::Verifier;
@@ -95,7 +97,11 @@ struct Dev {
     fields: DocumentFields,
 }
 
-const DEV_IMAGE: [Pcr; 3] = [[0x11; 48], [0x22; 48], [0x33; 48]];
+const DEV_IMAGE: [Pcr; 3] = [
+    Pcr::new([0x11; 48]),
+    Pcr::new([0x22; 48]),
+    Pcr::new([0x33; 48]),
+];
 
 fn dev_chain(now_s: i64, specs: Option<Vec<CertSpec>>) -> Result<(DevCa, DevLeaf), NsmError> {
     let (from, until) = (now_s - 86_400, now_s + 30 * 86_400);
@@ -110,7 +116,7 @@ fn dev_chain(now_s: i64, specs: Option<Vec<CertSpec>>) -> Result<(DevCa, DevLeaf
 fn dev_fields(ca: &DevCa, leaf: &DevLeaf) -> DocumentFields {
     let mut pcrs: Vec<(u64, Vec<u8>)> = (0..16).map(|i| (i, vec![0u8; 48])).collect();
     for (i, v) in DEV_IMAGE.iter().enumerate() {
-        pcrs[i].1 = v.to_vec();
+        pcrs[i].1 = v.as_bytes().to_vec();
     }
     DocumentFields {
         module_id: "i-0de0000000000000d-enc0de000000000000d".into(),
@@ -170,7 +176,10 @@ pub fn bad_documents() -> Result<Vec<BadDocument>, NsmError> {
 
     // --- Genuine AWS document, mutated without any key ---
     let mut flipped = REAL_DOCUMENT.to_vec();
-    let pcr0 = real.pcr(0).map(|p| p.to_vec()).unwrap_or_default();
+    let pcr0 = real
+        .pcr(0)
+        .map(|p| p.as_bytes().to_vec())
+        .unwrap_or_default();
     let at = find(&flipped, &pcr0).ok_or_else(|| NsmError::Dev("PCR0 not found".into()))?;
     flipped[at + 7] ^= 0x01;
     real_entry(
@@ -284,7 +293,7 @@ pub fn bad_documents() -> Result<Vec<BadDocument>, NsmError> {
         "pcr0_mismatch",
         REAL_DOCUMENT.to_vec(),
         CorpusPolicy {
-            expected_pcrs: vec![(0, [0xab; 48])],
+            expected_pcrs: vec![(0, Pcr::new([0xab; 48]))],
             ..def()
         },
         t,
@@ -294,7 +303,7 @@ pub fn bad_documents() -> Result<Vec<BadDocument>, NsmError> {
         "pcr8_mismatch",
         REAL_DOCUMENT.to_vec(),
         CorpusPolicy {
-            expected_pcrs: vec![(8, [0x00; 48])],
+            expected_pcrs: vec![(8, Pcr::ZERO)],
             ..def()
         },
         t,
@@ -304,7 +313,7 @@ pub fn bad_documents() -> Result<Vec<BadDocument>, NsmError> {
         "pcr16_missing",
         REAL_DOCUMENT.to_vec(),
         CorpusPolicy {
-            expected_pcrs: vec![(16, [0x00; 48])],
+            expected_pcrs: vec![(16, Pcr::ZERO)],
             ..def()
         },
         t,
@@ -417,7 +426,11 @@ fn dev_cases(dev: &Dev) -> Result<Vec<DevCase>, NsmError> {
         "pcr2_mismatch",
         &|_| {},
         CorpusPolicy {
-            expected_pcrs: vec![(0, DEV_IMAGE[0]), (1, DEV_IMAGE[1]), (2, [0x34; 48])],
+            expected_pcrs: vec![
+                (0, DEV_IMAGE[0]),
+                (1, DEV_IMAGE[1]),
+                (2, Pcr::new([0x34; 48])),
+            ],
             ..def()
         },
         "policy.pcr_mismatch",

@@ -44,7 +44,7 @@ impl DocumentFields {
             pcrs: doc
                 .pcrs
                 .iter()
-                .map(|(i, v)| (u64::from(*i), v.to_vec()))
+                .map(|(i, v)| (u64::from(*i), v.as_bytes().to_vec()))
                 .collect(),
             certificate: doc.certificate.clone(),
             cabundle: doc.cabundle.clone(),

@@ -11,10 +11,9 @@ use super::ca::{CertSpec, DevCa, DevLeaf};
 use super::encode::DocumentFields;
 use crate::chain::TrustedRoot;
 use crate::clock::{Clock, SystemClock};
-use crate::document::Pcr;
 use crate::error::NsmError;
 use crate::nsm::{AttestationRequest, NSM_PCR_COUNT, Nsm, PcrDescription, check_index};
-use crate::payload::PCR_LEN;
+use nitro_pcrs::{PCR_LEN, Pcr};
 
 /// Module id the dev NSM reports unless configured otherwise.
 pub const DEV_MODULE_ID: &str = "i-0de0000000000000d-enc0de000000000000d";
@@ -45,10 +44,10 @@ impl std::fmt::Debug for DevNsmConfig {
 
 impl DevNsmConfig {
     /// A dev enclave of the image with these PCR0/1/2.
-    pub fn image(pcr0: Pcr, pcr1: Pcr, pcr2: Pcr) -> Self {
+    pub fn image(pcr0: impl Into<Pcr>, pcr1: impl Into<Pcr>, pcr2: impl Into<Pcr>) -> Self {
         DevNsmConfig {
             module_id: DEV_MODULE_ID.into(),
-            boot_pcrs: BTreeMap::from([(0, pcr0), (1, pcr1), (2, pcr2)]),
+            boot_pcrs: BTreeMap::from([(0, pcr0.into()), (1, pcr1.into()), (2, pcr2.into())]),
             clock: Arc::new(SystemClock),
         }
     }
@@ -67,8 +66,8 @@ fn sha384(parts: &[&[u8]]) -> Pcr {
         ctx.update(p);
     }
     let mut out = [0u8; PCR_LEN];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
+    out.copy_from_slice(ctx.finish().as_ref()); // SHA-384: PCR_LEN bytes
+    Pcr::new(out)
 }
 
 struct PcrState {
@@ -112,7 +111,7 @@ impl DevNsm {
                 let value = match (i, config.boot_pcrs.get(&(i as u8))) {
                     (_, Some(v)) if boot => *v,
                     (4, None) => pcr4,
-                    _ => [0u8; PCR_LEN],
+                    _ => Pcr::ZERO,
                 };
                 PcrState {
                     value,
@@ -155,7 +154,7 @@ impl DevNsm {
             .iter()
             .take(BOOT_PCRS as usize)
             .enumerate()
-            .map(|(i, p)| (i as u64, p.value.to_vec()))
+            .map(|(i, p)| (i as u64, p.value.as_bytes().to_vec()))
             .collect();
         Ok(DocumentFields {
             module_id: self.module_id.clone(),
@@ -188,7 +187,7 @@ impl Nsm for DevNsm {
         let p = &pcrs[index as usize];
         Ok(PcrDescription {
             locked: p.locked,
-            value: p.value.to_vec(),
+            value: p.value.as_bytes().to_vec(),
         })
     }
 
@@ -199,8 +198,8 @@ impl Nsm for DevNsm {
         if p.locked {
             return Err(NsmError::ReadOnlyPcr(index));
         }
-        p.value = sha384(&[&p.value, data]);
-        Ok(p.value.to_vec())
+        p.value = sha384(&[p.value.as_bytes(), data]);
+        Ok(p.value.as_bytes().to_vec())
     }
 
     fn lock_pcr(&self, index: u16) -> Result<(), NsmError> {

@@ -21,9 +21,7 @@ import {IAttestationVerifier} from "./IAttestationVerifier.sol";
 ///    challenge window, then registers), or any other verification scheme living in its own contract.
 ///    Freshness is then checked against the time the module received the claim.
 interface IEnclaveRegistry {
-    /*//////////////////////////////////////////////////////////////
-                                 TYPES
-    //////////////////////////////////////////////////////////////*/
+    // ---- Types ----
 
     /// @notice Per-family registration policy, set by the admin.
     /// @param verifier Verifier proving documents genuine for this family (zero: module path only).
@@ -49,9 +47,7 @@ interface IEnclaveRegistry {
         bool live;
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 ERRORS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Errors ----
 
     /// @notice Thrown when a family has no registration policy (or, on the direct path, no verifier).
     /// @param family The family id.
@@ -118,9 +114,7 @@ interface IEnclaveRegistry {
     /// @param receivedAt The reported time (seconds).
     error EnclaveRegistryInvalidReceivedAt(uint64 receivedAt);
 
-    /*//////////////////////////////////////////////////////////////
-                                 EVENTS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Events ----
 
     /// @notice Emitted when a family's registration policy is set.
     /// @param family The family id.
@@ -156,9 +150,7 @@ interface IEnclaveRegistry {
         address indexed key, bytes32 indexed imageId, address indexed revoker, string reason
     );
 
-    /*//////////////////////////////////////////////////////////////
-                               FUNCTIONS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Functions ----
 
     /// @notice Role of contracts allowed to register already-verified attestations (e.g. an optimistic module).
     /// @return The role id.

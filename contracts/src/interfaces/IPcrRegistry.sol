@@ -7,9 +7,7 @@ pragma solidity 0.8.25;
 /// one family (e.g. `keccak256("matching-engine")`); a family can hold several live images at once so that
 /// an upgrade can overlap old and new versions. Revocation is immediate and permanent.
 interface IPcrRegistry {
-    /*//////////////////////////////////////////////////////////////
-                                 TYPES
-    //////////////////////////////////////////////////////////////*/
+    // ---- Types ----
 
     /// @notice Lifecycle of an image id. `None` = never registered.
     enum ImageStatus {
@@ -60,9 +58,7 @@ interface IPcrRegistry {
         ImageMetadata metadata;
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 ERRORS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Errors ----
 
     /// @notice Thrown when a PCR does not have the required length.
     /// @param index The PCR index.
@@ -88,9 +84,7 @@ interface IPcrRegistry {
     /// @param imageId The image id.
     error PcrRegistryImageNotRegistered(bytes32 imageId);
 
-    /*//////////////////////////////////////////////////////////////
-                                 EVENTS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Events ----
 
     /// @notice Emitted when an image is registered.
     /// @param imageId keccak256(PCR0 ‖ PCR1 ‖ PCR2).
@@ -115,9 +109,7 @@ interface IPcrRegistry {
         bytes32 indexed imageId, bytes32 indexed family, address indexed revoker, string reason
     );
 
-    /*//////////////////////////////////////////////////////////////
-                               FUNCTIONS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Functions ----
 
     /// @notice Role allowed to register images.
     /// @return The role id.

@@ -8,9 +8,7 @@ import {IVerifier} from "./IVerifier.sol";
 /// (requests for proofs, escrowed), generators (capacity and per-market offers), assignments signed by the attested
 /// matching engine, proofs, slashing and pull payments. See `src/marketplace/README.md` for the lifecycle.
 interface IProofMarketplace {
-    /*//////////////////////////////////////////////////////////////
-                                 TYPES
-    //////////////////////////////////////////////////////////////*/
+    // ---- Types ----
 
     /// @notice How a market matches asks to generators (the engine applies the rule; the contract checks bounds).
     enum MatchingMode {
@@ -24,7 +22,8 @@ interface IProofMarketplace {
         Open,
         Assigned,
         Completed,
-        Slashed
+        Slashed,
+        InputsInvalid
     }
 
     /// @notice Why `assignBatch` skipped an entry. Skipped entries change nothing; the others apply.
@@ -42,7 +41,9 @@ interface IProofMarketplace {
         ProvingTimeTooShort,
         PriceBelowCost,
         GeneratorAlreadyOnAsk,
-        InsufficientStake
+        InsufficientStake,
+        MissingKeyWrap,
+        NoEncryptionKey
     }
 
     /// @notice Parameters of a new market.
@@ -111,6 +112,7 @@ interface IProofMarketplace {
     /// @param refundAddress Receives unspent reward and slash compensation.
     /// @param proverDataHash keccak256 of the statement.
     /// @param biddingEnds Sealed-bid markets: first timestamp after the bid window (0 otherwise).
+    /// @param confidential Whether it is a private ask (inputs readable only by its assigned generators).
     struct Ask {
         uint256 marketId;
         uint256 reward;
@@ -124,6 +126,7 @@ interface IProofMarketplace {
         address refundAddress;
         bytes32 proverDataHash;
         uint64 biddingEnds;
+        bool confidential;
     }
 
     /// @notice One slot of an ask.
@@ -173,9 +176,7 @@ interface IProofMarketplace {
         uint32 proposedTime;
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 ERRORS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Errors ----
 
     /// @notice Thrown when a constructor argument is zero.
     error ProofMarketplaceInvalidConfig();
@@ -272,9 +273,28 @@ interface IProofMarketplace {
     /// @notice Thrown when withdrawing with nothing to withdraw.
     error ProofMarketplaceNothingToWithdraw();
 
-    /*//////////////////////////////////////////////////////////////
-                                 EVENTS
-    //////////////////////////////////////////////////////////////*/
+    /// @notice Thrown by `createPrivateAsk` for a zero inputs hash, an engine key wrap that is not `KEY_WRAP_LEN`
+    /// bytes, or inline inputs above `MAX_INLINE_INPUTS` or not hashing to the inputs hash.
+    error ProofMarketplaceInvalidPrivateInputs();
+
+    /// @notice Thrown when an encryption key is not a 33-byte compressed secp256k1 public key.
+    error ProofMarketplaceInvalidEncryptionKey();
+
+    /// @notice Thrown when an invalid-inputs settlement names a public ask.
+    /// @param askId The ask id.
+    error ProofMarketplaceNotPrivate(uint256 askId);
+
+    /// @notice Thrown when an invalid-inputs payment exceeds the slot's price.
+    /// @param payment The signed payment.
+    /// @param price The slot's price.
+    error ProofMarketplaceInvalidPayment(uint256 payment, uint256 price);
+
+    /// @notice Thrown by `assignBatchWithKeys` and `keyedBatchDigest` when there is not one key wrap per assignment.
+    /// @param wraps The number of key wraps.
+    /// @param assignments The number of assignments.
+    error ProofMarketplaceKeyWrapsLength(uint256 wraps, uint256 assignments);
+
+    // ---- Events ----
 
     /// @notice Emitted when a market is created.
     /// @param marketId The market id.
@@ -357,6 +377,22 @@ interface IProofMarketplace {
         bytes proverData
     );
 
+    /// @notice Emitted right after `AskCreated` for a private ask: the commitment to its encrypted inputs and the
+    /// content key wrapped to the engine's encryption key.
+    /// @param askId The ask id.
+    /// @param inputsHash keccak256 of the encrypted inputs.
+    /// @param engineKeyWrap The content key wrapped to the engine (`KEY_WRAP_LEN` bytes).
+    /// @param inlineInputs The encrypted inputs, or empty when they are kept off chain.
+    event PrivateInputsCommitted(
+        uint256 indexed askId, bytes32 inputsHash, bytes engineKeyWrap, bytes inlineInputs
+    );
+
+    /// @notice Emitted when a generator sets its encryption key in a market.
+    /// @param generator The generator.
+    /// @param marketId The market.
+    /// @param publicKey The 33-byte compressed secp256k1 public key.
+    event EncryptionKeySet(address indexed generator, uint256 indexed marketId, bytes publicKey);
+
     /// @notice Emitted when the requester cancels an unassigned ask.
     /// @param askId The ask id.
     /// @param refund The amount credited to the refund address.
@@ -384,6 +420,28 @@ interface IProofMarketplace {
         uint256 indexed askId, address indexed generator, uint8 slot, uint256 price, uint64 deadline
     );
 
+    /// @notice Emitted right after `AssignmentAccepted` for a private ask's slot: the content key wrapped by the
+    /// engine to the generator's encryption key in the ask's market.
+    /// @param askId The ask.
+    /// @param slot The slot.
+    /// @param generator The generator.
+    /// @param keyWrap The wrapped content key (`KEY_WRAP_LEN` bytes).
+    event InputsKeyWrapped(uint256 indexed askId, uint8 slot, address indexed generator, bytes keyWrap);
+
+    /// @notice Emitted when an assigned generator gives its slot back before the deadline.
+    /// @param askId The ask.
+    /// @param slot The slot (open again unless the ask was refunded).
+    /// @param generator The generator.
+    event AssignmentDiscarded(uint256 indexed askId, uint8 slot, address indexed generator);
+
+    /// @notice Emitted when a private ask's slot is settled by the engine's statement that its inputs fail the
+    /// market's input check.
+    /// @param askId The ask.
+    /// @param slot The slot.
+    /// @param generator The generator, paid `payment`.
+    /// @param payment What the generator was credited (the rest of the reward went to the refund address).
+    event InputsInvalid(uint256 indexed askId, uint8 slot, address indexed generator, uint256 payment);
+
     /// @notice Emitted for each entry of a batch the contract skipped (nothing changed for it).
     /// @param askId The ask.
     /// @param generator The generator.
@@ -398,7 +456,10 @@ interface IProofMarketplace {
     /// @param slot The slot.
     /// @param generator The generator.
     /// @param price What it was credited.
-    event ProofSubmitted(uint256 indexed askId, uint8 slot, address indexed generator, uint256 price);
+    /// @param proof The proof, as the market's verifier accepted it.
+    event ProofSubmitted(
+        uint256 indexed askId, uint8 slot, address indexed generator, uint256 price, bytes proof
+    );
 
     /// @notice Emitted when a generator that missed its deadline is slashed.
     /// @param askId The ask.

@@ -16,9 +16,7 @@ import {IStakingModule} from "./IStakingModule.sol";
 contract NativeStaking is IStakingModule {
     using SafeERC20 for IERC20;
 
-    /*//////////////////////////////////////////////////////////////
-                                 ERRORS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Errors ----
 
     /// @notice Thrown when the marketplace is bound twice, by another account than the deployer, or to zero.
     error NativeStakingBindForbidden();
@@ -37,9 +35,7 @@ contract NativeStaking is IStakingModule {
     /// @notice Thrown when there is nothing to claim.
     error NativeStakingNothingToClaim();
 
-    /*//////////////////////////////////////////////////////////////
-                                 EVENTS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Events ----
 
     /// @notice Emitted when the marketplace is bound.
     /// @param marketplace The marketplace.
@@ -50,9 +46,7 @@ contract NativeStaking is IStakingModule {
     /// @param amount The amount.
     event Claimed(address indexed account, uint256 amount);
 
-    /*//////////////////////////////////////////////////////////////
-                                STORAGE
-    //////////////////////////////////////////////////////////////*/
+    // ---- Storage ----
 
     /// @notice Basis points of a slash that compensate the requester (the rest goes to the treasury).
     uint16 public immutable COMPENSATION_BPS;
@@ -89,9 +83,7 @@ contract NativeStaking is IStakingModule {
         _DEPLOYER = msg.sender;
     }
 
-    /*//////////////////////////////////////////////////////////////
-                              GENERATORS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Generators ----
 
     /// @notice Binds the marketplace allowed to lock, unlock and slash. Once, by the deployer.
     /// @param marketplace_ The marketplace.
@@ -142,9 +134,7 @@ contract NativeStaking is IStakingModule {
         STAKE_TOKEN.safeTransfer(msg.sender, amount);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                              MARKETPLACE
-    //////////////////////////////////////////////////////////////*/
+    // ---- Marketplace ----
 
     /// @inheritdoc IStakingModule
     /// @dev Native locks of a market are interchangeable: the deadline is not needed.
@@ -187,9 +177,7 @@ contract NativeStaking is IStakingModule {
         emit StakeSlashed(generator, market, amount, compensated, compensationRecipient);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 VIEWS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Views ----
 
     /// @inheritdoc IStakingModule
     function stakeOf(address generator, uint256 market) external view returns (uint256) {

@@ -25,9 +25,7 @@ import {IVerifier} from "./IVerifier.sol";
 contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     using SafeERC20 for IERC20;
 
-    /*//////////////////////////////////////////////////////////////
-                               CONSTANTS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Constants ----
 
     /// @notice EIP-712 type hash of one assignment.
     bytes32 public constant ASSIGNMENT_TYPEHASH =
@@ -37,6 +35,28 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     bytes32 public constant BATCH_TYPEHASH = keccak256(
         "AssignmentBatch(Assignment[] assignments,uint256 validUntil)Assignment(uint256 askId,uint256 slot,address generator,uint256 price)"
     );
+
+    /// @notice EIP-712 type hash of a batch whose private asks' entries carry the content key wrapped to their
+    /// generator (`keyWraps[i]` for `assignments[i]`, empty for a public ask's entry).
+    bytes32 public constant KEYED_BATCH_TYPEHASH = keccak256(
+        "KeyedAssignmentBatch(Assignment[] assignments,bytes[] keyWraps,uint256 validUntil)Assignment(uint256 askId,uint256 slot,address generator,uint256 price)"
+    );
+
+    /// @notice EIP-712 type hash of the engine's statement that a private ask's inputs fail the market's input
+    /// check, settling one slot and paying its generator `payment`.
+    bytes32 public constant INVALID_INPUTS_TYPEHASH =
+        keccak256("InvalidInputs(uint256 askId,uint256 slot,address generator,uint256 payment)");
+
+    /// @notice EIP-712 type hash a prover enclave signs to bind a generator's encryption key in a market with a
+    /// prover family (`keyHash` = keccak256 of the 33-byte key).
+    bytes32 public constant ENCRYPTION_KEY_BINDING_TYPEHASH =
+        keccak256("EncryptionKeyBinding(address generator,uint256 marketId,bytes32 keyHash)");
+
+    /// @notice Length of a wrapped content key: ephemeral key (33) ‖ encrypted key (32) ‖ tag (16).
+    uint256 public constant KEY_WRAP_LEN = 81;
+
+    /// @notice Largest encrypted inputs carried in `createPrivateAsk`'s calldata (larger ones stay off chain).
+    uint256 public constant MAX_INLINE_INPUTS = 32_768;
 
     /// @notice EIP-712 type hash a prover enclave signs to let a generator join a private market.
     bytes32 public constant PROVER_BINDING_TYPEHASH =
@@ -54,9 +74,7 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     uint8 private constant _CANCELLED = 1;
     uint8 private constant _REFUNDED = 2;
 
-    /*//////////////////////////////////////////////////////////////
-                               IMMUTABLES
-    //////////////////////////////////////////////////////////////*/
+    // ---- Immutables ----
 
     /// @notice Family of the matching-engine enclave keys allowed to sign assignment batches.
     bytes32 public immutable MATCHING_ENGINE_FAMILY;
@@ -67,9 +85,7 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     /// @notice The staking module backing generators.
     IStakingModule public immutable STAKING;
 
-    /*//////////////////////////////////////////////////////////////
-                                STORAGE
-    //////////////////////////////////////////////////////////////*/
+    // ---- Storage ----
 
     struct MarketData {
         // slot 0: read by every assignment
@@ -84,7 +100,7 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         bytes32 proverFamily;
     }
 
-    /// @dev The fields an assignment reads and writes, in one slot (232 bits).
+    /// @dev The fields an assignment reads and writes, in one slot (240 bits).
     struct AskCore {
         uint32 market;
         uint96 reward;
@@ -93,6 +109,7 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         uint8 redundancy;
         uint8 assigned;
         uint8 flags;
+        bool confidential;
     }
 
     struct AskInfo {
@@ -128,14 +145,13 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     mapping(address generator => GeneratorData) private _generators;
     mapping(uint32 id => address) private _generatorById;
     mapping(address generator => mapping(uint256 marketId => Offer)) private _offers;
+    mapping(address generator => mapping(uint256 marketId => bytes32 keyHash)) private _encryptionKeys;
 
     mapping(address account => uint256) private _withdrawable;
     uint256 private _totalEscrow;
     uint256 private _totalWithdrawable;
 
-    /*//////////////////////////////////////////////////////////////
-                              CONSTRUCTOR
-    //////////////////////////////////////////////////////////////*/
+    // ---- Constructor ----
 
     /// @param registry The enclave key registry.
     /// @param matchingEngineFamily Family of the keys allowed to sign assignment batches.
@@ -156,9 +172,7 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         STAKING = staking;
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                MARKETS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Markets ----
 
     /// @notice Creates a market. Open to anyone; parameters are final.
     /// @param params The market parameters.
@@ -200,9 +214,7 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         );
     }
 
-    /*//////////////////////////////////////////////////////////////
-                               GENERATORS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Generators ----
 
     /// @notice Registers the caller as a generator (again, after deregistering) with a total capacity.
     /// @param capacity Assignments it runs at once across all markets (1..MAX_CAPACITY).
@@ -282,59 +294,68 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         emit GeneratorLeft(msg.sender, marketId);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                  ASKS
-    //////////////////////////////////////////////////////////////*/
+    /// @notice Sets the caller's encryption key in a market it joined: private asks' content keys are wrapped to
+    /// it. Replaces an earlier key (keep the old secret until assignments made under it settle).
+    /// @param marketId The market.
+    /// @param publicKey 33-byte compressed secp256k1 public key.
+    /// @param enclaveSignature Markets with a prover family: a live key of that family signs the EIP-712
+    /// `EncryptionKeyBinding(generator, marketId, keccak256(publicKey))`; ignored for other markets.
+    function setEncryptionKey(uint256 marketId, bytes calldata publicKey, bytes calldata enclaveSignature)
+        external
+    {
+        MarketData storage m = _market(marketId);
+        if (!_offers[msg.sender][marketId].joined) revert ProofMarketplaceNotJoined(marketId);
+        if (publicKey.length != 33 || (publicKey[0] != 0x02 && publicKey[0] != 0x03)) {
+            revert ProofMarketplaceInvalidEncryptionKey();
+        }
+        bytes32 keyHash = keccak256(publicKey);
+        bytes32 family = m.proverFamily;
+        if (family != bytes32(0)) {
+            _requireEnclaveSigner(
+                family,
+                keccak256(abi.encode(ENCRYPTION_KEY_BINDING_TYPEHASH, msg.sender, marketId, keyHash)),
+                enclaveSignature
+            );
+        }
+        _encryptionKeys[msg.sender][marketId] = keyHash;
+        emit EncryptionKeySet(msg.sender, marketId, publicKey);
+    }
+
+    // ---- Asks ----
 
     /// @notice Creates an ask and escrows `reward * redundancy` of the payment token from the caller.
     /// @param params The ask parameters.
     /// @return askId The new ask's id (from 1).
     function createAsk(AskParams calldata params) external returns (uint256 askId) {
-        MarketData storage m = _market(params.marketId);
-        uint256 reward = params.reward;
-        uint8 k = params.redundancy;
-        if (
-            reward == 0 || reward > type(uint96).max || k == 0 || k > MAX_REDUNDANCY
-                || params.provingTime == 0 || params.expiry < block.timestamp
-                || params.expiry > type(uint40).max || params.refundAddress == address(0)
-        ) revert ProofMarketplaceInvalidAskParams();
-        uint256 biddingEnds;
-        if (m.mode == MatchingMode.SealedBid) {
-            biddingEnds = block.timestamp + m.bidWindow;
-            // Nothing could be assigned before the window closes.
-            if (params.expiry < biddingEnds) revert ProofMarketplaceInvalidAskParams();
-        }
-        try m.verifier.verifyInputs(params.proverData) returns (bool ok) {
-            if (!ok) revert ProofMarketplaceInvalidProverData();
-        } catch {
-            revert ProofMarketplaceInvalidProverData();
-        }
+        uint256 escrow;
+        (askId, escrow) = _createAsk(params, false);
+        PAYMENT_TOKEN.safeTransferFrom(msg.sender, address(this), escrow);
+    }
 
-        askId = ++_askCount;
-        bytes32 dataHash = keccak256(params.proverData);
-        _asks[askId] = AskCore({
-            market: uint32(params.marketId),
-            reward: uint96(reward),
-            expiry: uint40(params.expiry),
-            provingTime: params.provingTime,
-            redundancy: k,
-            assigned: 0,
-            flags: 0
-        });
-        _askInfo[askId] = AskInfo({
-            requester: msg.sender,
-            biddingEnds: uint40(biddingEnds),
-            refundAddress: params.refundAddress,
-            proverDataHash: dataHash
-        });
-        SlotData[16] storage slots = _slots[askId];
-        for (uint256 i; i < k; ++i) {
-            slots[i].state = SlotState.Open;
-        }
-        // reward < 2^96 and k <= 16.
-        uint256 escrow = reward * k;
-        _totalEscrow += escrow;
-        _emitAskCreated(askId, params, dataHash);
+    /// @notice Creates a private ask: `params.proverData` is the public statement; the inputs only the assigned
+    /// generators may read are encrypted under a content key (see `docs/private-inputs.md`), committed to by
+    /// `inputsHash` and carried inline or kept off chain; the content key is wrapped to the matching engine's
+    /// attested encryption key. Escrows as `createAsk` does.
+    /// @param params The ask parameters.
+    /// @param inputsHash keccak256 of the encrypted inputs (non-zero).
+    /// @param engineKeyWrap The content key wrapped to the engine (`KEY_WRAP_LEN` bytes).
+    /// @param inlineInputs The encrypted inputs (hashing to `inputsHash`, at most `MAX_INLINE_INPUTS` bytes), or
+    /// empty to keep them off chain.
+    /// @return askId The new ask's id (from 1).
+    function createPrivateAsk(
+        AskParams calldata params,
+        bytes32 inputsHash,
+        bytes calldata engineKeyWrap,
+        bytes calldata inlineInputs
+    ) external returns (uint256 askId) {
+        if (
+            inputsHash == bytes32(0) || engineKeyWrap.length != KEY_WRAP_LEN
+                || inlineInputs.length > MAX_INLINE_INPUTS
+                || (inlineInputs.length != 0 && keccak256(inlineInputs) != inputsHash)
+        ) revert ProofMarketplaceInvalidPrivateInputs();
+        uint256 escrow;
+        (askId, escrow) = _createAsk(params, true);
+        emit PrivateInputsCommitted(askId, inputsHash, engineKeyWrap, inlineInputs);
         PAYMENT_TOKEN.safeTransferFrom(msg.sender, address(this), escrow);
     }
 
@@ -381,9 +402,7 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         emit BidSubmitted(askId, msg.sender, sealedBid);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                              ASSIGNMENTS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Assignments ----
 
     /// @notice Applies a batch of assignments signed by a live matching-engine key. Anyone may relay it.
     /// @dev The batch reverts as a whole only for what the engine alone controls: an empty batch, a batch past
@@ -404,22 +423,49 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         if (block.timestamp > validUntil) revert ProofMarketplaceBatchExpired(validUntil);
         _requireEnclaveSigner(MATCHING_ENGINE_FAMILY, _batchStructHash(assignments, validUntil), signature);
         for (uint256 i; i < assignments.length; ++i) {
-            Assignment calldata a = assignments[i];
-            (bool ok, SkipReason reason) = _assign(a.askId, a.slot, a.generator, a.price);
-            if (ok) {
+            // A public batch carries no key wraps: a private ask's entry is skipped (MissingKeyWrap).
+            if (_applyAssignment(assignments[i], msg.data[0:0])) {
                 // At most assignments.length.
                 unchecked {
                     ++accepted;
                 }
-            } else {
-                emit AssignmentSkipped(a.askId, a.generator, a.slot, reason);
             }
         }
     }
 
-    /*//////////////////////////////////////////////////////////////
-                           PROOFS AND SLASHING
-    //////////////////////////////////////////////////////////////*/
+    /// @notice Applies a batch that may assign private asks: `keyWraps[i]` is the content key of
+    /// `assignments[i]`'s ask wrapped by the engine to that generator's encryption key in the ask's market
+    /// (`KEY_WRAP_LEN` bytes), or empty for a public ask's entry. Signed as EIP-712
+    /// `KeyedAssignmentBatch(assignments, keyWraps, validUntil)`; otherwise as `assignBatch`. A private ask's
+    /// entry whose wrap is missing, or whose generator has no encryption key in the market, is skipped.
+    /// @param assignments The assignments.
+    /// @param keyWraps One key wrap per assignment.
+    /// @param validUntil Last block timestamp at which the batch is accepted.
+    /// @param signature 65-byte EIP-712 signature of `KeyedAssignmentBatch(assignments, keyWraps, validUntil)`.
+    /// @return accepted How many entries were applied.
+    function assignBatchWithKeys(
+        Assignment[] calldata assignments,
+        bytes[] calldata keyWraps,
+        uint256 validUntil,
+        bytes calldata signature
+    ) external returns (uint256 accepted) {
+        if (assignments.length == 0) revert ProofMarketplaceEmptyBatch();
+        if (block.timestamp > validUntil) revert ProofMarketplaceBatchExpired(validUntil);
+        // Reverts unless there is one key wrap per assignment.
+        _requireEnclaveSigner(
+            MATCHING_ENGINE_FAMILY, _keyedBatchStructHash(assignments, keyWraps, validUntil), signature
+        );
+        for (uint256 i; i < assignments.length; ++i) {
+            if (_applyAssignment(assignments[i], keyWraps[i])) {
+                // At most assignments.length.
+                unchecked {
+                    ++accepted;
+                }
+            }
+        }
+    }
+
+    // ---- Proofs and slashing ----
 
     /// @notice Submits the proof of an assigned slot, by its generator, by the deadline. On success the generator
     /// is credited its price, the refund address the rest of the slot's reward, and the stake lock is released.
@@ -446,7 +492,74 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         _release(generator, sd.price);
         // price <= reward was checked at assignment.
         if (reward != sd.price) _release(_askInfo[askId].refundAddress, reward - sd.price);
-        emit ProofSubmitted(askId, uint8(slot), generator, sd.price);
+        emit ProofSubmitted(askId, uint8(slot), generator, sd.price, proof);
+        STAKING.unlock(generator, market, _markets[market].slashingPenalty, sd.deadline);
+    }
+
+    /// @notice Gives an assigned slot back, by its generator, by the deadline: its stake lock is released and the
+    /// slot is open again for the engine to assign to another generator. If the ask was already refunded (it
+    /// expired), the slot's reward is credited to the refund address instead.
+    /// @param askId The ask.
+    /// @param slot The slot.
+    function discard(uint256 askId, uint256 slot) external {
+        SlotData storage s = _assignedSlot(askId, slot);
+        SlotData memory sd = s;
+        address generator = _generatorById[sd.generatorId];
+        if (generator != msg.sender) revert ProofMarketplaceNotAssignedGenerator(askId, slot);
+        if (block.timestamp > sd.deadline) revert ProofMarketplaceDeadlinePassed(uint64(sd.deadline));
+        AskCore storage ask = _asks[askId];
+        // Open slots hold generator id 0, so the ask's distinct-generator check ignores it again.
+        s.generatorId = 0;
+        s.price = 0;
+        s.deadline = 0;
+        s.state = SlotState.Open;
+        // The slot was assigned: it counts in `assigned` and in its generator's `active`.
+        unchecked {
+            --ask.assigned;
+            --_generators[generator].active;
+        }
+        // A refunded ask is never assigned again: this slot's escrow, not counted by the refund, goes back now.
+        if (ask.flags == _REFUNDED) _release(_askInfo[askId].refundAddress, ask.reward);
+        uint256 market = ask.market;
+        emit AssignmentDiscarded(askId, uint8(slot), generator);
+        STAKING.unlock(generator, market, _markets[market].slashingPenalty, sd.deadline);
+    }
+
+    /// @notice Settles a private ask's assigned slot with the matching engine's signed statement that the
+    /// decrypted inputs fail the market's input check: the generator is credited `payment` (its cost, at most the
+    /// slot's price), the refund address the rest of the reward, and no stake is slashed. Anyone may relay it,
+    /// by the slot's deadline.
+    /// @param askId The ask.
+    /// @param slot The slot.
+    /// @param payment What the generator is paid (as signed).
+    /// @param signature 65-byte EIP-712 signature of `InvalidInputs(askId, slot, generator, payment)` by a live
+    /// key of `MATCHING_ENGINE_FAMILY`.
+    function settleInvalidInputs(uint256 askId, uint256 slot, uint256 payment, bytes calldata signature)
+        external
+    {
+        SlotData storage s = _assignedSlot(askId, slot);
+        SlotData memory sd = s;
+        AskCore storage ask = _asks[askId];
+        if (!ask.confidential) revert ProofMarketplaceNotPrivate(askId);
+        if (block.timestamp > sd.deadline) revert ProofMarketplaceDeadlinePassed(uint64(sd.deadline));
+        if (payment > sd.price) revert ProofMarketplaceInvalidPayment(payment, sd.price);
+        address generator = _generatorById[sd.generatorId];
+        _requireEnclaveSigner(
+            MATCHING_ENGINE_FAMILY,
+            keccak256(abi.encode(INVALID_INPUTS_TYPEHASH, askId, slot, generator, payment)),
+            signature
+        );
+        s.state = SlotState.InputsInvalid;
+        // An assigned slot counts in its generator's `active`.
+        unchecked {
+            --_generators[generator].active;
+        }
+        uint256 reward = ask.reward;
+        if (payment != 0) _release(generator, payment);
+        // payment <= price <= reward.
+        if (reward != payment) _release(_askInfo[askId].refundAddress, reward - payment);
+        uint256 market = ask.market;
+        emit InputsInvalid(askId, uint8(slot), generator, payment);
         STAKING.unlock(generator, market, _markets[market].slashingPenalty, sd.deadline);
     }
 
@@ -484,9 +597,7 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         PAYMENT_TOKEN.safeTransfer(msg.sender, amount);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 VIEWS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Views ----
 
     /// @notice Number of markets created (ids run from 1).
     /// @return The count.
@@ -534,7 +645,8 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
             requester: info.requester,
             refundAddress: info.refundAddress,
             proverDataHash: info.proverDataHash,
-            biddingEnds: info.biddingEnds
+            biddingEnds: info.biddingEnds,
+            confidential: c.confidential
         });
     }
 
@@ -564,6 +676,14 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
     /// @return The offer.
     function getOffer(address generator, uint256 marketId) external view returns (Offer memory) {
         return _offers[generator][marketId];
+    }
+
+    /// @notice keccak256 of a generator's encryption key in a market (zero if none).
+    /// @param generator The generator.
+    /// @param marketId The market.
+    /// @return The key hash.
+    function encryptionKeyHashOf(address generator, uint256 marketId) external view returns (bytes32) {
+        return _encryptionKeys[generator][marketId];
     }
 
     /// @notice Payments credited to `account` and not yet withdrawn.
@@ -598,6 +718,50 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         return _hashTypedDataV4(_batchStructHash(assignments, validUntil));
     }
 
+    /// @notice The EIP-712 digest the matching engine signs for a batch with key wraps.
+    /// @param assignments The assignments.
+    /// @param keyWraps One key wrap per assignment (empty for public asks' entries).
+    /// @param validUntil Last valid timestamp.
+    /// @return The digest.
+    function keyedBatchDigest(
+        Assignment[] calldata assignments,
+        bytes[] calldata keyWraps,
+        uint256 validUntil
+    ) external view returns (bytes32) {
+        return _hashTypedDataV4(_keyedBatchStructHash(assignments, keyWraps, validUntil));
+    }
+
+    /// @notice The EIP-712 digest the matching engine signs to settle a private ask's slot as invalid inputs.
+    /// @param askId The ask.
+    /// @param slot The slot.
+    /// @param generator The slot's generator.
+    /// @param payment What the generator is paid.
+    /// @return The digest.
+    function invalidInputsDigest(uint256 askId, uint256 slot, address generator, uint256 payment)
+        external
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(INVALID_INPUTS_TYPEHASH, askId, slot, generator, payment))
+        );
+    }
+
+    /// @notice The EIP-712 digest a prover enclave signs to bind `generator`'s encryption key in a market.
+    /// @param generator The generator.
+    /// @param marketId The market.
+    /// @param keyHash keccak256 of the 33-byte key.
+    /// @return The digest.
+    function encryptionKeyBindingDigest(address generator, uint256 marketId, bytes32 keyHash)
+        external
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(ENCRYPTION_KEY_BINDING_TYPEHASH, generator, marketId, keyHash))
+        );
+    }
+
     /// @notice The EIP-712 digest a prover enclave signs to let `generator` join a private market.
     /// @param generator The generator.
     /// @param marketId The market.
@@ -606,12 +770,71 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         return _hashTypedDataV4(keccak256(abi.encode(PROVER_BINDING_TYPEHASH, generator, marketId)));
     }
 
-    /*//////////////////////////////////////////////////////////////
-                           INTERNAL FUNCTIONS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Internal functions ----
 
-    /// @dev Applies one assignment, or returns why it is skipped (changing nothing).
-    function _assign(uint256 askId, uint256 slot, address generator, uint256 price)
+    /// @dev Checks and stores a new ask and emits `AskCreated`; the caller collects `escrow`.
+    function _createAsk(AskParams calldata params, bool confidential)
+        private
+        returns (uint256 askId, uint256 escrow)
+    {
+        MarketData storage m = _market(params.marketId);
+        uint256 reward = params.reward;
+        uint8 k = params.redundancy;
+        if (
+            reward == 0 || reward > type(uint96).max || k == 0 || k > MAX_REDUNDANCY
+                || params.provingTime == 0 || params.expiry < block.timestamp
+                || params.expiry > type(uint40).max || params.refundAddress == address(0)
+        ) revert ProofMarketplaceInvalidAskParams();
+        uint256 biddingEnds;
+        if (m.mode == MatchingMode.SealedBid) {
+            biddingEnds = block.timestamp + m.bidWindow;
+            // Nothing could be assigned before the window closes.
+            if (params.expiry < biddingEnds) revert ProofMarketplaceInvalidAskParams();
+        }
+        try m.verifier.verifyInputs(params.proverData) returns (bool ok) {
+            if (!ok) revert ProofMarketplaceInvalidProverData();
+        } catch {
+            revert ProofMarketplaceInvalidProverData();
+        }
+
+        askId = ++_askCount;
+        bytes32 dataHash = keccak256(params.proverData);
+        _asks[askId] = AskCore({
+            market: uint32(params.marketId),
+            reward: uint96(reward),
+            expiry: uint40(params.expiry),
+            provingTime: params.provingTime,
+            redundancy: k,
+            assigned: 0,
+            flags: 0,
+            confidential: confidential
+        });
+        _askInfo[askId] = AskInfo({
+            requester: msg.sender,
+            biddingEnds: uint40(biddingEnds),
+            refundAddress: params.refundAddress,
+            proverDataHash: dataHash
+        });
+        SlotData[16] storage slots = _slots[askId];
+        for (uint256 i; i < k; ++i) {
+            slots[i].state = SlotState.Open;
+        }
+        // reward < 2^96 and k <= 16.
+        escrow = reward * k;
+        _totalEscrow += escrow;
+        _emitAskCreated(askId, params, dataHash);
+    }
+
+    /// @dev Applies one entry of a signed batch or emits why it is skipped; returns whether it was applied.
+    function _applyAssignment(Assignment calldata a, bytes calldata keyWrap) private returns (bool ok) {
+        SkipReason reason;
+        (ok, reason) = _assign(a.askId, a.slot, a.generator, a.price, keyWrap);
+        if (!ok) emit AssignmentSkipped(a.askId, a.generator, a.slot, reason);
+    }
+
+    /// @dev Applies one assignment, or returns why it is skipped (changing nothing). A private ask's entry needs a
+    /// `KEY_WRAP_LEN`-byte key wrap and a generator with an encryption key in the market; a public ask's, none.
+    function _assign(uint256 askId, uint256 slot, address generator, uint256 price, bytes calldata keyWrap)
         private
         returns (bool, SkipReason)
     {
@@ -630,6 +853,10 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
         for (uint256 j; j < ask.redundancy; ++j) {
             if (j != slot && slots[j].generatorId == id) return (false, SkipReason.GeneratorAlreadyOnAsk);
         }
+        if (ask.confidential || keyWrap.length != 0) {
+            reason = _checkKeyWrap(ask, generator, keyWrap);
+            if (reason != SkipReason.None) return (false, reason);
+        }
         // provingTime < 2^32: no uint40 overflow before the year 36 812.
         uint40 deadline = uint40(block.timestamp + ask.provingTime);
         if (!STAKING.lock(generator, ask.market, _markets[ask.market].slashingPenalty, deadline)) {
@@ -643,7 +870,21 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
             ++_generators[generator].active;
         }
         emit AssignmentAccepted(askId, generator, uint8(slot), price, deadline);
+        if (ask.confidential) emit InputsKeyWrapped(askId, uint8(slot), generator, keyWrap);
         return (true, SkipReason.None);
+    }
+
+    /// @dev A private ask's entry carries the content key wrapped to a generator that has an encryption key in
+    /// the ask's market; a public ask's entry carries nothing.
+    function _checkKeyWrap(AskCore memory ask, address generator, bytes calldata keyWrap)
+        private
+        view
+        returns (SkipReason)
+    {
+        if (!ask.confidential) return keyWrap.length == 0 ? SkipReason.None : SkipReason.MissingKeyWrap;
+        if (keyWrap.length != KEY_WRAP_LEN) return SkipReason.MissingKeyWrap;
+        if (_encryptionKeys[generator][ask.market] == bytes32(0)) return SkipReason.NoEncryptionKey;
+        return SkipReason.None;
     }
 
     /// @dev Market-side bounds of an assignment: activation, sealed-bid window, price within the reward.
@@ -692,6 +933,33 @@ contract ProofMarketplace is IProofMarketplace, EnclaveAuth {
             hashes[i] = keccak256(abi.encode(ASSIGNMENT_TYPEHASH, a.askId, a.slot, a.generator, a.price));
         }
         return keccak256(abi.encode(BATCH_TYPEHASH, keccak256(abi.encodePacked(hashes)), validUntil));
+    }
+
+    /// @dev hashStruct(KeyedAssignmentBatch): each array member is keccak256 of its concatenated element hashes
+    /// (a `bytes` element's hash is keccak256 of its bytes). Reverts unless there is one key wrap per assignment, so
+    /// neither `assignBatchWithKeys` nor `keyedBatchDigest` reads past the shorter array.
+    function _keyedBatchStructHash(
+        Assignment[] calldata assignments,
+        bytes[] calldata keyWraps,
+        uint256 validUntil
+    ) private pure returns (bytes32) {
+        uint256 n = assignments.length;
+        if (keyWraps.length != n) revert ProofMarketplaceKeyWrapsLength(keyWraps.length, n);
+        bytes32[] memory hashes = new bytes32[](n);
+        bytes32[] memory wrapHashes = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            Assignment calldata a = assignments[i];
+            hashes[i] = keccak256(abi.encode(ASSIGNMENT_TYPEHASH, a.askId, a.slot, a.generator, a.price));
+            wrapHashes[i] = keccak256(keyWraps[i]);
+        }
+        return keccak256(
+            abi.encode(
+                KEYED_BATCH_TYPEHASH,
+                keccak256(abi.encodePacked(hashes)),
+                keccak256(abi.encodePacked(wrapHashes)),
+                validUntil
+            )
+        );
     }
 
     /// @dev Separate frame: the event has more fields than `createAsk` has stack for.

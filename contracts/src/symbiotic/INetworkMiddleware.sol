@@ -9,9 +9,7 @@ import {RestakingTiming} from "./RestakingTiming.sol";
 /// vault's delegator `stakeAt(subnetwork, operator, captureTimestamp, hints)`, and executes slashes that an enclave
 /// signed on the strength of a missed deadline on the marketplace chain.
 interface INetworkMiddleware {
-    /*//////////////////////////////////////////////////////////////
-                                 TYPES
-    //////////////////////////////////////////////////////////////*/
+    // ---- Types ----
 
     /// @notice A slash decided on the marketplace chain, one per (slash, vault), signed by a live enclave key.
     /// EIP-712 type `SlashResult(bytes32 slashId,address vault,address operator,uint256 amount,uint48 captureTimestamp)`.
@@ -34,9 +32,7 @@ interface INetworkMiddleware {
         Veto
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 ERRORS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Errors ----
 
     /// @notice Thrown when a constructor argument is out of range.
     error MiddlewareInvalidConfig();
@@ -89,9 +85,7 @@ interface INetworkMiddleware {
     /// @param slashIndex The VetoSlasher request index.
     error MiddlewareUnknownSlashRequest(address vault, uint256 slashIndex);
 
-    /*//////////////////////////////////////////////////////////////
-                                 EVENTS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Events ----
 
     /// @notice Emitted when a vault is registered.
     /// @param vault The vault.
@@ -139,9 +133,7 @@ interface INetworkMiddleware {
         bytes32 indexed slashId, address indexed vault, uint256 slashIndex, uint256 slashedAmount
     );
 
-    /*//////////////////////////////////////////////////////////////
-                               FUNCTIONS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Functions ----
 
     /// @notice Slashes (instant slasher) or requests a slash (veto slasher) as an enclave-signed result says.
     /// Anyone may submit; each (slashId, vault) is accepted once.

@@ -29,9 +29,7 @@ interface ISymbioticStakingModule {
         uint256 amount;
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 ERRORS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Errors ----
 
     /// @notice Thrown when a constructor argument is out of range.
     error SymbioticStakingInvalidConfig();
@@ -77,9 +75,7 @@ interface ISymbioticStakingModule {
     /// @param operator The operator.
     error SnapshotTooManyVaults(address operator);
 
-    /*//////////////////////////////////////////////////////////////
-                                 EVENTS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Events ----
 
     /// @notice Emitted when a chunk is accepted.
     /// @param epoch The epoch.

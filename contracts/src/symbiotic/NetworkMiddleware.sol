@@ -102,9 +102,7 @@ contract NetworkMiddleware is INetworkMiddleware, EnclaveAuth, AccessControl {
         INetworkMiddlewareService(networkMiddlewareService).setMiddleware(address(this));
     }
 
-    /*//////////////////////////////////////////////////////////////
-                               GOVERNANCE
-    //////////////////////////////////////////////////////////////*/
+    // ---- Governance ----
 
     /// @inheritdoc INetworkMiddleware
     function registerVault(address vault) external onlyRole(DEFAULT_ADMIN_ROLE) {
@@ -147,9 +145,7 @@ contract NetworkMiddleware is INetworkMiddleware, EnclaveAuth, AccessControl {
         IVetoSlasher(IVault(vault).slasher()).setResolver(IDENTIFIER, resolver, "");
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                SLASHING
-    //////////////////////////////////////////////////////////////*/
+    // ---- Slashing ----
 
     /// @inheritdoc INetworkMiddleware
     function slash(SlashResult calldata result, bytes calldata signature) external {
@@ -197,9 +193,7 @@ contract NetworkMiddleware is INetworkMiddleware, EnclaveAuth, AccessControl {
         emit VetoSlashExecuted(slashId, vault, slashIndex, slashedAmount);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 VIEWS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Views ----
 
     /// @inheritdoc INetworkMiddleware
     function stakeAt(address operator, uint48 captureTimestamp)

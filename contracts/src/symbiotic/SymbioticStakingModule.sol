@@ -39,9 +39,7 @@ import {RestakingTiming} from "./RestakingTiming.sol";
 contract SymbioticStakingModule is IStakingModule, ISymbioticStakingModule, EnclaveAuth, AccessControl {
     using Checkpoints for Checkpoints.Trace208;
 
-    /*//////////////////////////////////////////////////////////////
-                               CONSTANTS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Constants ----
 
     /// @notice May set collateral weights.
     bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
@@ -88,9 +86,7 @@ contract SymbioticStakingModule is IStakingModule, ISymbioticStakingModule, Encl
 
     address private immutable _DEPLOYER;
 
-    /*//////////////////////////////////////////////////////////////
-                                STORAGE
-    //////////////////////////////////////////////////////////////*/
+    // ---- Storage ----
 
     address private _marketplace;
 
@@ -173,9 +169,7 @@ contract SymbioticStakingModule is IStakingModule, ISymbioticStakingModule, Encl
         _grantRole(GOVERNANCE_ROLE, admin);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                              GOVERNANCE
-    //////////////////////////////////////////////////////////////*/
+    // ---- Governance ----
 
     /// @notice Binds the marketplace allowed to lock, unlock and slash. Once, by the deployer.
     /// @param marketplace_ The marketplace.
@@ -195,9 +189,7 @@ contract SymbioticStakingModule is IStakingModule, ISymbioticStakingModule, Encl
         emit CollateralWeightSet(collateral, weight);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                               SNAPSHOTS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Snapshots ----
 
     /// @notice Submits one chunk of an epoch's stake snapshot. Anyone may relay; the enclave signature is the
     /// credential.
@@ -283,9 +275,7 @@ contract SymbioticStakingModule is IStakingModule, ISymbioticStakingModule, Encl
         emit SnapshotFinalised(epoch, key, captureTimestamp, activatesAt);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                              MARKETPLACE
-    //////////////////////////////////////////////////////////////*/
+    // ---- Marketplace ----
 
     /// @inheritdoc IStakingModule
     /// @dev Restaked only if the active snapshot backs the whole lock: enough free weighted stake, a deadline
@@ -447,9 +437,7 @@ contract SymbioticStakingModule is IStakingModule, ISymbioticStakingModule, Encl
         return s.amount > pending ? s.amount - pending : 0;
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 VIEWS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Views ----
 
     /// @inheritdoc IStakingModule
     /// @dev Native stake of the market, plus restaked locks of the market, plus the free restaked stake (shared
@@ -641,9 +629,7 @@ contract SymbioticStakingModule is IStakingModule, ISymbioticStakingModule, Encl
         );
     }
 
-    /*//////////////////////////////////////////////////////////////
-                               INTERNALS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Internals ----
 
     function _stakesHash(VaultStake[] calldata stakes) private pure returns (bytes32) {
         bytes32[] memory hashes = new bytes32[](stakes.length);

@@ -58,9 +58,7 @@ abstract contract Marketplace_Test is Base_Test {
         token.approve(address(mp), type(uint256).max);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                MARKETS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Markets ----
 
     function marketParams(IProofMarketplace.MatchingMode mode, uint32 bidWindow)
         internal
@@ -81,9 +79,7 @@ abstract contract Marketplace_Test is Base_Test {
         return mp.createMarket(marketParams(mode, bidWindow));
     }
 
-    /*//////////////////////////////////////////////////////////////
-                               GENERATORS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Generators ----
 
     /// @dev A registered generator that joined `marketId` at `cost`, with `stake` deposited for it.
     function addGenerator(string memory name, uint256 marketId, uint96 cost, uint32 capacity, uint256 stake)
@@ -98,6 +94,18 @@ abstract contract Marketplace_Test is Base_Test {
         if (stake != 0) depositStake(g, marketId, stake);
     }
 
+    /// @dev As `addGenerator`, with an encryption key set in `marketId` (a market without a prover family).
+    function addKeyedGenerator(
+        string memory name,
+        uint256 marketId,
+        uint96 cost,
+        uint32 capacity,
+        uint256 stake
+    ) internal returns (address g) {
+        g = addGenerator(name, marketId, cost, capacity, stake);
+        setEncryptionKey(g, marketId);
+    }
+
     function depositStake(address g, uint256 marketId, uint256 amount) internal {
         stakeToken.mint(g, amount);
         vm.startPrank(g);
@@ -106,9 +114,7 @@ abstract contract Marketplace_Test is Base_Test {
         vm.stopPrank();
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                  ASKS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Asks ----
 
     function askParams(uint256 marketId, uint8 redundancy)
         internal
@@ -135,9 +141,24 @@ abstract contract Marketplace_Test is Base_Test {
         id = mp.createAsk(p);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                           SIGNED ASSIGNMENTS
-    //////////////////////////////////////////////////////////////*/
+    /// @dev Expects `AskCreated` for ask `id` created by the requester from `p`.
+    function expectAskCreated(uint256 id, IProofMarketplace.AskParams memory p) internal {
+        vm.expectEmit(address(mp));
+        emit IProofMarketplace.AskCreated(
+            id,
+            p.marketId,
+            requester,
+            uint96(p.reward),
+            p.expiry,
+            p.provingTime,
+            p.redundancy,
+            p.refundAddress,
+            keccak256(p.proverData),
+            p.proverData
+        );
+    }
+
+    // ---- Signed assignments ----
 
     function one(uint256 askId, uint256 slot, address g, uint256 price)
         internal
@@ -165,9 +186,106 @@ abstract contract Marketplace_Test is Base_Test {
         return mp.assignBatch(a, validUntil, sig);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                            SCHNORR PROOFS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Private asks ----
+
+    /// @dev Stand-in for a requester's encrypted inputs (`N ‖ AES-GCM(...)`): the contract only hashes them.
+    function privateInputs(uint256 len) internal pure returns (bytes memory inputs) {
+        inputs = new bytes(len);
+        for (uint256 i; i < len; ++i) {
+            inputs[i] = bytes1(uint8(uint256(keccak256(abi.encode(i))) % 256));
+        }
+    }
+
+    /// @dev A well-formed `KEY_WRAP_LEN`-byte wrap (ephemeral key 0x02 ‖ x, ciphertext, tag) derived from `tag`.
+    function keyWrap(bytes32 tag) internal pure returns (bytes memory) {
+        return abi.encodePacked(
+            bytes1(0x02),
+            keccak256(abi.encode(tag, 0)),
+            keccak256(abi.encode(tag, 1)),
+            bytes16(keccak256(abi.encode(tag, 2)))
+        );
+    }
+
+    /// @dev The engine's wrap of an ask's content key to `g` for `slot` (distinct per ask, slot and generator).
+    function wrapFor(uint256 askId, uint256 slot, address g) internal pure returns (bytes memory) {
+        return keyWrap(keccak256(abi.encode("to generator", askId, slot, g)));
+    }
+
+    /// @dev A private ask with the inputs kept off chain (1 KiB) and the content key wrapped to the engine.
+    function createPrivateAsk(uint256 marketId, uint8 redundancy) internal returns (uint256) {
+        return createPrivateAsk(
+            askParams(marketId, redundancy), keccak256(privateInputs(1024)), keyWrap("to engine"), ""
+        );
+    }
+
+    function createPrivateAsk(
+        IProofMarketplace.AskParams memory p,
+        bytes32 inputsHash,
+        bytes memory engineKeyWrap,
+        bytes memory inlineInputs
+    ) internal returns (uint256 id) {
+        vm.prank(requester);
+        id = mp.createPrivateAsk(p, inputsHash, engineKeyWrap, inlineInputs);
+    }
+
+    /// @dev A 33-byte compressed-point-shaped encryption key for `g` (the contract checks only length and prefix).
+    function encryptionKey(address g) internal pure returns (bytes memory) {
+        return abi.encodePacked(bytes1(0x03), keccak256(abi.encode("encryption key", g)));
+    }
+
+    /// @dev `g` sets its encryption key in a market without a prover family.
+    function setEncryptionKey(address g, uint256 marketId) internal {
+        bytes memory key = encryptionKey(g);
+        vm.prank(g);
+        mp.setEncryptionKey(marketId, key, "");
+    }
+
+    /// @dev One engine wrap per entry (every entry on a private ask).
+    function wrapsFor(IProofMarketplace.Assignment[] memory a) internal pure returns (bytes[] memory w) {
+        w = new bytes[](a.length);
+        for (uint256 i; i < a.length; ++i) {
+            w[i] = wrapFor(a[i].askId, a[i].slot, a[i].generator);
+        }
+    }
+
+    function signKeyedBatch(
+        Enclave memory signer,
+        IProofMarketplace.Assignment[] memory a,
+        bytes[] memory wraps,
+        uint256 validUntil
+    ) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) =
+            vm.sign(signer.privateKey, mp.keyedBatchDigest(a, wraps, validUntil));
+        return abi.encodePacked(r, s, v);
+    }
+
+    /// @dev Signs with the engine key (valid for a minute) and relays a keyed batch; returns how many were accepted.
+    function assignWithKeys(IProofMarketplace.Assignment[] memory a, bytes[] memory wraps)
+        internal
+        returns (uint256)
+    {
+        uint256 validUntil = block.timestamp + 60;
+        bytes memory sig = signKeyedBatch(engine, a, wraps, validUntil);
+        vm.prank(relayer);
+        return mp.assignBatchWithKeys(a, wraps, validUntil, sig);
+    }
+
+    /// @dev Assigns private entries with their engine wraps.
+    function assignWithKeys(IProofMarketplace.Assignment[] memory a) internal returns (uint256) {
+        return assignWithKeys(a, wrapsFor(a));
+    }
+
+    function signInvalidInputs(Enclave memory signer, uint256 askId, uint256 slot, address g, uint256 payment)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint8 v, bytes32 r, bytes32 s) =
+            vm.sign(signer.privateKey, mp.invalidInputsDigest(askId, slot, g, payment));
+        return abi.encodePacked(r, s, v);
+    }
+
+    // ---- Schnorr proofs ----
 
     function statement(uint256 witness) internal view returns (bytes memory) {
         return SchnorrProofs.statement(witness);

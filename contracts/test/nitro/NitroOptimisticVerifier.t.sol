@@ -239,9 +239,7 @@ contract NitroOptimisticVerifier_Test is NitroBase_Test {
         assertFalse(optimistic.isAccepted(id));
     }
 
-    /*//////////////////////////////////////////////////////////////
-          ATTACKS (issue 18): each performs the attack and checks the attacker gains nothing
-    //////////////////////////////////////////////////////////////*/
+    // ---- Attacks (issue 18): each performs the attack and checks the attacker gains nothing ----
 
     address internal attacker = makeAddr("attacker");
     address internal attacker2 = makeAddr("attacker's second account");

@@ -28,9 +28,7 @@ contract NetworkMiddleware_Test is SymbioticBase_Test {
     /// @dev `IEnclaveAuth.EnclaveAuthKeyNotLive`.
     bytes4 internal constant KEY_NOT_LIVE = bytes4(keccak256("EnclaveAuthKeyNotLive(address,bytes32)"));
 
-    /*//////////////////////////////////////////////////////////////
-                            NETWORK AND STAKE
-    //////////////////////////////////////////////////////////////*/
+    // ---- Network and stake ----
 
     function test_RegistersItselfAsNetworkAndMiddleware() public view {
         assertTrue(ICoreViews(core.networkRegistry).isEntity(address(middleware)));
@@ -100,9 +98,7 @@ contract NetworkMiddleware_Test is SymbioticBase_Test {
         middleware.registerVault(stranger);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 SLASHING
-    //////////////////////////////////////////////////////////////*/
+    // ---- Slashing ----
 
     function test_Slash_InstantSlasherSlashesAtOnce() public {
         uint48 capture = uint48(block.timestamp - 10 minutes);

@@ -55,9 +55,7 @@ contract SymbioticStakingModule_Test is Base_Test {
         vm.stopPrank();
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                HELPERS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Helpers ----
 
     function timing() internal pure returns (RestakingTiming.Params memory) {
         return RestakingTiming.Params(EPOCH, OFFSET, LOCK_ALLOWANCE, BRIDGING);
@@ -183,9 +181,7 @@ contract SymbioticStakingModule_Test is Base_Test {
         submit(bridge, epoch, capture, 1, 2, root, c1);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                         SNAPSHOTS AND EPOCHS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Snapshots and epochs ----
 
     function test_Snapshot_ActivatesAtEpochStartPlusOffset() public {
         uint48 capture = snapshot(0, 1000e18, 1e18);
@@ -415,9 +411,7 @@ contract SymbioticStakingModule_Test is Base_Test {
         staking.submitSnapshotChunk(0, capture, 0, 1, rootOf(z), z, sig);
     }
 
-    /*//////////////////////////////////////////////////////////////
-                        LOCKS, NATIVE STAKE, SLASH
-    //////////////////////////////////////////////////////////////*/
+    // ---- Locks, native stake, slash ----
 
     function test_Lock_RestakedThenNativeWhenRestakedIsShort() public {
         snapshot(0, 150e18, 0);
@@ -567,9 +561,7 @@ contract SymbioticStakingModule_Test is Base_Test {
         vm.expectRevert(RestakingTiming.RestakingInvalidTiming.selector);
         new SymbioticStakingModule(registry, FAMILY, admin, genesis, t, native);
     }
-    /*//////////////////////////////////////////////////////////////
-                          EIP-712 TEST VECTORS
-    //////////////////////////////////////////////////////////////*/
+    // ---- EIP-712 test vectors ----
 
     /// @dev The README's vector key (secp256k1 private key 0x…01, address 0x7E5F…Bdf).
     uint256 internal constant VECTOR_KEY = 1;

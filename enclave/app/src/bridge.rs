@@ -130,11 +130,11 @@ impl Job {
             if bridge.is_none() {
                 match self.connect().await {
                     Ok(b) => {
-                        eprintln!("enclave-app: bridge: connected to L1 and L2");
+                        tracing::info!("bridge: connected to L1 and L2");
                         bridge = Some(b);
                     }
                     Err(e) => {
-                        eprintln!("enclave-app: bridge: cannot start: {e}");
+                        tracing::warn!("bridge: cannot start: {e}");
                         self.shared.fail_bridge(format!("start: {e}"));
                     }
                 }
@@ -150,13 +150,13 @@ impl Job {
                 // request handled, or a failed step (a quiet round repeats the last outcome).
                 let snapshot = serde_json::to_string(&report.snapshot).unwrap_or_default();
                 if !report.errors.is_empty() {
-                    eprintln!("enclave-app: bridge: {}", report.errors.join("; "));
+                    tracing::warn!("bridge: {}", report.errors.join("; "));
                 } else if snapshot != last_logged
                     || !report.slashes.is_empty()
                     || !report.executions.is_empty()
                 {
-                    eprintln!(
-                        "enclave-app: bridge: round: {}",
+                    tracing::info!(
+                        "bridge: round: {}",
                         serde_json::to_string(&report).unwrap_or_default()
                     );
                 }

@@ -5,10 +5,13 @@
 //! followed. What the file names but cannot vouch for, the RPC endpoint, is reached through the
 //! untrusted host proxy with TLS ending inside the enclave; see `enclave/README.md`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use alloy::primitives::Address;
+use matching_engine::InputCheckKind;
+use nitro_attestation::ImagePcrs;
 use serde::Deserialize;
 
 use crate::listen::ListenAddr;
@@ -32,24 +35,17 @@ pub(crate) struct Config {
     /// the relayer and reaches L2 through the engine's RPC); absent: no bridge.
     #[serde(default)]
     pub(crate) bridge: Option<BridgeConfig>,
-    /// Local simulation only (builds with `danger-dev-nsm`): the PCR0/1/2 the dev NSM reports.
+    /// Where the engine identity comes from (needs `engine`); absent: generated at start.
     #[serde(default)]
-    pub(crate) dev_nsm_pcrs: Option<DevPcrs>,
+    pub(crate) identity: IdentityConfig,
+    /// Local simulation only (builds with `danger-dev-nsm`): the PCR0/1/2 the dev NSM reports,
+    /// in the `pcr.json` shape of `ci/build-eif` (other keys are ignored).
+    #[serde(default)]
+    pub(crate) dev_nsm_pcrs: Option<ImagePcrs>,
     /// Local simulation only: how long each dev NSM attestation takes (milliseconds), to
     /// model a slow NSM.
     #[serde(default)]
     pub(crate) dev_nsm_delay_ms: Option<u64>,
-}
-
-/// PCR0/1/2 as hex (the `pcr.json` shape of `ci/build-eif`; other keys are ignored).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub(crate) struct DevPcrs {
-    #[serde(rename = "PCR0")]
-    pub(crate) pcr0: String,
-    #[serde(rename = "PCR1")]
-    pub(crate) pcr1: String,
-    #[serde(rename = "PCR2")]
-    pub(crate) pcr2: String,
 }
 
 fn default_confirmations() -> u64 {
@@ -63,6 +59,9 @@ fn default_max_block_range() -> u64 {
 }
 fn default_poll_interval_ms() -> u64 {
     1000
+}
+fn default_head_check_ms() -> u64 {
+    100
 }
 fn default_batch_size() -> usize {
     50
@@ -98,6 +97,11 @@ pub(crate) struct EngineConfig {
     /// Pause between polls once caught up.
     #[serde(default = "default_poll_interval_ms")]
     pub(crate) poll_interval_ms: u64,
+    /// During that pause, how often the head's number is read (`eth_blockNumber`): a new block
+    /// ends the pause at once, so the engine acts on a block within this time of its arrival
+    /// rather than up to a whole `poll_interval_ms` later. 0: no reads, the pause is whole.
+    #[serde(default = "default_head_check_ms")]
+    pub(crate) head_check_ms: u64,
     /// Most assignments per signed batch.
     #[serde(default = "default_batch_size")]
     pub(crate) batch_size: usize,
@@ -111,6 +115,222 @@ pub(crate) struct EngineConfig {
     pub(crate) http_listen: String,
     /// The JSON-RPC endpoint.
     pub(crate) rpc: RpcConfig,
+    /// The input check of each market verifier, for invalid-inputs statements on private asks
+    /// (a market whose verifier is not listed gets none).
+    #[serde(default)]
+    pub(crate) input_checks: Vec<InputCheckConfig>,
+    /// This replica's place among the replicas that share the engine identity (default: the
+    /// only one).
+    #[serde(default)]
+    pub(crate) replica: ReplicaConfig,
+}
+
+fn default_grace_blocks() -> u64 {
+    10
+}
+
+/// `engine.replica`: the turn order of replicas that share one engine identity. The batch of
+/// the assignments proposed in block `b` is sent by replica `b mod count`; replica `i` sends it
+/// only if it has not landed `grace_blocks × ((i − b) mod count)` blocks later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReplicaConfig {
+    /// This replica: a number (`0..count`), or `"cid"` for the enclave's vsock CID modulo
+    /// `count`. The configuration is measured into PCR2 and replicas must share one image, so a
+    /// deployment uses `"cid"` and gives its enclaves consecutive CIDs (`nitro-cli run-enclave
+    /// --enclave-cid`): the untrusted host chooses the turn, which decides only who pays gas.
+    pub(crate) index: ReplicaIndex,
+    /// Replicas in the deployment.
+    pub(crate) count: u64,
+    /// Blocks each replica leaves a batch to the ones before it (more than `confirmations`:
+    /// a replica sees a batch land only once that block is ingested).
+    #[serde(default = "default_grace_blocks")]
+    pub(crate) grace_blocks: u64,
+}
+
+/// Which replica an enclave is (`engine.replica.index`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReplicaIndex {
+    /// Given in the configuration (one image per replica: for tests and single engines).
+    Fixed(u64),
+    /// The enclave's own vsock CID modulo the replica count, read at start.
+    Cid,
+}
+
+impl<'de> Deserialize<'de> for ReplicaIndex {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Name(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(ReplicaIndex::Fixed(n)),
+            Raw::Name(name) if name == "cid" => Ok(ReplicaIndex::Cid),
+            Raw::Name(other) => Err(serde::de::Error::custom(format!(
+                "index is {other:?}, expected a number or \"cid\""
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for ReplicaIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplicaIndex::Fixed(n) => write!(f, "{n}"),
+            ReplicaIndex::Cid => f.write_str("CID mod count"),
+        }
+    }
+}
+
+impl Default for ReplicaConfig {
+    fn default() -> Self {
+        Self {
+            index: ReplicaIndex::Fixed(0),
+            count: 1,
+            grace_blocks: default_grace_blocks(),
+        }
+    }
+}
+
+impl ReplicaConfig {
+    /// Checks the section against the engine's `confirmations`.
+    ///
+    /// # Errors
+    /// [`ReplicaConfigError`].
+    fn validate(&self, confirmations: u64) -> Result<(), ReplicaConfigError> {
+        if self.count == 0 {
+            return Err(ReplicaConfigError::NoReplicas);
+        }
+        if let ReplicaIndex::Fixed(index) = self.index
+            && index >= self.count
+        {
+            return Err(ReplicaConfigError::IndexOutOfRange {
+                index,
+                count: self.count,
+            });
+        }
+        if self.count > 1 && self.grace_blocks <= confirmations {
+            return Err(ReplicaConfigError::GraceWithinConfirmations {
+                grace_blocks: self.grace_blocks,
+                confirmations,
+            });
+        }
+        Ok(())
+    }
+
+    /// The relay's turn; `local_cid` is asked for the enclave's vsock CID when the index is
+    /// `"cid"` (in the app: `vsock::get_local_cid`, an ioctl on `/dev/vsock`).
+    ///
+    /// # Errors
+    /// [`ReplicaConfigError::Cid`] when the CID cannot be read.
+    pub(crate) fn turn(
+        &self,
+        local_cid: impl FnOnce() -> std::io::Result<u32>,
+    ) -> Result<crate::chain::relay::Turn, ReplicaConfigError> {
+        let index = match self.index {
+            ReplicaIndex::Fixed(index) => index,
+            ReplicaIndex::Cid => {
+                u64::from(local_cid().map_err(|e| ReplicaConfigError::Cid(e.to_string()))?)
+                    % self.count
+            }
+        };
+        Ok(crate::chain::relay::Turn {
+            index,
+            count: self.count,
+            grace_blocks: self.grace_blocks,
+        })
+    }
+}
+
+/// Why `engine.replica` cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum ReplicaConfigError {
+    /// `count` is 0.
+    #[error("count must be at least 1")]
+    NoReplicas,
+    /// `index` is `"cid"` and the enclave's vsock CID could not be read.
+    #[error("index \"cid\": reading the enclave's vsock CID from /dev/vsock: {0}")]
+    Cid(String),
+    /// `index` is not below `count`.
+    #[error("index {index} is not below count {count}")]
+    IndexOutOfRange {
+        /// The index.
+        index: u64,
+        /// The count.
+        count: u64,
+    },
+    /// With several replicas, a takeover must wait longer than a batch takes to be seen.
+    #[error(
+        "grace_blocks {grace_blocks} must exceed confirmations {confirmations}: a replica sees \
+         a batch land only once its block is ingested, so a shorter grace sends every batch twice"
+    )]
+    GraceWithinConfirmations {
+        /// The grace.
+        grace_blocks: u64,
+        /// `engine.confirmations`.
+        confirmations: u64,
+    },
+}
+
+/// One entry of `engine.input_checks`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InputCheckConfig {
+    /// The market verifier contract.
+    pub(crate) verifier: Address,
+    /// A built-in check's name (`schnorr-bn254`).
+    pub(crate) check: String,
+}
+
+impl EngineConfig {
+    /// `engine.input_checks` by verifier.
+    ///
+    /// # Errors
+    /// [`ConfigError::InputCheck`] for an unknown check, a zero or a repeated verifier.
+    pub(crate) fn input_checks(
+        &self,
+    ) -> Result<BTreeMap<matching_engine::Address, InputCheckKind>, ConfigError> {
+        let mut out = BTreeMap::new();
+        for entry in &self.input_checks {
+            let verifier = matching_engine::Address(entry.verifier.into_array());
+            let kind = InputCheckKind::from_name(&entry.check).ok_or_else(|| {
+                InputCheckError::UnknownCheck {
+                    verifier: entry.verifier,
+                    check: entry.check.clone(),
+                }
+            })?;
+            if entry.verifier == Address::ZERO {
+                return Err(InputCheckError::ZeroVerifier.into());
+            }
+            if out.insert(verifier, kind).is_some() {
+                return Err(InputCheckError::Repeated(entry.verifier).into());
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Why `engine.input_checks` cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum InputCheckError {
+    /// Not a built-in check.
+    #[error("verifier {verifier}: unknown check {check:?} (built in: schnorr-bn254)")]
+    UnknownCheck {
+        /// The verifier.
+        verifier: Address,
+        /// The name given.
+        check: String,
+    },
+    /// The zero address is no verifier.
+    #[error("a verifier is the zero address")]
+    ZeroVerifier,
+    /// A verifier listed twice.
+    #[error("verifier {0} is listed twice")]
+    Repeated(Address),
 }
 
 /// How JSON-RPC is reached.
@@ -170,6 +390,152 @@ pub(crate) struct L1Config {
     pub(crate) rpc: Vec<RpcConfig>,
 }
 
+fn default_handoff_max_age_s() -> u64 {
+    300
+}
+
+/// Where the engine identity (the engine key and the bid key) comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "source", rename_all = "lowercase", deny_unknown_fields)]
+pub(crate) enum IdentityConfig {
+    /// Generated inside the enclave at start: the first replica of a deployment, whose key is
+    /// then registered on chain once.
+    Generate {
+        /// Oldest request document this enclave answers when it hands the identity on.
+        #[serde(default = "default_handoff_max_age_s")]
+        max_age_s: u64,
+    },
+    /// Received from a running replica of the same registered image (`handoff.rs`), tried in
+    /// order; none answering with a verified identity ends the start. Strict: only for images
+    /// whose every replica can count on a running peer (the configuration is measured into
+    /// PCR2, so the replica that generated the identity runs another image and cannot give it).
+    Peer {
+        /// Each peer's hand-off route: the host proxy's outbound route to that replica's HTTP
+        /// API (`vsock:3:PORT` in an enclave, `tcp:`/`unix:` locally).
+        peers: Vec<String>,
+        /// Oldest document accepted, either way (seconds).
+        #[serde(default = "default_handoff_max_age_s")]
+        max_age_s: u64,
+    },
+    /// What a deployment of several replicas runs, one configuration (one image) for all:
+    /// received from a peer as `peer` does; generated here when no peer can be reached at all
+    /// (the first replica: its host routes the peers to nobody). A peer that answers but whose
+    /// answer does not verify ends the start, as with `peer`: a refusal is never papered over.
+    Auto {
+        /// Each peer's hand-off route: the host proxy's outbound route to that replica's HTTP
+        /// API (`vsock:3:PORT` in an enclave, `tcp:`/`unix:` locally).
+        peers: Vec<String>,
+        /// Oldest document accepted, either way (seconds).
+        #[serde(default = "default_handoff_max_age_s")]
+        max_age_s: u64,
+    },
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig::Generate {
+            max_age_s: default_handoff_max_age_s(),
+        }
+    }
+}
+
+/// Longest freshness window of a hand-off document (seconds).
+pub(crate) const MAX_HANDOFF_AGE_S: u64 = 3600;
+
+impl IdentityConfig {
+    /// The freshness window of hand-off documents (seconds).
+    pub(crate) fn max_age_s(&self) -> u64 {
+        match self {
+            IdentityConfig::Generate { max_age_s }
+            | IdentityConfig::Peer { max_age_s, .. }
+            | IdentityConfig::Auto { max_age_s, .. } => *max_age_s,
+        }
+    }
+
+    /// The peers' routes, parsed (empty when the identity is generated).
+    ///
+    /// # Errors
+    /// [`IdentityConfigError::BadPeer`].
+    pub(crate) fn peers(&self) -> Result<Vec<host_proxy_client::ProxyAddr>, IdentityConfigError> {
+        match self {
+            IdentityConfig::Generate { .. } => Ok(Vec::new()),
+            IdentityConfig::Peer { peers, .. } | IdentityConfig::Auto { peers, .. } => peers
+                .iter()
+                .map(|p| {
+                    host_proxy_client::ProxyAddr::from_str(p).map_err(|e| {
+                        IdentityConfigError::BadPeer {
+                            peer: p.clone(),
+                            detail: e.to_string(),
+                        }
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    fn validate(&self, engine: Option<&EngineConfig>) -> Result<(), IdentityConfigError> {
+        let max_age_s = self.max_age_s();
+        if max_age_s == 0 || max_age_s > MAX_HANDOFF_AGE_S {
+            return Err(IdentityConfigError::MaxAge(max_age_s));
+        }
+        if let IdentityConfig::Peer { peers, .. } | IdentityConfig::Auto { peers, .. } = self {
+            if engine.is_none() {
+                return Err(IdentityConfigError::NoEngine);
+            }
+            if peers.is_empty() {
+                return Err(IdentityConfigError::NoPeer);
+            }
+            let parsed = self.peers()?;
+            for (i, p) in parsed.iter().enumerate() {
+                if parsed[..i].contains(p) {
+                    return Err(IdentityConfigError::RepeatedPeer(p.to_string()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One phrase for the start log.
+    fn summary(&self) -> String {
+        match self {
+            IdentityConfig::Generate { .. } => "identity generated".to_owned(),
+            IdentityConfig::Peer { peers, .. } => {
+                format!("identity from a peer ({})", peers.join(", "))
+            }
+            IdentityConfig::Auto { peers, .. } => format!(
+                "identity from a peer ({}), generated if none is reachable",
+                peers.join(", ")
+            ),
+        }
+    }
+}
+
+/// Why the `identity` section cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum IdentityConfigError {
+    /// The hand-off checks the registry through the engine's chain.
+    #[error("a peer identity needs an engine section")]
+    NoEngine,
+    /// `source: peer` without a peer.
+    #[error("peers lists no peer")]
+    NoPeer,
+    /// A peer address does not parse as a proxy route.
+    #[error("peer {peer:?}: {detail}")]
+    BadPeer {
+        /// The address as written.
+        peer: String,
+        /// Why.
+        detail: String,
+    },
+    /// A peer listed twice.
+    #[error("peer {0} is listed twice")]
+    RepeatedPeer(String),
+    /// The freshness window is zero or longer than [`MAX_HANDOFF_AGE_S`].
+    #[error("max_age_s is {0}, expected 1 to {MAX_HANDOFF_AGE_S}")]
+    MaxAge(u64),
+}
+
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ConfigError {
@@ -204,6 +570,15 @@ pub(crate) enum ConfigError {
     /// The bridge section cannot be used as written.
     #[error("bridge: {0}")]
     Bridge(#[from] BridgeConfigError),
+    /// `engine.input_checks` cannot be used as written.
+    #[error("engine.input_checks: {0}")]
+    InputCheck(#[from] InputCheckError),
+    /// The identity section cannot be used as written.
+    #[error("identity: {0}")]
+    Identity(#[from] IdentityConfigError),
+    /// `engine.replica` cannot be used as written.
+    #[error("engine.replica: {0}")]
+    Replica(#[from] ReplicaConfigError),
 }
 
 /// Why the `bridge` section cannot be used.
@@ -341,6 +716,8 @@ impl Config {
                 detail: e.to_string(),
             })?;
             engine.rpc.validate(ENGINE_RPC)?;
+            engine.input_checks()?;
+            engine.replica.validate(engine.confirmations)?;
             for (name, value) in [
                 ("engine.max_block_range", engine.max_block_range),
                 ("engine.poll_interval_ms", engine.poll_interval_ms),
@@ -355,6 +732,7 @@ impl Config {
         if let Some(bridge) = &config.bridge {
             bridge.validate(config.engine.as_ref())?;
         }
+        config.identity.validate(config.engine.as_ref())?;
         Ok(config)
     }
 
@@ -400,9 +778,22 @@ impl Config {
         match &self.engine {
             None => out.push_str("; no engine (STATUS only)"),
             Some(e) => out.push_str(&format!(
-                "; engine on chain {} (marketplace {}, registry {}, from block {}), HTTP API on {}",
-                e.chain_id, e.marketplace, e.registry, e.start_block, e.http_listen
+                "; engine on chain {} (marketplace {}, registry {}, from block {}), HTTP API on {}, {}",
+                e.chain_id,
+                e.marketplace,
+                e.registry,
+                e.start_block,
+                e.http_listen,
+                self.identity.summary()
             )),
+        }
+        if let Some(r) = self.engine.as_ref().map(|e| e.replica)
+            && r.count > 1
+        {
+            out.push_str(&format!(
+                "; replica {} of {} (grace {} blocks)",
+                r.index, r.count, r.grace_blocks
+            ));
         }
         if let Some(b) = &self.bridge {
             out.push_str(&format!(
@@ -425,6 +816,7 @@ impl Config {
     pub(crate) fn status_listen(&self) -> Result<ListenAddr, ConfigError> {
         match &self.status_listen {
             None => Ok(ListenAddr::Vsock {
+                cid: transport_addr::VSOCK_CID_ANY,
                 port: self.vsock_port,
             }),
             Some(s) => ListenAddr::from_str(s).map_err(|e| ConfigError::Address {
@@ -450,7 +842,10 @@ mod tests {
         );
         assert_eq!(
             config.status_listen().unwrap(),
-            ListenAddr::Vsock { port: 5005 }
+            ListenAddr::Vsock {
+                cid: transport_addr::VSOCK_CID_ANY,
+                port: 5005
+            }
         );
         assert!(config.engine.is_none());
         assert!(config.bridge.is_none());
@@ -488,6 +883,143 @@ mod tests {
         .into_bytes()
     }
 
+    /// An engine configuration with `field: value` inserted after `after`.
+    fn engine_with(after: &str, field: &str, value: &str) -> Vec<u8> {
+        let base = String::from_utf8(engine_json("vsock:any:5006", "vsock:3:8545", 50)).unwrap();
+        base.replacen(after, &format!(r#"{after} "{field}": {value},"#), 1)
+            .into_bytes()
+    }
+
+    fn with_checks(checks: &str) -> Vec<u8> {
+        engine_with(r#""start_block": 0,"#, "input_checks", checks)
+    }
+
+    #[test]
+    fn input_checks_are_validated_at_load() {
+        let v = "0x00000000000000000000000000000000000000aa";
+        let c = Config::parse(&with_checks(&format!(
+            r#"[{{"verifier": "{v}", "check": "schnorr-bn254"}}]"#
+        )))
+        .unwrap();
+        let checks = c.engine.unwrap().input_checks().unwrap();
+        let mut want = [0u8; 20];
+        want[19] = 0xaa;
+        assert_eq!(
+            checks.get(&matching_engine::Address(want)),
+            Some(&InputCheckKind::SchnorrBn254)
+        );
+        assert!(matches!(
+            Config::parse(&with_checks(&format!(
+                r#"[{{"verifier": "{v}", "check": "groth16"}}]"#
+            ))),
+            Err(ConfigError::InputCheck(
+                InputCheckError::UnknownCheck { .. }
+            ))
+        ));
+        assert!(matches!(
+            Config::parse(&with_checks(&format!(
+                r#"[{{"verifier": "{v}", "check": "schnorr-bn254"}},
+                    {{"verifier": "{v}", "check": "schnorr-bn254"}}]"#
+            ))),
+            Err(ConfigError::InputCheck(InputCheckError::Repeated(_)))
+        ));
+        assert!(matches!(
+            Config::parse(&with_checks(
+                r#"[{"verifier": "0x0000000000000000000000000000000000000000", "check": "schnorr-bn254"}]"#
+            )),
+            Err(ConfigError::InputCheck(InputCheckError::ZeroVerifier))
+        ));
+        assert!(matches!(
+            Config::parse(&with_checks(
+                r#"[{"verifier": "0x01", "check": "schnorr-bn254"}]"#
+            )),
+            Err(ConfigError::Parse(_))
+        ));
+    }
+
+    fn with_replica(replica: &str) -> Vec<u8> {
+        engine_with(r#""start_block": 0,"#, "replica", replica)
+    }
+
+    #[test]
+    fn the_replica_section_is_validated_at_load() {
+        let c = Config::parse(&with_replica(
+            r#"{"index": 2, "count": 3, "grace_blocks": 6}"#,
+        ))
+        .unwrap();
+        let r = c.engine.as_ref().unwrap().replica;
+        assert_eq!(
+            (r.index, r.count, r.grace_blocks),
+            (ReplicaIndex::Fixed(2), 3, 6)
+        );
+        assert!(
+            c.summary().ends_with("; replica 2 of 3 (grace 6 blocks)"),
+            "{}",
+            c.summary()
+        );
+        let c = Config::parse(&with_replica(r#"{"index": 1, "count": 2}"#)).unwrap();
+        assert_eq!(c.engine.unwrap().replica.grace_blocks, 10);
+        // One configuration for every replica: the turn from the enclave's CID (16, 17, 18 on
+        // a parent running three enclaves), read only when asked for.
+        let c = Config::parse(&with_replica(r#"{"index": "cid", "count": 3}"#)).unwrap();
+        let r = c.engine.as_ref().unwrap().replica;
+        assert_eq!(r.index, ReplicaIndex::Cid);
+        assert!(
+            c.summary()
+                .ends_with("; replica CID mod count of 3 (grace 10 blocks)")
+        );
+        for (cid, want) in [(16, 1), (17, 2), (18, 0)] {
+            assert_eq!(r.turn(|| Ok(cid)).unwrap().index, want);
+        }
+        assert!(matches!(
+            r.turn(|| Err(std::io::Error::from(std::io::ErrorKind::NotFound))),
+            Err(ReplicaConfigError::Cid(_))
+        ));
+        let fixed = ReplicaConfig::default();
+        assert_eq!(
+            fixed
+                .turn(|| panic!("a fixed index reads no CID"))
+                .unwrap()
+                .index,
+            0
+        );
+        assert!(matches!(
+            Config::parse(&with_replica(r#"{"index": "pid", "count": 3}"#)),
+            Err(ConfigError::Parse(_))
+        ));
+        for (replica, want) in [
+            (r#"{"index": 0, "count": 0}"#, "count must be at least 1"),
+            (
+                r#"{"index": 3, "count": 3}"#,
+                "index 3 is not below count 3",
+            ),
+            (
+                r#"{"index": 0, "count": 2, "grace_blocks": 2}"#,
+                "grace_blocks 2 must exceed confirmations 2",
+            ),
+        ] {
+            match Config::parse(&with_replica(replica)) {
+                Err(e @ ConfigError::Replica(_)) => {
+                    assert!(
+                        e.to_string()
+                            .starts_with(&format!("engine.replica: {want}")),
+                        "{e}"
+                    );
+                }
+                other => panic!("{replica}: {other:?}"),
+            }
+        }
+        // One replica needs no grace.
+        Config::parse(&with_replica(
+            r#"{"index": 0, "count": 1, "grace_blocks": 0}"#,
+        ))
+        .unwrap();
+        assert!(matches!(
+            Config::parse(&with_replica(r#"{"index": 0, "count": 1, "turn": 1}"#)),
+            Err(ConfigError::Parse(_))
+        ));
+    }
+
     #[test]
     fn parses_an_engine_section_with_defaults() {
         let c = Config::parse(&engine_json("vsock:any:5006", "vsock:3:8545", 50)).unwrap();
@@ -497,6 +1029,14 @@ mod tests {
         assert_eq!(e.reorg_window, 64);
         assert_eq!(e.batch_validity_s, 300);
         assert_eq!(e.rpc.proxy.as_deref(), Some("vsock:3:8545"));
+        assert_eq!(e.replica, ReplicaConfig::default());
+        assert_eq!(
+            e.replica.turn(|| panic!("no CID is read")).unwrap(),
+            crate::chain::relay::Turn {
+                grace_blocks: 10,
+                ..crate::chain::relay::Turn::SINGLE
+            }
+        );
     }
 
     #[test]
@@ -534,8 +1074,13 @@ mod tests {
             .unwrap()
             .replace(r#""proxy": "vsock:3:8545", "#, "")
             .replace("https://rpc.example:443/v1", "http://127.0.0.1:8545");
-        let dev = r#"{"vsock_port": 5005, "ca_roots": "/x",
-            "dev_nsm_pcrs": {"PCR0": "00", "PCR1": "00", "PCR2": "00"}}"#;
+        let dev = format!(
+            r#"{{"vsock_port": 5005, "ca_roots": "/x",
+            "dev_nsm_pcrs": {{"PCR0": "{}", "PCR1": "{}", "PCR2": "{}"}}}}"#,
+            "11".repeat(48),
+            "22".repeat(48),
+            "33".repeat(48)
+        );
         let slow = r#"{"vsock_port": 5005, "ca_roots": "/x", "dev_nsm_delay_ms": 200}"#;
         let l1_direct = bridge_json(
             true,
@@ -561,7 +1106,7 @@ mod tests {
             "STATUS on vsock:any:5005; engine on chain 31337 \
              (marketplace 0x5FbDB2315678afecb367f032d93F642f64180aa3, \
              registry 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512, from block 0), \
-             HTTP API on vsock:any:5006"
+             HTTP API on vsock:any:5006, identity generated"
         );
     }
 
@@ -663,5 +1208,113 @@ mod tests {
                 Err(ConfigError::Parse(_))
             ));
         }
+    }
+
+    fn with_identity(identity: &str) -> Vec<u8> {
+        engine_with(r#""vsock_port": 5005,"#, "identity", identity)
+    }
+
+    #[test]
+    fn the_identity_is_generated_unless_peers_are_named() {
+        let c = Config::parse(&engine_json("vsock:any:5006", "vsock:3:8545", 50)).unwrap();
+        assert_eq!(c.identity, IdentityConfig::Generate { max_age_s: 300 });
+        let c = Config::parse(&with_identity(r#"{"source": "generate"}"#)).unwrap();
+        assert_eq!(c.identity, IdentityConfig::Generate { max_age_s: 300 });
+        let c = Config::parse(&with_identity(
+            r#"{"source": "peer", "peers": ["vsock:3:7001", "tcp:127.0.0.1:7002", "unix:/run/p.sock"], "max_age_s": 120}"#,
+        ))
+        .unwrap();
+        assert_eq!(c.identity.max_age_s(), 120);
+        assert_eq!(
+            c.identity
+                .peers()
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["vsock:3:7001", "tcp:127.0.0.1:7002", "unix:/run/p.sock"]
+        );
+        assert!(c.summary().ends_with(
+            "identity from a peer (vsock:3:7001, tcp:127.0.0.1:7002, unix:/run/p.sock)"
+        ));
+        c.check_build(Build::Image).unwrap();
+        let c = Config::parse(&with_identity(
+            r#"{"source": "auto", "peers": ["vsock:3:7001"]}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            c.identity,
+            IdentityConfig::Auto {
+                peers: vec!["vsock:3:7001".into()],
+                max_age_s: 300
+            }
+        );
+        assert!(
+            c.summary()
+                .ends_with("identity from a peer (vsock:3:7001), generated if none is reachable")
+        );
+        for refused in [
+            r#"{"source": "auto", "peers": []}"#,
+            r#"{"source": "auto", "peers": ["vsock:3:7001", "vsock:3:7001"]}"#,
+        ] {
+            assert!(Config::parse(&with_identity(refused)).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn an_unusable_identity_section_is_a_named_error() {
+        for (identity, want) in [
+            (
+                r#"{"source": "peer", "peers": []}"#,
+                "identity: peers lists no peer",
+            ),
+            (
+                r#"{"source": "peer", "peers": ["vsock:any:7001"]}"#,
+                "identity: peer \"vsock:any:7001\"",
+            ),
+            (
+                r#"{"source": "peer", "peers": ["http://peer"]}"#,
+                "identity: peer \"http://peer\"",
+            ),
+            (
+                r#"{"source": "peer", "peers": ["vsock:3:7001", "vsock:3:7001"]}"#,
+                "identity: peer vsock:3:7001 is listed twice",
+            ),
+            (
+                r#"{"source": "peer", "peers": ["vsock:3:7001"], "max_age_s": 0}"#,
+                "identity: max_age_s is 0, expected 1 to 3600",
+            ),
+            (
+                r#"{"source": "generate", "max_age_s": 3601}"#,
+                "identity: max_age_s is 3601, expected 1 to 3600",
+            ),
+        ] {
+            let err = Config::parse(&with_identity(identity)).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Identity(_)),
+                "{identity}: {err:?}"
+            );
+            assert!(err.to_string().starts_with(want), "{identity}: {err}");
+        }
+        for junk in [
+            r#"{"source": "disk"}"#,
+            r#"{"peers": ["vsock:3:1"]}"#,
+            r#"{"source": "peer"}"#,
+            r#"{"source": "generate", "peers": ["vsock:3:1"]}"#,
+        ] {
+            assert!(
+                matches!(
+                    Config::parse(&with_identity(junk)),
+                    Err(ConfigError::Parse(_))
+                ),
+                "{junk}"
+            );
+        }
+        let no_engine = br#"{"vsock_port": 5005, "ca_roots": "/x",
+            "identity": {"source": "peer", "peers": ["vsock:3:7001"]}}"#;
+        assert!(matches!(
+            Config::parse(no_engine),
+            Err(ConfigError::Identity(IdentityConfigError::NoEngine))
+        ));
     }
 }

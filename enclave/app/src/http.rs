@@ -1,4 +1,4 @@
-//! The HTTP API (HTTP/1.1, GET only), reached through the host's inbound proxy.
+//! The HTTP API (HTTP/1.1), reached through the host's inbound proxy.
 //!
 //! | path | answer |
 //! |---|---|
@@ -7,8 +7,14 @@
 //! | `/asks/{id}` | a live ask with its slots (JSON) |
 //! | `/attestation/raw?nonce=HEX` | a fresh attestation document (COSE_Sign1 bytes) |
 //! | `/attestation/hex?nonce=HEX` | the same, hex |
+//! | `/inputs/0x{hash}` | a private ask's encrypted inputs (bytes), uploaded or inline |
+//! | `PUT /inputs/0x{hash}` | uploads them: `201` queued for the engine, `200` already there, `400 hash_mismatch`, `413 too_large`, `503 store_full` |
+//! | `POST /invalid-inputs` | `{"ask":N,"slot":N}` → the signed `InvalidInputs` statement, or `inputs_valid`, `not_private`, `not_assigned`, `no_input_check`, … |
+//! | `POST /identity/handoff` | a newcomer replica's attestation document (raw COSE) → `len ‖ document ‖ sealed identity` (`handoff.rs`), or `bad_document`, `other_image`, `stale_document`, `replayed`, `image_not_live`, … |
 //!
-//! Requests are bounded (`limits.rs`): no body, a URI of at most [`MAX_URI`] bytes, a head of
+//! Requests are bounded (`limits.rs`): no body except on the three routes above (announced by
+//! `Content-Length`, at most the input store's entry size or [`MAX_JSON_BODY`], read within
+//! [`BODY_TIMEOUT`]), a URI of at most [`MAX_URI`] bytes, a head of
 //! at most [`MAX_HEADER_BYTES`] within [`HEADER_TIMEOUT`] (also the keep-alive idle time), a
 //! connection at most [`CONNECTION_TIMEOUT`]. At most [`MAX_CONNECTIONS`] connections are held
 //! (`admission.rs`): when full, the oldest one not being answered of the peer that holds the
@@ -25,25 +31,31 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use http_body_util::BodyExt as _;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use matching_engine::{AskPhase, Engine, MarketSummary, MatchingMode, SlotState};
+use matching_engine::{
+    AskPhase, Domain, Engine, InputsError, MarketSummary, MatchingMode, SlotState, StatementError,
+};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::Semaphore;
 
 use crate::admission::{Admission, Made, Slot};
 use crate::attest::{Attester, QueueFull};
-use crate::identity::{AttestError, MAX_NONCE};
+use crate::handoff;
+use crate::identity::{AttestError, MAX_NONCE, Origin};
 use crate::limits::{
-    ACCEPT_QUEUE, ATTESTATION_TIMEOUT, CONNECTION_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS,
-    MAX_HEADER_BYTES, MAX_REFUSING, MAX_URI, QUEUE_WAIT, REFUSAL_TIMEOUT, RETRY_AFTER_S,
+    ACCEPT_QUEUE, ATTESTATION_TIMEOUT, BODY_TIMEOUT, CONNECTION_TIMEOUT, HEADER_TIMEOUT,
+    MAX_CONNECTIONS, MAX_HEADER_BYTES, MAX_JSON_BODY, MAX_REFUSING, MAX_URI, QUEUE_WAIT,
+    REFUSAL_TIMEOUT, RETRY_AFTER_S,
 };
 use crate::listen::{Listener, PeerAddr, Stream};
 use crate::service::{Shared, engine_address};
+use crate::uploads::Offered;
 
 /// Most time between two summary lines.
 pub(crate) const SUMMARY_INTERVAL: Duration = Duration::from_secs(60);
@@ -112,12 +124,12 @@ impl Tally {
             .filter(|(_, n)| *n > 0)
             .map(|(what, n)| format!("{n} {what}"))
             .collect();
-        (!parts.is_empty()).then(|| format!("enclave-app: http: {}", parts.join(", ")))
+        (!parts.is_empty()).then(|| format!("http: {}", parts.join(", ")))
     }
 }
 
 /// One server's state.
-struct Server {
+pub(crate) struct Server {
     shared: Arc<Shared>,
     attester: Attester,
     admission: Arc<Admission>,
@@ -127,7 +139,7 @@ struct Server {
     refusing: Arc<Semaphore>,
 }
 
-type Reply = Response<Full<Bytes>>;
+pub(crate) type Reply = Response<Full<Bytes>>;
 
 fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
     let mut r = Response::new(Full::new(body.into()));
@@ -179,14 +191,7 @@ pub(crate) async fn serve(
     attester: Attester,
     limits: Limits,
 ) {
-    let server = Arc::new(Server {
-        shared,
-        attester,
-        admission: Admission::new(limits.max_connections, limits.accept_queue),
-        limits,
-        tally: Tally::default(),
-        refusing: Arc::new(Semaphore::new(MAX_REFUSING)),
-    });
+    let server = Server::new(shared, attester, limits);
     tokio::spawn(summarise(Arc::downgrade(&server)));
     let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
@@ -199,7 +204,7 @@ pub(crate) async fn serve(
                 // Transient (descriptor exhaustion, aborted connection): pause and go on. The
                 // first of a run is logged, the rest counted.
                 if backoff == ACCEPT_BACKOFF_MIN {
-                    eprintln!("enclave-app: http accept: {e}");
+                    tracing::warn!("http accept: {e}");
                 }
                 Tally::add(&server.tally.accept_errors);
                 tokio::time::sleep(backoff).await;
@@ -208,6 +213,31 @@ pub(crate) async fn serve(
             }
         };
         tokio::spawn(connection(server.clone(), stream, addr));
+    }
+}
+
+impl Server {
+    /// A server of `shared`'s API with `attester` for `/attestation/*`, no connection yet.
+    pub(crate) fn new(shared: Arc<Shared>, attester: Attester, limits: Limits) -> Arc<Self> {
+        Arc::new(Server {
+            shared,
+            attester,
+            admission: Admission::new(limits.max_connections, limits.accept_queue),
+            limits,
+            tally: Tally::default(),
+            refusing: Arc::new(Semaphore::new(MAX_REFUSING)),
+        })
+    }
+
+    /// The HTTP/1.1 connection settings of every connection this server serves.
+    pub(crate) fn http1(&self) -> hyper::server::conn::http1::Builder {
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .max_buf_size(MAX_HEADER_BYTES)
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.limits.header_timeout)
+            .keep_alive(true);
+        builder
     }
 }
 
@@ -220,7 +250,7 @@ async fn summarise(server: std::sync::Weak<Server>) {
             return;
         };
         if let Some(line) = server.tally.take_summary() {
-            eprintln!("{line}");
+            tracing::info!("{line}");
         }
     }
 }
@@ -263,18 +293,14 @@ async fn serve_connection(server: &Arc<Server>, stream: Box<dyn Stream>, slot: &
         let busy = handle.busy();
         let server = owner.clone();
         async move {
-            let reply = handle_request(&server, &req).await;
+            let reply = handle_request(&server, req).await;
             drop(busy);
             Ok::<_, Infallible>(reply)
         }
     });
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .max_buf_size(MAX_HEADER_BYTES)
-        .timer(TokioTimer::new())
-        .header_read_timeout(server.limits.header_timeout)
-        .keep_alive(true);
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    let conn = server
+        .http1()
+        .serve_connection(TokioIo::new(stream), service);
     let tally = &server.tally;
     tokio::select! {
         done = tokio::time::timeout(CONNECTION_TIMEOUT, conn) => match done {
@@ -320,15 +346,9 @@ async fn refuse(mut stream: Box<dyn Stream>) {
     .await;
 }
 
-async fn handle_request(server: &Server, req: &Request<Incoming>) -> Reply {
+/// The answer to one request whose head hyper parsed (its body, if any, still to be read).
+pub(crate) async fn handle_request(server: &Server, req: Request<Incoming>) -> Reply {
     let shared = &server.shared;
-    if req.method() != Method::GET {
-        return error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "only GET",
-        );
-    }
     let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if uri_len > MAX_URI {
         return error(
@@ -336,6 +356,21 @@ async fn handle_request(server: &Server, req: &Request<Incoming>) -> Reply {
             "uri_too_long",
             format!("at most {MAX_URI} bytes"),
         );
+    }
+    let path = req.uri().path().to_owned();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (req.method(), segments.as_slice()) {
+        (&Method::PUT, ["inputs", name]) => return put_inputs(shared, name, req).await,
+        (&Method::POST, ["invalid-inputs"]) => return invalid_inputs(shared, req).await,
+        (&Method::POST, ["identity", "handoff"]) => return identity_handoff(server, req).await,
+        (&Method::GET, _) => {}
+        _ => {
+            return error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "GET, PUT /inputs/0x{hash}, POST /invalid-inputs or POST /identity/handoff",
+            );
+        }
     }
     let has_body = req.headers().contains_key(TRANSFER_ENCODING)
         || req
@@ -353,9 +388,7 @@ async fn handle_request(server: &Server, req: &Request<Incoming>) -> Reply {
             .insert(CONNECTION, hyper::header::HeaderValue::from_static("close"));
         return r;
     }
-    let path = req.uri().path();
     let query = req.uri().query().unwrap_or("");
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
         ["status"] => json_reply(StatusCode::OK, &status(shared)),
         ["markets"] => {
@@ -382,11 +415,190 @@ async fn handle_request(server: &Server, req: &Request<Incoming>) -> Reply {
             Ok(id) => ask(&shared.snapshot().engine, id),
         },
         ["attestation", form @ ("raw" | "hex")] => attestation(server, form, query).await,
+        ["inputs", name] => get_inputs(shared, name),
         _ => error(
             StatusCode::NOT_FOUND,
             "not_found",
             format!("no route {path}"),
         ),
+    }
+}
+
+/// A reply that also ends the connection (its request body is left unread).
+fn closing(mut r: Reply) -> Reply {
+    r.headers_mut()
+        .insert(CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    r
+}
+
+/// Reads a request body of at most `max` bytes, announced by `Content-Length`.
+async fn read_body(req: Request<Incoming>, max: usize) -> Result<Bytes, Reply> {
+    if req.headers().contains_key(TRANSFER_ENCODING) {
+        return Err(closing(error(
+            StatusCode::LENGTH_REQUIRED,
+            "length_required",
+            "send the body with a Content-Length",
+        )));
+    }
+    let Some(len) = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+    else {
+        return Err(closing(error(
+            StatusCode::LENGTH_REQUIRED,
+            "length_required",
+            "send the body with a Content-Length",
+        )));
+    };
+    if len > max {
+        return Err(closing(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("at most {max} bytes"),
+        )));
+    }
+    let body = http_body_util::Limited::new(req.into_body(), max);
+    match tokio::time::timeout(BODY_TIMEOUT, body.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) => Err(closing(error(StatusCode::BAD_REQUEST, "bad_body", e))),
+        Err(_) => Err(closing(error(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the body did not arrive within {}s", BODY_TIMEOUT.as_secs()),
+        ))),
+    }
+}
+
+/// `0x` and 64 hex digits.
+fn parse_hash(s: &str) -> Result<[u8; 32], Refusal> {
+    s.strip_prefix("0x")
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| Refusal::bad_request("bad_hash", "inputs are named 0x and 64 hex digits"))
+}
+
+/// `PUT /inputs/0x{hash}`: a private ask's encrypted inputs, for the engine to check and serve.
+async fn put_inputs(shared: &Shared, name: &str, req: Request<Incoming>) -> Reply {
+    let hash = match parse_hash(name) {
+        Ok(h) => h,
+        Err(r) => return closing(r.reply()),
+    };
+    let body = match read_body(req, shared.uploads.limits().max_entry_bytes).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let snap = shared.snapshot();
+    let present = snap.engine.inputs(&hash).is_some();
+    match shared
+        .uploads
+        .offer(hash, body, snap.engine.stored_inputs(), present)
+    {
+        Ok(Offered::Queued) => json_reply(StatusCode::CREATED, &json!({"stored": true})),
+        Ok(Offered::AlreadyPresent) => json_reply(StatusCode::OK, &json!({"stored": false})),
+        Err(e @ InputsError::TooLarge { .. }) => {
+            error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e)
+        }
+        Err(e @ InputsError::HashMismatch) => error(StatusCode::BAD_REQUEST, "hash_mismatch", e),
+        Err(e) => {
+            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "store_full", e);
+            r.headers_mut()
+                .insert(RETRY_AFTER, hyper::header::HeaderValue::from(RETRY_AFTER_S));
+            r
+        }
+    }
+}
+
+/// `GET /inputs/0x{hash}`: the encrypted inputs, uploaded or inline in a live ask.
+fn get_inputs(shared: &Shared, name: &str) -> Reply {
+    let hash = match parse_hash(name) {
+        Ok(h) => h,
+        Err(r) => return r.reply(),
+    };
+    let snap = shared.snapshot();
+    let found = snap
+        .engine
+        .inputs(&hash)
+        .map(Bytes::copy_from_slice)
+        .or_else(|| shared.uploads.get(&hash));
+    match found {
+        Some(bytes) => reply(StatusCode::OK, "application/octet-stream", bytes),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "unknown_inputs",
+            format!("no inputs 0x{}", hex::encode(hash)),
+        ),
+    }
+}
+
+/// The body of `POST /invalid-inputs`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvalidInputsRequest {
+    ask: u64,
+    slot: u8,
+}
+
+/// `POST /invalid-inputs`: the engine's signed statement that an assigned private slot's inputs
+/// fail the market's input check, for `settleInvalidInputs`.
+async fn invalid_inputs(shared: &Shared, req: Request<Incoming>) -> Reply {
+    let body = match read_body(req, MAX_JSON_BODY).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Ok(request) = serde_json::from_slice::<InvalidInputsRequest>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            r#"expected {"ask": N, "slot": N}"#,
+        );
+    };
+    let Some(facts) = &shared.facts else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_engine",
+            "no engine runs",
+        );
+    };
+    let domain = Domain {
+        chain_id: facts.chain_id,
+        verifying_contract: matching_engine::Address(facts.marketplace.into_array()),
+    };
+    let snap = shared.snapshot();
+    match snap.engine.invalid_inputs_statement(
+        request.ask,
+        request.slot,
+        shared.identity.signer(),
+        &domain,
+    ) {
+        Ok(signed) => json_reply(
+            StatusCode::OK,
+            &json!({
+                "ask": signed.statement.ask,
+                "slot": signed.statement.slot,
+                "generator": signed.statement.generator.to_string(),
+                "payment": signed.statement.payment.to_string(),
+                "signature": format!("0x{}", hex::encode(signed.signature.0)),
+            }),
+        ),
+        Err(e) => {
+            let (status, name) = match &e {
+                StatementError::UnknownAsk(_) => (StatusCode::NOT_FOUND, "unknown_ask"),
+                StatementError::NotPrivate(_) => (StatusCode::BAD_REQUEST, "not_private"),
+                StatementError::NotAssigned { .. } => (StatusCode::CONFLICT, "not_assigned"),
+                StatementError::InputsUnavailable(_) => {
+                    (StatusCode::CONFLICT, "inputs_unavailable")
+                }
+                StatementError::NoInputCheck(_) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "no_input_check")
+                }
+                StatementError::InputsValid(_) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "inputs_valid")
+                }
+                _ => (StatusCode::INTERNAL_SERVER_ERROR, "signing_failed"),
+            };
+            error(status, name, e)
+        }
     }
 }
 
@@ -406,15 +618,35 @@ fn status(shared: &Shared) -> Value {
         "live_asks": snap.engine.live_asks(),
         "retired_asks": snap.engine.retired_asks(),
         "pending_assignments": snap.pending,
-        "batches_sent": snap.batches_sent,
-        "assignments_sent": snap.assignments_sent,
+        "batches_sent": snap.relay.batches_sent(),
+        "assignments_sent": snap.relay.assignments_sent,
+        // Replicas sharing the engine key: who sent what, and what the copies cost.
+        "batches": {
+            "sent_as_owner": snap.relay.sent_as_owner,
+            "sent_as_takeover": snap.relay.sent_as_takeover,
+            "landed": snap.relay.landed,
+            "duplicates": snap.relay.duplicates,
+            "duplicate_gas": snap.relay.duplicate_gas,
+            "reverted": snap.relay.reverted,
+            "unconfirmed": snap.relay.unconfirmed,
+            "dropped": snap.relay.dropped,
+        },
         "reorgs": snap.stats.reorgs,
         "rebuilds": snap.stats.rebuilds,
         "decode_errors": snap.stats.decode_errors,
         "last_decode_error": snap.stats.last_decode_error,
         "rejected_events": snap.stats.rejected_events,
+        "private_asks": snap.engine.private_asks(),
+        "stored_inputs": snap.engine.stored_inputs().0,
+        "stored_input_bytes": snap.engine.stored_inputs().1,
+        "queued_inputs": shared.uploads.len(),
         "key_live": snap.key_live,
         "last_error": snap.last_error,
+        // What the chain decided, as of a block: equal to a fresh replay's at that block.
+        "state": {
+            "block": snap.engine.block(),
+            "digest": format!("0x{}", hex::encode(snap.engine.state_digest())),
+        },
     });
     let facts = shared.facts.as_ref().map(|f| {
         json!({
@@ -426,14 +658,25 @@ fn status(shared: &Shared) -> Value {
             "relayer": f.relayer.to_string(),
             "start_block": f.start_block,
             "confirmations": f.confirmations,
+            "replica": {
+                "index": f.turn.index,
+                "count": f.turn.count,
+                "grace_blocks": f.turn.grace_blocks,
+            },
         })
     });
     json!({
         "app": "enclave-app",
         "version": env!("CARGO_PKG_VERSION"),
         "engine_key": engine_address(&shared.identity).to_string(),
+        "identity": match shared.identity.origin() {
+            Origin::Generated => json!({"source": "generated"}),
+            Origin::Peer(peer) => json!({"source": "peer", "peer": peer}),
+        },
         "engine_public_key": format!("0x{}", hex::encode(shared.identity.public_key())),
         "bid_public_key": format!("0x{}", hex::encode(shared.identity.user_data())),
+        // The same key decrypts private asks' input keys (docs/private-inputs.md).
+        "encryption_public_key": format!("0x{}", hex::encode(shared.identity.user_data())),
         // Always present: the application does not start without an NSM.
         "nsm": "present",
         "chain": facts,
@@ -493,6 +736,9 @@ fn ask(engine: &Engine, id: u64) -> Reply {
             SlotState::Slashed { generator } => {
                 json!({"state": "slashed", "generator": generator.to_string()})
             }
+            SlotState::InputsInvalid { generator } => {
+                json!({"state": "inputs_invalid", "generator": generator.to_string()})
+            }
         })
         .collect();
     json_reply(
@@ -545,46 +791,85 @@ fn unavailable(name: &str, message: impl std::fmt::Display) -> Reply {
     r
 }
 
+/// A document for `nonce` from the attestation workers, or the reply saying why not.
+async fn document(server: &Server, nonce: Option<Vec<u8>>) -> Result<Arc<Vec<u8>>, Reply> {
+    // Dropped with this request when the client goes away: a call not yet started is not made.
+    let ticket = match server.attester.submit(nonce) {
+        Ok(ticket) => ticket,
+        Err(e @ QueueFull) => return Err(unavailable("attestation_busy", e)),
+    };
+    match tokio::time::timeout(ATTESTATION_TIMEOUT, ticket.outcome()).await {
+        Ok(Ok(doc)) => Ok(doc),
+        Ok(Err(e @ AttestError::NonceTooLong(_))) => {
+            Err(error(StatusCode::BAD_REQUEST, "nonce_too_long", e))
+        }
+        Ok(Err(e)) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, "nsm_error", e)),
+        Err(_) => Err(unavailable(
+            "attestation_busy",
+            format!(
+                "no document within {} s; the NSM is busy",
+                ATTESTATION_TIMEOUT.as_secs()
+            ),
+        )),
+    }
+}
+
 async fn attestation(server: &Server, form: &str, query: &str) -> Reply {
     let nonce = match nonce(query) {
         Ok(n) => n,
         Err(r) => return r.reply(),
     };
-    // Dropped with this request when the client goes away: a call not yet started is not made.
-    let ticket = match server.attester.submit(nonce) {
-        Ok(ticket) => ticket,
-        Err(e @ QueueFull) => return unavailable("attestation_busy", e),
-    };
-    let document = match tokio::time::timeout(ATTESTATION_TIMEOUT, ticket.outcome()).await {
-        Ok(document) => document,
-        Err(_) => {
-            return unavailable(
-                "attestation_busy",
-                format!(
-                    "no document within {} s; the NSM is busy",
-                    ATTESTATION_TIMEOUT.as_secs()
-                ),
-            );
-        }
-    };
-    match document {
+    match document(server, nonce).await {
         Ok(doc) if form == "raw" => reply(
             StatusCode::OK,
             "application/octet-stream",
             doc.as_ref().clone(),
         ),
         Ok(doc) => reply(StatusCode::OK, "text/plain", hex::encode(doc.as_ref())),
-        Err(e @ AttestError::NonceTooLong(_)) => {
-            error(StatusCode::BAD_REQUEST, "nonce_too_long", e)
+        Err(r) => r,
+    }
+}
+
+/// `POST /identity/handoff`: a newcomer of this image asks for the engine identity
+/// (`handoff.rs`). Refusals are logged by name only.
+async fn identity_handoff(server: &Server, req: Request<Incoming>) -> Reply {
+    let shared = &server.shared;
+    let Some(giver) = &shared.giver else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_engine",
+            "no engine runs",
+        );
+    };
+    let body = match read_body(req, handoff::MAX_REQUEST_BYTES).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let own_key = alloy::primitives::Address::from(shared.identity.address().0);
+    let admitted = match giver.admit(&body, own_key).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!("identity hand-off refused: {} ({e})", e.name());
+            let status =
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return error(status, e.name(), e);
         }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "nsm_error", e),
+    };
+    let doc = match document(server, Some(admitted.answer_nonce())).await {
+        Ok(doc) => doc,
+        Err(r) => return r,
+    };
+    match giver.answer(&admitted, &shared.identity, &doc) {
+        Ok(answer) => {
+            tracing::info!("identity handed off to a newcomer of this image");
+            reply(StatusCode::OK, "application/octet-stream", answer)
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.name(), e),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::RwLock;
-
     use nitro_attestation::dev::{DevNsm, DevNsmConfig};
     use nitro_attestation::nsm::Nsm;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -592,7 +877,6 @@ mod tests {
     use super::*;
     use crate::identity::Identity;
     use crate::listen::ListenAddr;
-    use crate::service::initial;
     use crate::test_nsm::{ScriptedNsm, until};
 
     /// A dev NSM of an image with PCR0/1/2 of 0x11, 0x22, 0x33.
@@ -618,16 +902,7 @@ mod tests {
         let listener = Listener::bind(&ListenAddr::Unix(path.clone()))
             .await
             .unwrap();
-        let shared = Arc::new(Shared {
-            identity: Identity::generate(nsm),
-            facts: None,
-            snapshot: RwLock::new(Arc::new(initial(Engine::new(
-                matching_engine::Config::default(),
-                None,
-            )))),
-            bridge: RwLock::new(None),
-            l2_send: tokio::sync::Mutex::new(()),
-        });
+        let shared = Arc::new(Shared::without_chain(Identity::generate(nsm), None));
         let owner = shared.clone();
         let attester = Attester::start(move |n| owner.identity.attest(n), workers, queue).unwrap();
         tokio::spawn(serve(listener, shared.clone(), attester, limits));
@@ -703,6 +978,96 @@ mod tests {
         exchange(path, request.as_bytes()).await.unwrap()
     }
 
+    /// A request with a body.
+    fn with_body(method: &str, target: &str, body: &[u8]) -> Vec<u8> {
+        let mut r = format!(
+            "{method} {target} HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(body);
+        r
+    }
+
+    #[tokio::test]
+    async fn inputs_are_uploaded_checked_and_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, shared) = server(dir.path(), Arc::new(dev_nsm())).await;
+        let inputs = b"nonce and ciphertext".to_vec();
+        let name = format!(
+            "/inputs/0x{}",
+            hex::encode(matching_engine::keccak256(&inputs))
+        );
+        let error = |r: Option<(u16, Value)>| {
+            let (code, v) = r.unwrap();
+            (code, v["error"].as_str().unwrap_or_default().to_owned())
+        };
+
+        assert_eq!(
+            error(Some(get(&api, &name).await)),
+            (404, "unknown_inputs".into())
+        );
+        let put = |target: &str, body: &[u8]| with_body("PUT", target, body);
+        assert_eq!(
+            exchange(&api, &put(&name, &inputs)).await,
+            Some((201, json!({"stored": true})))
+        );
+        assert_eq!(
+            exchange(&api, &put(&name, &inputs)).await,
+            Some((200, json!({"stored": false})))
+        );
+        assert_eq!(
+            exchange_raw(
+                &api,
+                format!("GET {name} HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n").as_bytes()
+            )
+            .await,
+            Some((200, inputs.clone()))
+        );
+        assert_eq!(shared.uploads.len(), 1);
+        assert_eq!(
+            error(exchange(&api, &put(&name, b"other bytes")).await),
+            (400, "hash_mismatch".into())
+        );
+        assert_eq!(
+            error(exchange(&api, &put("/inputs/0x1234", &inputs)).await),
+            (400, "bad_hash".into())
+        );
+        let max = shared.uploads.limits().max_entry_bytes;
+        let head = format!(
+            "PUT {name} HTTP/1.1\r\nHost: e\r\nContent-Length: {}\r\n\r\n",
+            max + 1
+        );
+        assert_eq!(
+            error(exchange(&api, head.as_bytes()).await),
+            (413, "too_large".into())
+        );
+        let chunked = format!(
+            "PUT {name} HTTP/1.1\r\nHost: e\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        );
+        assert_eq!(
+            error(exchange(&api, chunked.as_bytes()).await),
+            (411, "length_required".into())
+        );
+        // Statements need a running engine; a malformed request is refused before that.
+        let post = |body: &[u8]| with_body("POST", "/invalid-inputs", body);
+        assert_eq!(
+            error(exchange(&api, &post(br#"{"ask": 1}"#)).await),
+            (400, "bad_request".into())
+        );
+        assert_eq!(
+            error(exchange(&api, &post(br#"{"ask": 1, "slot": 0}"#)).await),
+            (503, "no_engine".into())
+        );
+        assert_eq!(
+            error(exchange(&api, &with_body("DELETE", &name, b"")).await),
+            (405, "method_not_allowed".into())
+        );
+        let (_, status) = get(&api, "/status").await;
+        assert_eq!(status["encryption_public_key"], status["bid_public_key"]);
+    }
+
     #[tokio::test]
     async fn routes_answer_and_bad_requests_get_named_errors() {
         let dir = tempfile::tempdir().unwrap();
@@ -713,6 +1078,12 @@ mod tests {
         assert!(status["engine_key"].as_str().unwrap().starts_with("0x"));
         assert_eq!(status["nsm"], "present");
         assert_eq!(status["chain"], Value::Null);
+        // An engine before any block: the digest of the empty state.
+        let empty = matching_engine::Engine::new(matching_engine::Config::default(), None);
+        assert_eq!(
+            status["engine"]["state"],
+            json!({"block": null, "digest": format!("0x{}", hex::encode(empty.state_digest()))})
+        );
         assert_eq!(get(&api, "/markets").await, (200, json!({"markets": []})));
 
         let name = |r: (u16, Value)| (r.0, r.1["error"].as_str().unwrap_or_default().to_owned());

@@ -1,6 +1,9 @@
 //! The enclave's keys and attestations.
 //!
-//! Two secp256k1 keys are generated inside the enclave at every start and never leave it:
+//! Two secp256k1 keys make the engine identity. The first replica of a deployment generates them
+//! inside the enclave; a later replica of the same registered image receives them from a running
+//! one, encrypted to a key of its own attested document (`handoff.rs`). They never leave an
+//! enclave unencrypted:
 //! - the **engine key** signs assignment batches. Its 65-byte uncompressed public key is the
 //!   document's `public_key`, which `EnclaveRegistry.registerEnclaveKey` turns into the
 //!   address it registers (keccak256 of the 64 coordinate bytes);
@@ -13,6 +16,8 @@
 use std::sync::Arc;
 
 use k256::elliptic_curve::sec1::ToEncodedPoint as _;
+use k256::elliptic_curve::zeroize::Zeroize as _;
+use market_sealing::{IdentitySecrets, Zeroizing};
 use matching_engine::{Address, BidContext, BidOpener, LocalSigner, SecretKey, Signer as _};
 use nitro_attestation::NsmError;
 use nitro_attestation::nsm::{AttestationRequest, Nsm};
@@ -36,17 +41,42 @@ pub(crate) enum AttestError {
     WorkerGone,
 }
 
+/// Where this enclave's identity came from (`/status`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Generated here at start.
+    Generated,
+    /// Received through the hand-off from the peer at this address.
+    Peer(String),
+}
+
+/// Why received secrets are no identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum SecretError {
+    /// The engine secret is zero or not below the group order.
+    #[error("the engine secret is not a secp256k1 scalar")]
+    Engine,
+    /// The bid secret is zero or not below the group order.
+    #[error("the bid secret is not a secp256k1 scalar")]
+    Bid,
+}
+
 /// Keys plus the NSM that attests them.
 pub(crate) struct Identity {
     engine: Arc<LocalSigner>,
+    /// The engine key's secret, kept to hand the identity on (zeroed on drop by k256).
+    engine_secret: SecretKey,
     bid: SecretKey,
     nsm: Arc<dyn Nsm>,
+    origin: Origin,
 }
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Identity")
             .field("engine", &self.engine.address())
+            .field("origin", &self.origin)
             .finish_non_exhaustive()
     }
 }
@@ -56,11 +86,51 @@ impl Identity {
     /// does not start without one).
     #[must_use]
     pub(crate) fn generate(nsm: Arc<dyn Nsm>) -> Self {
+        let engine_secret = SecretKey::random(&mut OsRng);
+        let engine = signer_of(&engine_secret);
         Self {
-            engine: Arc::new(LocalSigner::random(&mut OsRng)),
+            engine: Arc::new(engine),
+            engine_secret,
             bid: SecretKey::random(&mut OsRng),
             nsm,
+            origin: Origin::Generated,
         }
+    }
+
+    /// The identity received from a peer (`handoff.rs` checks it before calling this).
+    ///
+    /// # Errors
+    /// [`SecretError`] when a secret is not a scalar.
+    pub(crate) fn from_secrets(
+        secrets: &IdentitySecrets,
+        nsm: Arc<dyn Nsm>,
+        origin: Origin,
+    ) -> Result<Self, SecretError> {
+        let engine_secret =
+            SecretKey::from_slice(secrets.engine.as_ref()).map_err(|_| SecretError::Engine)?;
+        let bid = SecretKey::from_slice(secrets.bid.as_ref()).map_err(|_| SecretError::Bid)?;
+        Ok(Self {
+            engine: Arc::new(signer_of(&engine_secret)),
+            engine_secret,
+            bid,
+            nsm,
+            origin,
+        })
+    }
+
+    /// Both secrets, to be sealed to a newcomer (zeroed when dropped).
+    #[must_use]
+    pub(crate) fn secrets(&self) -> IdentitySecrets {
+        IdentitySecrets {
+            engine: secret_bytes(&self.engine_secret),
+            bid: secret_bytes(&self.bid),
+        }
+    }
+
+    /// Where the identity came from.
+    #[must_use]
+    pub(crate) fn origin(&self) -> &Origin {
+        &self.origin
     }
 
     /// The batch signer.
@@ -127,6 +197,21 @@ impl Identity {
     }
 }
 
+/// The batch signer of a secret key.
+fn signer_of(secret: &SecretKey) -> LocalSigner {
+    let bytes = secret_bytes(secret);
+    LocalSigner::from_bytes(&bytes).expect("a k256 secret key is a valid scalar")
+}
+
+/// A secret key's 32 big-endian bytes, zeroed when dropped.
+fn secret_bytes(secret: &SecretKey) -> Zeroizing<[u8; 32]> {
+    let mut field = secret.to_bytes();
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&field);
+    field.zeroize();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +249,40 @@ mod tests {
                     nonce: None,
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn secrets_rebuild_the_same_identity_and_debug_shows_none() {
+        let nsm: Arc<dyn Nsm> = Arc::new(ScriptedNsm::new(vec![0xd2], [0; 3]));
+        let first = Identity::generate(nsm.clone());
+        let secrets = first.secrets();
+        let second =
+            Identity::from_secrets(&secrets, nsm, Origin::Peer("tcp:127.0.0.1:1".into())).unwrap();
+        assert_eq!(second.address(), first.address());
+        assert_eq!(second.public_key(), first.public_key());
+        assert_eq!(second.user_data(), first.user_data());
+        assert_eq!(second.origin(), &Origin::Peer("tcp:127.0.0.1:1".into()));
+        let debug = format!("{second:?} {secrets:?}");
+        for secret in [&*secrets.engine, &*secrets.bid] {
+            assert!(!debug.contains(&hex::encode(secret)), "{debug}");
+        }
+        let zero = IdentitySecrets {
+            engine: Zeroizing::new([0; 32]),
+            bid: secrets.bid.clone(),
+        };
+        let nsm: Arc<dyn Nsm> = Arc::new(ScriptedNsm::new(vec![], [0; 3]));
+        assert_eq!(
+            Identity::from_secrets(&zero, nsm.clone(), Origin::Generated).err(),
+            Some(SecretError::Engine)
+        );
+        let over = IdentitySecrets {
+            engine: secrets.engine.clone(),
+            bid: Zeroizing::new([0xff; 32]),
+        };
+        assert_eq!(
+            Identity::from_secrets(&over, nsm, Origin::Generated).err(),
+            Some(SecretError::Bid)
         );
     }
 }

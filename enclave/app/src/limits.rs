@@ -64,3 +64,9 @@ pub(crate) const ATTESTATION_TIMEOUT: Duration = Duration::from_secs(10);
 /// `STATUS` clients held at once (each at most 5 s); when full, a new client takes the place
 /// of the oldest.
 pub(crate) const MAX_STATUS_CONNECTIONS: usize = 64;
+
+/// Longest wait for a request body (uploads, statements) once its head is in.
+pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Largest JSON request body (`POST /invalid-inputs`).
+pub(crate) const MAX_JSON_BODY: usize = 1024;

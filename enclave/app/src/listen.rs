@@ -1,6 +1,6 @@
 //! Where the application listens: vsock inside the enclave, Unix or TCP (loopback) in a local
 //! simulation, one syntax for all (`vsock:any:PORT`, `vsock:CID:PORT`, `unix:PATH`,
-//! `tcp:IP:PORT`).
+//! `tcp:IP:PORT`), parsed by `transport-addr` like every address of the proxy and its client.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use tokio::io::{AsyncRead, AsyncWrite};
+use transport_addr::{AddrError, Endpoint};
 
 /// A stream accepted from any listener.
 pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
@@ -16,8 +17,10 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
 /// A listening address.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ListenAddr {
-    /// AF_VSOCK on any CID.
+    /// AF_VSOCK on one CID, or on every CID (`transport_addr::VSOCK_CID_ANY`, written `any`).
     Vsock {
+        /// The CID.
+        cid: u32,
         /// The port.
         port: u32,
     },
@@ -27,44 +30,53 @@ pub(crate) enum ListenAddr {
     Tcp(SocketAddr),
 }
 
-/// Why a listen address does not parse.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum ListenAddrError {
-    /// Not `vsock:`, `unix:` or `tcp:`, or malformed after the scheme.
-    #[error("`{0}`: expected `vsock:any:PORT`, `unix:PATH` or `tcp:IP:PORT`")]
-    Syntax(String),
+/// What a listen address can be.
+const EXPECTED: &str = "`vsock:any:PORT`, `vsock:CID:PORT`, `unix:PATH` or `tcp:IP:PORT`";
+
+impl TryFrom<Endpoint> for ListenAddr {
+    type Error = AddrError;
+
+    fn try_from(endpoint: Endpoint) -> Result<Self, AddrError> {
+        if let Some(tcp) = endpoint.ip_socket_addr() {
+            return tcp.map(ListenAddr::Tcp);
+        }
+        match endpoint {
+            Endpoint::Vsock { cid, port } => Ok(ListenAddr::Vsock { cid, port }),
+            Endpoint::Unix(path) => Ok(ListenAddr::Unix(path)),
+            other @ (Endpoint::Tcp { .. } | Endpoint::HybridVsock { .. }) => {
+                Err(other.not_here(EXPECTED))
+            }
+        }
+    }
 }
 
 impl FromStr for ListenAddr {
-    type Err = ListenAddrError;
+    type Err = AddrError;
 
-    fn from_str(s: &str) -> Result<Self, ListenAddrError> {
-        let bad = || ListenAddrError::Syntax(s.to_owned());
-        let (scheme, rest) = s.split_once(':').ok_or_else(bad)?;
-        match scheme {
-            "vsock" => {
-                let (cid, port) = rest.rsplit_once(':').ok_or_else(bad)?;
-                if cid != "any" && cid.parse::<u32>().is_err() {
-                    return Err(bad());
-                }
-                Ok(ListenAddr::Vsock {
-                    port: port.parse().map_err(|_| bad())?,
-                })
-            }
-            "unix" if !rest.is_empty() => Ok(ListenAddr::Unix(PathBuf::from(rest))),
-            "tcp" => Ok(ListenAddr::Tcp(rest.parse().map_err(|_| bad())?)),
-            _ => Err(bad()),
+    fn from_str(s: &str) -> Result<Self, AddrError> {
+        s.parse::<Endpoint>()?.try_into()
+    }
+}
+
+impl From<&ListenAddr> for Endpoint {
+    fn from(addr: &ListenAddr) -> Self {
+        match addr {
+            ListenAddr::Vsock { cid, port } => Endpoint::Vsock {
+                cid: *cid,
+                port: *port,
+            },
+            ListenAddr::Unix(path) => Endpoint::Unix(path.clone()),
+            ListenAddr::Tcp(a) => Endpoint::Tcp {
+                host: a.ip().to_string(),
+                port: a.port(),
+            },
         }
     }
 }
 
 impl fmt::Display for ListenAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ListenAddr::Vsock { port } => write!(f, "vsock:any:{port}"),
-            ListenAddr::Unix(p) => write!(f, "unix:{}", p.display()),
-            ListenAddr::Tcp(a) => write!(f, "tcp:{a}"),
-        }
+        Endpoint::from(self).fmt(f)
     }
 }
 
@@ -79,8 +91,8 @@ impl Listener {
     /// Binds `addr`.
     pub(crate) async fn bind(addr: &ListenAddr) -> std::io::Result<Self> {
         Ok(match addr {
-            ListenAddr::Vsock { port } => Listener::Vsock(tokio_vsock::VsockListener::bind(
-                tokio_vsock::VsockAddr::new(tokio_vsock::VMADDR_CID_ANY, *port),
+            ListenAddr::Vsock { cid, port } => Listener::Vsock(tokio_vsock::VsockListener::bind(
+                tokio_vsock::VsockAddr::new(*cid, *port),
             )?),
             ListenAddr::Unix(path) => {
                 match std::fs::remove_file(path) {
@@ -175,15 +187,23 @@ pub(crate) enum Peer {
 
 #[cfg(test)]
 mod tests {
+    use transport_addr::VSOCK_CID_ANY;
+
     use super::*;
 
     #[test]
     fn parses_the_three_schemes_and_refuses_the_rest() {
         assert_eq!(
             "vsock:any:5006".parse(),
-            Ok(ListenAddr::Vsock { port: 5006 })
+            Ok(ListenAddr::Vsock {
+                cid: VSOCK_CID_ANY,
+                port: 5006
+            })
         );
-        assert_eq!("vsock:16:1".parse(), Ok(ListenAddr::Vsock { port: 1 }));
+        assert_eq!(
+            "vsock:16:1".parse(),
+            Ok(ListenAddr::Vsock { cid: 16, port: 1 })
+        );
         assert_eq!(
             "unix:/tmp/a.sock".parse(),
             Ok(ListenAddr::Unix("/tmp/a.sock".into()))
@@ -198,14 +218,23 @@ mod tests {
             "vsock:x:1",
             "vsock:any:99999999999",
             "unix:",
-            "tcp:host:1",
             "http://x",
         ] {
             assert!(bad.parse::<ListenAddr>().is_err(), "{bad}");
         }
-        assert_eq!(
-            "tcp:[::1]:8".parse::<ListenAddr>().unwrap().to_string(),
-            "tcp:[::1]:8"
-        );
+        assert!(matches!(
+            "tcp:host:1".parse::<ListenAddr>(),
+            Err(AddrError::NotAnIp { .. })
+        ));
+        assert!(matches!(
+            "hvsock:/v.sock:1".parse::<ListenAddr>(),
+            Err(AddrError::NotHere {
+                scheme: "hvsock",
+                ..
+            })
+        ));
+        for text in ["tcp:[::1]:8", "vsock:any:5005", "vsock:16:1", "unix:/a"] {
+            assert_eq!(text.parse::<ListenAddr>().unwrap().to_string(), text);
+        }
     }
 }

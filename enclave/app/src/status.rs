@@ -9,7 +9,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use nitro_attestation::nsm::{AttestationRequest, Nsm, PcrDescription};
-use nitro_attestation::{NsmError, PCR_LEN};
+use nitro_attestation::{NsmError, PCR_LEN, Pcr};
 use serde_json::{Map, Value, json};
 
 /// Exit status of a start refused because the NSM is missing or does not work (other start
@@ -68,7 +68,7 @@ impl NsmStartError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PcrReading {
     pub(crate) index: u16,
-    pub(crate) value: Vec<u8>,
+    pub(crate) value: Pcr,
     pub(crate) locked: bool,
 }
 
@@ -104,12 +104,11 @@ impl Status {
                 let PcrDescription { locked, value } = nsm
                     .describe_pcr(index)
                     .map_err(|error| NsmStartError::DescribePcr { index, error })?;
-                if value.len() != PCR_LEN {
-                    return Err(NsmStartError::PcrLength {
+                let value =
+                    Pcr::try_from(value.as_slice()).map_err(|_| NsmStartError::PcrLength {
                         index,
                         len: value.len(),
-                    });
-                }
+                    })?;
                 Ok(PcrReading {
                     index,
                     value,
@@ -128,7 +127,7 @@ impl Status {
     pub(crate) fn pcr_line(&self) -> String {
         self.pcrs
             .iter()
-            .map(|p| format!("{} {}", p.name(), hex::encode(&p.value)))
+            .map(|p| format!("{} {}", p.name(), p.value))
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -161,7 +160,7 @@ impl Status {
         let pcrs: Map<String, Value> = self
             .pcrs
             .iter()
-            .map(|p| (p.name(), Value::from(hex::encode(&p.value))))
+            .map(|p| (p.name(), Value::from(p.value.to_hex())))
             .collect();
         let locked: Map<String, Value> = self
             .pcrs

@@ -131,6 +131,7 @@ impl App {
                 "registry": "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
                 "start_block": 0,
                 "poll_interval_ms": 60000,
+                "head_check_ms": 0,
                 "http_listen": "tcp:127.0.0.1:0",
                 "rpc": {"url": format!("http://{node}")},
             },

@@ -8,570 +8,27 @@
 //! batches relayed by its relayer); a generator proves one with a real Schnorr proof and
 //! withdraws its pay; a missed deadline is slashed; the engine is killed mid-stream, asks keep
 //! coming, a new engine (new key, registered again) rebuilds from the chain, and every ask ends
-//! up with each slot assigned exactly once.
+//! up with each slot assigned exactly once. Private asks: inputs sealed to the attested key are
+//! assigned through `assignBatchWithKeys`; only the assigned generator opens its wrap; inputs
+//! that fail the market's check settle on the engine's statement; off-chain inputs are assigned
+//! once uploaded. Replicas: a second enclave of the image receives the engine identity from the
+//! first through the attested hand-off (no new registration); another image, a peer with a key
+//! unknown to the registry, and a revoked image are refused.
 
-use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, Bytes, U256, aliases::U96, keccak256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::rpc::types::{Filter, TransactionReceipt};
-use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolEvent, SolValue};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
+use common::*;
 use serde_json::Value;
-use testkit::Anvil;
-use testkit::contracts::{EnclaveRegistry, NativeStaking, ProofMarketplace, Roles, TestToken};
-
-const DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const RELAYER_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const FAMILY: &str = "matching-engine-dev";
-const PENALTY: u64 = 100;
-const PROVING_TIME: u32 = 4;
-const ASSIGNED: u8 = 2;
-const COMPLETED: u8 = 3;
-const SLASHED: u8 = 4;
-
-/// A throwaway anvil (`testkit`): Cancun rules and a 200 M gas block limit, since a cold full
-/// Nitro verification costs about 41 M gas in one transaction.
-fn start_anvil() -> Anvil {
-    Anvil::start(31337, &["--hardfork", "cancun", "--gas-limit", "200000000"])
-}
-
-/// Creation bytecode from forge's output (`ENGINE_E2E_FORGE_OUT`, as `ci/engine-e2e` sets it).
-fn artifact(name: &str) -> Vec<u8> {
-    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/out");
-    testkit::artifact_bytecode(
-        &testkit::forge_out("ENGINE_E2E_FORGE_OUT", &default),
-        name,
-        "run ci/engine-e2e",
-    )
-}
-
-async fn deploy(provider: &DynProvider, name: &str, args: Vec<u8>) -> Address {
-    testkit::contracts::create(provider, name, &artifact(name), &args).await
-}
-
-async fn send<P: Provider, D: alloy::contract::CallDecoder>(
-    what: &str,
-    call: alloy::contract::CallBuilder<P, D>,
-) -> TransactionReceipt {
-    let receipt = call
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{what}: {e}"))
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status(), "{what} reverted");
-    receipt
-}
-
-/// One GET over the app's Unix socket: (status, body).
-fn get(socket: &Path, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut s = std::os::unix::net::UnixStream::connect(socket)?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: engine\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no header end"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status"))?;
-    Ok((status, raw[split + 4..].to_vec()))
-}
-
-fn get_json(socket: &Path, path: &str) -> (u16, Value) {
-    let (status, body) = get(socket, path).unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
-
-/// The dev CA root: `cabundle[0]` of a document from the dev NSM (a definite-length CBOR map
-/// whose `cabundle` array holds 2-byte-length byte strings).
-fn dev_root(document: &[u8]) -> Vec<u8> {
-    let key = b"\x68cabundle";
-    let at = document
-        .windows(key.len())
-        .position(|w| w == key)
-        .expect("cabundle key")
-        + key.len();
-    assert!((0x81..=0x97).contains(&document[at]), "array header");
-    assert_eq!(document[at + 1], 0x59, "byte string with a 2-byte length");
-    let len = usize::from(u16::from_be_bytes([document[at + 2], document[at + 3]]));
-    document[at + 4..at + 4 + len].to_vec()
-}
-
-/// One run of the enclave app (dev NSM, Unix sockets, direct RPC), killed on drop.
-struct App {
-    child: Child,
-    http: PathBuf,
-    log: PathBuf,
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl App {
-    fn start(dir: &Path, run: u32, url: &str, marketplace: Address, registry: Address) -> App {
-        let http = dir.join(format!("http-{run}.sock"));
-        let config = serde_json::json!({
-            "vsock_port": 5005,
-            // Unused with a direct RPC, but the app insists on a bundle.
-            "ca_roots": "/etc/ssl/certs/ca-certificates.crt",
-            "status_listen": format!("unix:{}", dir.join(format!("status-{run}.sock")).display()),
-            "dev_nsm_pcrs": {"PCR0": "11".repeat(48), "PCR1": "22".repeat(48), "PCR2": "33".repeat(48)},
-            "engine": {
-                "chain_id": 31337,
-                "marketplace": marketplace.to_string(),
-                "registry": registry.to_string(),
-                "start_block": 0,
-                "confirmations": 0,
-                "poll_interval_ms": 200,
-                "batch_size": 3,
-                "http_listen": format!("unix:{}", http.display()),
-                "rpc": {"url": url},
-            },
-        });
-        let config_path = dir.join(format!("config-{run}.json"));
-        std::fs::write(&config_path, config.to_string()).unwrap();
-        let log = dir.join(format!("app-{run}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_enclave-app"))
-            .arg("--config")
-            .arg(&config_path)
-            .env("ENCLAVE_APP_RELAYER_KEY", RELAYER_KEY)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let app = App { child, http, log };
-        app.wait_for(
-            |s| s["chain"]["marketplace"].is_string(),
-            "the app's HTTP API",
-        );
-        app
-    }
-
-    fn status(&self) -> Value {
-        get_json(&self.http, "/status").1
-    }
-
-    fn wait_for(&self, ok: impl Fn(&Value) -> bool, what: &str) -> Value {
-        let start = Instant::now();
-        loop {
-            if let Ok((200, body)) = get(&self.http, "/status") {
-                let v: Value = serde_json::from_slice(&body).unwrap();
-                if ok(&v) {
-                    return v;
-                }
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "timed out waiting for {what}; log:\n{}",
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-/// BN254 Schnorr proofs through the node's `ecMul` precompile.
-struct Schnorr<'a> {
-    provider: &'a DynProvider,
-}
-
-const BN254_N: U256 = alloy::primitives::uint!(
-    0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001_U256
-);
-
-impl Schnorr<'_> {
-    async fn mul_g(&self, k: U256) -> (U256, U256) {
-        let input = (U256::from(1), U256::from(2), k).abi_encode();
-        let out = self
-            .provider
-            .call(
-                alloy::rpc::types::TransactionRequest::default()
-                    .to(Address::with_last_byte(7))
-                    .input(Bytes::from(input).into()),
-            )
-            .await
-            .unwrap();
-        <(U256, U256)>::abi_decode(&out).unwrap()
-    }
-
-    /// (proverData, proof) for the secret derived from `seed`.
-    async fn statement_and_proof(&self, seed: u64) -> (Bytes, Bytes) {
-        let x = U256::from_be_bytes(keccak256(seed.to_be_bytes()).0) % BN254_N;
-        let k = U256::from_be_bytes(keccak256((seed, "nonce").abi_encode()).0) % BN254_N;
-        let (px, py) = self.mul_g(x).await;
-        let (rx, ry) = self.mul_g(k).await;
-        let c = U256::from_be_bytes(keccak256((px, py, rx, ry).abi_encode()).0) % BN254_N;
-        let s = k.add_mod(c.mul_mod(x, BN254_N), BN254_N);
-        (
-            Bytes::from((px, py).abi_encode()),
-            Bytes::from((rx, ry, s).abi_encode()),
-        )
-    }
-}
-
-struct World {
-    admin: Address,
-    provider: DynProvider,
-    deployer: DynProvider,
-    registry: Address,
-    marketplace: Address,
-    staking: Address,
-    token: Address,
-    family: B256,
-    generators: Vec<Address>,
-    requester: Address,
-    url: String,
-    deployment: PathBuf,
-}
-
-impl World {
-    fn market(&self) -> ProofMarketplace::ProofMarketplaceInstance<&DynProvider> {
-        ProofMarketplace::new(self.marketplace, &self.provider)
-    }
-
-    /// Starts engine `n`, registers its key and waits until the app sees the key live.
-    async fn live_engine(&self, dir: &Path, n: u32) -> App {
-        let app = App::start(dir, n, &self.url, self.marketplace, self.registry);
-        self.register_engine(&app).await;
-        app.wait_for(
-            |s| s["engine"]["key_live"] == true,
-            "the engine key to be live",
-        );
-        app
-    }
-
-    /// Registers the running app's key: a verifier rooted in its dev CA for the family, then
-    /// `registerEnclaveKey` with a fresh document (pcr-registry's `register-enclave`).
-    async fn register_engine(&self, app: &App) {
-        let (status, document) = get(&app.http, "/attestation/raw").unwrap();
-        assert_eq!(status, 200);
-        // The registry refuses a document from the future: register on a block stamped after it
-        // (block timestamps are whole seconds, the document's milliseconds).
-        tokio::time::sleep(Duration::from_millis(1100)).await;
-        self.mine().await;
-        let p384 = deploy(&self.deployer, "P384Verifier", Vec::new()).await;
-        let verifier = deploy(
-            &self.deployer,
-            "NitroAttestationVerifier",
-            (Bytes::from(dev_root(&document)), self.admin, p384).abi_encode_params(),
-        )
-        .await;
-        send(
-            "configureFamily",
-            EnclaveRegistry::new(self.registry, &self.deployer).configureFamily(
-                self.family,
-                verifier,
-                300,
-                86_400,
-            ),
-        )
-        .await;
-        let deployment = pcr_registry::deployment::Deployment::read(&self.deployment).unwrap();
-        let registry = pcr_registry::client::Registry::connect(
-            self.deployer.clone(),
-            deployment,
-            Some(self.admin),
-            &self.url,
-        )
-        .await
-        .unwrap();
-        let report = pcr_registry::enclave::register_enclave(&registry, FAMILY, document)
-            .await
-            .unwrap();
-        assert_eq!(report.json["registered"], true, "{}", report.json);
-        let key: Address = app.status()["engine_key"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert_eq!(report.json["key"], key.to_string());
-        assert!(
-            EnclaveRegistry::new(self.registry, &self.provider)
-                .isLiveKey(key, self.family)
-                .call()
-                .await
-                .unwrap()
-        );
-    }
-
-    async fn ask(&self, redundancy: u8, reward: u64, seed: u64) -> (U256, Bytes) {
-        self.ask_from(self.requester, redundancy, reward, seed)
-            .await
-    }
-
-    async fn ask_from(
-        &self,
-        requester: Address,
-        redundancy: u8,
-        reward: u64,
-        seed: u64,
-    ) -> (U256, Bytes) {
-        let (params, data) = self
-            .ask_params(requester, 1, redundancy, reward, seed)
-            .await;
-        let receipt = send("createAsk", self.market().createAsk(params).from(requester)).await;
-        (ask_id(&receipt, self.marketplace), data)
-    }
-
-    async fn ask_params(
-        &self,
-        requester: Address,
-        market: u64,
-        redundancy: u8,
-        reward: u64,
-        seed: u64,
-    ) -> (ProofMarketplace::AskParams, Bytes) {
-        let (data, _) = Schnorr {
-            provider: &self.provider,
-        }
-        .statement_and_proof(seed)
-        .await;
-        let now = self
-            .provider
-            .get_block(alloy::eips::BlockId::latest())
-            .await
-            .unwrap()
-            .unwrap()
-            .header
-            .timestamp;
-        let params = ProofMarketplace::AskParams {
-            marketId: U256::from(market),
-            reward: U256::from(reward),
-            expiry: now + 600,
-            provingTime: PROVING_TIME,
-            redundancy,
-            refundAddress: requester,
-            proverData: data.clone(),
-        };
-        (params, data)
-    }
-
-    async fn mine(&self) {
-        let _: Value = self
-            .provider
-            .raw_request("evm_mine".into(), ())
-            .await
-            .unwrap();
-    }
-
-    async fn automine(&self, on: bool) {
-        let _: Value = self
-            .provider
-            .raw_request("evm_setAutomine".into(), (on,))
-            .await
-            .unwrap();
-    }
-
-    async fn slot(&self, ask: U256, slot: u8) -> ProofMarketplace::Slot {
-        self.market()
-            .getSlot(ask, U256::from(slot))
-            .call()
-            .await
-            .unwrap()
-    }
-
-    async fn wait_assigned(&self, asks: &[(U256, u8)], app: &App) {
-        let start = Instant::now();
-        'outer: loop {
-            for (ask, k) in asks {
-                for s in 0..*k {
-                    if self.slot(*ask, s).await.state < ASSIGNED {
-                        assert!(
-                            start.elapsed() < Duration::from_secs(60),
-                            "ask {ask} slot {s} never assigned; status {}\nlog:\n{}",
-                            app.status(),
-                            std::fs::read_to_string(&app.log).unwrap_or_default()
-                        );
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        continue 'outer;
-                    }
-                }
-            }
-            return;
-        }
-    }
-}
-
-/// The id of the ask a `createAsk` receipt created (`AskCreated`'s first indexed topic).
-fn ask_id(receipt: &TransactionReceipt, marketplace: Address) -> U256 {
-    receipt
-        .inner
-        .logs()
-        .iter()
-        .find(|l| l.address() == marketplace)
-        .map(|l| U256::from_be_bytes(l.topics()[1].0))
-        .unwrap()
-}
-
-async fn setup(dir: &Path, anvil: &Anvil) -> World {
-    let deployer_key: PrivateKeySigner = DEPLOYER_KEY.parse().unwrap();
-    let admin = deployer_key.address();
-    let deployer = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(deployer_key))
-        .connect_http(anvil.url.parse().unwrap())
-        .erased();
-    let provider = ProviderBuilder::new()
-        .connect_http(anvil.url.parse().unwrap())
-        .erased();
-    let accounts = provider.get_accounts().await.unwrap();
-    let family = keccak256(FAMILY);
-
-    let registry = deploy(
-        &deployer,
-        "EnclaveRegistry",
-        (admin, alloy::primitives::aliases::U48::ZERO).abi_encode_params(),
-    )
-    .await;
-    send(
-        "grantRole",
-        Roles::new(registry, &deployer).grantRole(keccak256("REGISTRAR_ROLE"), admin),
-    )
-    .await;
-    let token = deploy(&deployer, "TestToken", ("Test", "TST").abi_encode_params()).await;
-    let treasury = accounts[9];
-    let staking = deploy(
-        &deployer,
-        "NativeStaking",
-        (token, treasury, 5_000u16).abi_encode_params(),
-    )
-    .await;
-    let marketplace = deploy(
-        &deployer,
-        "ProofMarketplace",
-        (registry, family, token, staking).abi_encode_params(),
-    )
-    .await;
-    send(
-        "bindMarketplace",
-        NativeStaking::new(staking, &deployer).bindMarketplace(marketplace),
-    )
-    .await;
-    let verifier = deploy(&deployer, "SchnorrBn254Verifier", vec![]).await;
-
-    let deployment = dir.join("31337.json");
-    std::fs::write(
-        &deployment,
-        serde_json::json!({"chainId": 31337, "startBlock": 0, "enclaveRegistry": registry.to_string(),
-            "pcrRegistry": registry.to_string(), "admin": admin.to_string(), "families": []})
-        .to_string(),
-    )
-    .unwrap();
-    // The family needs a configuration before images and keys; its verifier is set per engine run.
-    let placeholder = deploy(&deployer, "SchnorrBn254Verifier", vec![]).await;
-    send(
-        "configureFamily",
-        EnclaveRegistry::new(registry, &deployer).configureFamily(family, placeholder, 300, 86_400),
-    )
-    .await;
-    let client = pcr_registry::client::Registry::connect(
-        deployer.clone(),
-        pcr_registry::deployment::Deployment::read(&deployment).unwrap(),
-        Some(admin),
-        &anvil.url,
-    )
-    .await
-    .unwrap();
-    client
-        .register(
-            family,
-            &pcr_registry::pcrs::ImagePcrs {
-                pcr0: [0x11; 48],
-                pcr1: [0x22; 48],
-                pcr2: [0x33; 48],
-                pcr8: None,
-            },
-            pcr_registry::bindings::IPcrRegistry::ImageMetadata {
-                name: "matching-engine".into(),
-                version: "dev".into(),
-                sourceRevision: String::new(),
-                eifSha256: B256::ZERO,
-                provenanceUri: String::new(),
-            },
-        )
-        .await
-        .unwrap();
-
-    let world = World {
-        admin,
-        provider,
-        deployer,
-        registry,
-        marketplace,
-        staking,
-        token,
-        family,
-        generators: accounts[2..5].to_vec(),
-        requester: accounts[5],
-        url: anvil.url.clone(),
-        deployment,
-    };
-    let market = world.market();
-    send(
-        "createMarket",
-        market
-            .createMarket(ProofMarketplace::MarketParams {
-                verifier,
-                mode: 0,
-                bidWindow: 0,
-                slashingPenalty: U96::from(PENALTY),
-                proverFamily: B256::ZERO,
-                activationDelay: 0,
-            })
-            .from(world.requester),
-    )
-    .await;
-    let t = TestToken::new(token, &world.provider);
-    let st = NativeStaking::new(staking, &world.provider);
-    for (i, g) in world.generators.iter().enumerate() {
-        send("registerGenerator", market.registerGenerator(8).from(*g)).await;
-        send("mint", t.mint(*g, U256::from(10_000)).from(*g)).await;
-        send("approve", t.approve(staking, U256::MAX).from(*g)).await;
-        send(
-            "deposit",
-            st.deposit(U256::from(1), U256::from(PENALTY * 10)).from(*g),
-        )
-        .await;
-        let cost = U96::from(10 * (i as u64 + 1));
-        send(
-            "joinMarket",
-            market
-                .joinMarket(U256::from(1), cost, PROVING_TIME, Bytes::new())
-                .from(*g),
-        )
-        .await;
-    }
-    send(
-        "mint",
-        t.mint(world.requester, U256::from(1_000_000))
-            .from(world.requester),
-    )
-    .await;
-    send(
-        "approve",
-        t.approve(marketplace, U256::MAX).from(world.requester),
-    )
-    .await;
-    world
-}
+use testkit::contracts::{
+    EnclaveRegistry, IAccessControl, IERC20, NativeStaking, ProofMarketplace, TestToken,
+};
 
 #[tokio::test]
 #[ignore = "needs anvil and forge artifacts: run ci/engine-e2e"]
@@ -614,9 +71,6 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
     );
 
     // Asks are assigned (the cheapest generators first), proved, paid.
-    let schnorr = Schnorr {
-        provider: &world.provider,
-    };
     let (a, _) = world.ask(2, 100, 1).await;
     let (b, b_data) = world.ask(1, 50, 2).await;
     world.wait_assigned(&[(a, 2), (b, 1)], &app).await;
@@ -634,7 +88,10 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
     let (_, market) = get_json(&app.http, "/markets/1");
     assert_eq!(market["mode"], "order_book");
 
-    let (_, proof) = schnorr.statement_and_proof(2).await;
+    let proof = testkit::schnorr::statement_and_proof(&world.provider, 2)
+        .await
+        .unwrap()
+        .proof;
     let market_c = world.market();
     send(
         "submitProof",
@@ -643,8 +100,8 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
             .from(slot_b.generator),
     )
     .await;
-    assert_eq!(world.slot(b, 0).await.state, COMPLETED);
-    let token = TestToken::new(world.token, &world.provider);
+    assert_eq!(world.slot(b, 0).await.state, SlotState::Completed);
+    let token = IERC20::new(world.token, &world.provider);
     let before = token.balanceOf(slot_b.generator).call().await.unwrap();
     send("withdraw", market_c.withdraw().from(slot_b.generator)).await;
     let after = token.balanceOf(slot_b.generator).call().await.unwrap();
@@ -671,7 +128,7 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
         .await
         .unwrap();
     send("slash", market_c.slash(c, U256::ZERO).from(world.requester)).await;
-    assert_eq!(world.slot(c, 0).await.state, SLASHED);
+    assert_eq!(world.slot(c, 0).await.state, SlotState::Slashed);
     let stake_after = staking
         .stakeOf(slot_c.generator, U256::from(1))
         .call()
@@ -724,14 +181,14 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
     for (ask, _) in &stream {
         assert_eq!(
             world.slot(*ask, 0).await.state,
-            ASSIGNED,
+            SlotState::Assigned,
             "landed after the kill"
         );
     }
     for i in 0..3 {
         stream.push((world.ask(2, 60, 20 + i).await.0, 2u8));
     }
-    let app = App::start(dir.path(), 2, &world.url, world.marketplace, world.registry);
+    let app = App::start(dir.path(), 2, &world);
     world.register_engine(&app).await;
     world.wait_assigned(&stream, &app).await;
     let status = app.wait_for(
@@ -742,23 +199,7 @@ async fn engine_assigns_proofs_pay_deadlines_slash_and_restart_loses_nothing() {
     assert_eq!(status["engine"]["rejected_events"], 0, "{status}");
 
     // Every slot of every ask was accepted exactly once, each ask by distinct generators.
-    let logs = world
-        .provider
-        .get_logs(
-            &Filter::new()
-                .address(world.marketplace)
-                .event_signature(ProofMarketplace::AssignmentAccepted::SIGNATURE_HASH)
-                .from_block(0),
-        )
-        .await
-        .unwrap();
-    let mut accepted = std::collections::BTreeMap::<(U256, u8), u32>::new();
-    let mut by_ask = std::collections::BTreeMap::<U256, Vec<Address>>::new();
-    for log in &logs {
-        let e = ProofMarketplace::AssignmentAccepted::decode_log_data(log.data()).unwrap();
-        *accepted.entry((e.askId, e.slot)).or_default() += 1;
-        by_ask.entry(e.askId).or_default().push(e.generator);
-    }
+    let (accepted, by_ask) = world.accepted().await;
     let all: Vec<(U256, u8)> = [(a, 2), (b, 1), (c, 1)]
         .into_iter()
         .chain(stream.iter().copied())
@@ -830,7 +271,7 @@ async fn a_reorg_rolls_the_engine_back_and_it_follows_the_new_chain() {
         .unwrap();
     assert_eq!(
         world.slot(x, 0).await.state,
-        0,
+        SlotState::None,
         "the ask is gone from the chain"
     );
     // A new block on top, so the engine sees the new chain at a greater height too.
@@ -859,7 +300,9 @@ async fn a_reorg_rolls_the_engine_back_and_it_follows_the_new_chain() {
     send("mint", token.mint(other, U256::from(1_000)).from(other)).await;
     send(
         "approve",
-        token.approve(world.marketplace, U256::MAX).from(other),
+        IERC20::new(world.token, &world.provider)
+            .approve(world.marketplace, U256::MAX)
+            .from(other),
     )
     .await;
     let (y, _) = world.ask_from(other, 1, 90, 2).await;
@@ -896,7 +339,7 @@ async fn sealed_bids_to_the_attested_key_are_opened_inside_at_the_second_price()
         market
             .createMarket(ProofMarketplace::MarketParams {
                 verifier,
-                mode: 1,
+                mode: MatchingMode::SealedBid,
                 bidWindow: 4,
                 slashingPenalty: U96::from(PENALTY),
                 proverFamily: B256::ZERO,
@@ -965,11 +408,399 @@ async fn sealed_bids_to_the_attested_key_are_opened_inside_at_the_second_price()
     }
     // Nothing is assigned while the window is open; after it, the lowest bid wins and is paid
     // the second-lowest.
-    assert_eq!(world.slot(ask, 0).await.state, 1);
+    assert_eq!(world.slot(ask, 0).await.state, SlotState::Open);
     tokio::time::sleep(Duration::from_secs(5)).await;
     world.mine().await;
     world.wait_assigned(&[(ask, 1)], &app).await;
     let slot = world.slot(ask, 0).await;
     assert_eq!(slot.generator, world.generators[1], "the lowest bid wins");
     assert_eq!(slot.price, U256::from(55), "uniform second price");
+}
+
+/// Waits until the engine's own view (not only the chain) has slot 0 of `ask` assigned.
+async fn engine_sees_assigned(app: &App, ask: U256) {
+    let start = Instant::now();
+    while get_json(&app.http, &format!("/asks/{ask}")).1["slots"][0]["state"] != "assigned" {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the engine never saw ask {ask} assigned"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs anvil and forge artifacts: run ci/engine-e2e"]
+async fn private_inputs_reach_only_the_assigned_generator_and_bad_ones_settle() {
+    use matching_engine::market_sealing::{
+        Context, EncryptionKey, EncryptionPublicKey, InputsBinding, SlotBinding, open_inputs,
+        seal_inputs, unwrap_generator_key,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let anvil = start_anvil();
+    let world = setup(dir.path(), &anvil).await;
+    let app = world.live_engine(dir.path(), 1).await;
+    let status = app.status();
+    assert_eq!(status["encryption_public_key"], status["bid_public_key"]);
+    let engine_key = EncryptionPublicKey::from_slice(
+        &hex::decode(
+            status["encryption_public_key"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("0x"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+
+    // Generators 0 and 1 set encryption keys in market 1 (a public market: no enclave
+    // signature); generator 0 is the cheapest, so it gets the first private ask.
+    let market = world.market();
+    let key = |i: u8| EncryptionKey::from_bytes(&[0x30 + i; 32]).unwrap();
+    for (i, g) in world.generators.iter().take(2).enumerate() {
+        let public = key(i as u8).public_key().to_bytes();
+        send(
+            "setEncryptionKey",
+            market
+                .setEncryptionKey(U256::from(1), Bytes::from(public.to_vec()), Bytes::new())
+                .from(*g),
+        )
+        .await;
+    }
+
+    let ctx = Context {
+        chain_id: 31337,
+        marketplace: world.marketplace.into_array(),
+    };
+    let private_ask = |inline: bool, secret: Vec<u8>, seed: u64| {
+        let world = &world;
+        async move {
+            let (mut params, data) = world.ask_params(world.requester, 1, 1, 100, seed).await;
+            // Long enough to ask for and relay the invalid-inputs statement.
+            params.provingTime = 120;
+            let binding = InputsBinding {
+                market: 1,
+                requester: world.requester.into_array(),
+                prover_data_hash: keccak256(&data).0,
+            };
+            let sealed = seal_inputs(&ctx, &binding, &secret, &engine_key, &mut rand_core::OsRng);
+            let inline_inputs = if inline {
+                Bytes::from(sealed.inputs.clone())
+            } else {
+                Bytes::new()
+            };
+            let receipt = send(
+                "createPrivateAsk",
+                world
+                    .market()
+                    .createPrivateAsk(
+                        params,
+                        B256::from(sealed.inputs_hash),
+                        Bytes::from(sealed.engine_key_wrap.to_vec()),
+                        inline_inputs,
+                    )
+                    .from(world.requester),
+            )
+            .await;
+            (ask_id(&receipt, world.marketplace), binding, sealed)
+        }
+    };
+
+    // A private ask with inline inputs whose secret is not the statement's x.
+    let (bad, binding, sealed) = private_ask(true, vec![0x01; 32], 21).await;
+    world.wait_assigned(&[(bad, 1)], &app).await;
+    let slot = world.slot(bad, 0).await;
+    assert_eq!(slot.generator, world.generators[0]);
+    let wrapped = world
+        .provider
+        .get_logs(
+            &Filter::new()
+                .address(world.marketplace)
+                .event_signature(ProofMarketplace::InputsKeyWrapped::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    let wrap = ProofMarketplace::InputsKeyWrapped::decode_log_data(wrapped[0].data())
+        .unwrap()
+        .keyWrap;
+    let slot_binding = SlotBinding {
+        ask: bad.to::<u64>(),
+        slot: 0,
+        generator: world.generators[0].into_array(),
+    };
+    let content = unwrap_generator_key(&key(0), &ctx, &slot_binding, &sealed.inputs_hash, &wrap)
+        .expect("the assigned generator unwraps");
+    let secret = open_inputs(
+        &ctx,
+        &binding,
+        &content,
+        &sealed.inputs,
+        &sealed.inputs_hash,
+    )
+    .expect("and opens");
+    assert_eq!(secret.as_slice(), &[0x01; 32]);
+    assert!(
+        unwrap_generator_key(&key(1), &ctx, &slot_binding, &sealed.inputs_hash, &wrap).is_err(),
+        "another generator cannot"
+    );
+
+    // Once the engine has seen the assignment, it signs that these inputs fail the market's
+    // check; anyone relays the statement.
+    engine_sees_assigned(&app, bad).await;
+    let (code, body) = send_body(
+        &app.http,
+        "POST",
+        "/invalid-inputs",
+        format!(r#"{{"ask": {bad}, "slot": 0}}"#).as_bytes(),
+    );
+    let answer: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["payment"], "10", "the generator's cost");
+    let signature = hex::decode(
+        answer["signature"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+    )
+    .unwrap();
+    send(
+        "settleInvalidInputs",
+        market
+            .settleInvalidInputs(bad, U256::ZERO, U256::from(10), Bytes::from(signature))
+            .from(world.requester),
+    )
+    .await;
+    assert_eq!(world.slot(bad, 0).await.state, SlotState::InputsInvalid);
+
+    // A private ask whose inputs stay off chain: not assigned until they are uploaded.
+    // Its secret is the statement's x (testkit's derivation), so the inputs are valid.
+    let x = U256::from_be_bytes(keccak256(22u64.to_be_bytes()).0) % testkit::schnorr::BN254_N;
+    let (off, _, sealed) = private_ask(false, x.to_be_bytes::<32>().to_vec(), 22).await;
+    let name = format!("/inputs/0x{}", hex::encode(sealed.inputs_hash));
+    assert_eq!(get(&app.http, &name).unwrap().0, 404);
+    app.wait_for(
+        |s| s["engine"]["private_asks"].as_u64() == Some(1),
+        "the engine to see the private ask",
+    );
+    assert_eq!(world.slot(off, 0).await.state, SlotState::Open);
+    let mut wrong = sealed.inputs.clone();
+    wrong[0] ^= 1;
+    assert_eq!(send_body(&app.http, "PUT", &name, &wrong).0, 400);
+    assert_eq!(send_body(&app.http, "PUT", &name, &sealed.inputs).0, 201);
+    world.wait_assigned(&[(off, 1)], &app).await;
+    assert_eq!(get(&app.http, &name).unwrap(), (200, sealed.inputs.clone()));
+    // Valid inputs get no statement.
+    engine_sees_assigned(&app, off).await;
+    let (code, body) = send_body(
+        &app.http,
+        "POST",
+        "/invalid-inputs",
+        format!(r#"{{"ask": {off}, "slot": 0}}"#).as_bytes(),
+    );
+    let answer: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (code, answer["error"].as_str()),
+        (422, Some("inputs_valid")),
+        "{answer}"
+    );
+}
+
+/// The `identity` section of a replica that asks `peers` for the engine identity.
+fn from_peers(peers: &[String]) -> Value {
+    serde_json::json!({"identity": {"source": "peer", "peers": peers, "max_age_s": 300}})
+}
+
+/// A peer that is no enclave of the image's family: it answers every hand-off request with a
+/// valid dev document of the right image binding a fresh engine key it made up (registered
+/// nowhere), and that key's secrets sealed correctly to the newcomer. Serves on `path`.
+fn key_inventing_peer(path: &Path, registry: Address) {
+    use k256::elliptic_curve::sec1::ToEncodedPoint as _;
+    use std::io::{Read as _, Write as _};
+    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+    let nsm = nitro_attestation::dev::DevNsm::new(nitro_attestation::dev::DevNsmConfig::image(
+        [0x11; 48], [0x22; 48], [0x33; 48],
+    ))
+    .unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            let body = loop {
+                let n = s.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                raw.extend_from_slice(&buf[..n]);
+                let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if raw.len() >= end + 4 + len {
+                    break Some(raw[end + 4..end + 4 + len].to_vec());
+                }
+            };
+            let Some(request) = body else { continue };
+            let claims = nitro_attestation::read_unverified(&request).unwrap();
+            let newcomer =
+                market_sealing::EncryptionPublicKey::from_slice(&claims.user_data.unwrap())
+                    .unwrap();
+            let engine = k256::SecretKey::random(&mut rand_core::OsRng);
+            let bid = k256::SecretKey::random(&mut rand_core::OsRng);
+            let document = nitro_attestation::nsm::Nsm::attestation(
+                &nsm,
+                &nitro_attestation::nsm::AttestationRequest {
+                    public_key: Some(
+                        engine
+                            .public_key()
+                            .to_encoded_point(false)
+                            .as_bytes()
+                            .to_vec(),
+                    ),
+                    user_data: Some(bid.public_key().to_encoded_point(true).as_bytes().to_vec()),
+                    nonce: Some(keccak256(&request).to_vec()),
+                },
+            )
+            .unwrap();
+            let binding =
+                market_sealing::HandoffBinding::new(&request, 31337, registry.into_array());
+            let sealed = market_sealing::seal_identity(
+                &mut rand_core::OsRng,
+                &newcomer,
+                &binding,
+                &market_sealing::IdentitySecrets {
+                    engine: market_sealing::Zeroizing::new(engine.to_bytes().into()),
+                    bid: market_sealing::Zeroizing::new(bid.to_bytes().into()),
+                },
+            );
+            let mut answer = u16::try_from(document.len())
+                .unwrap()
+                .to_be_bytes()
+                .to_vec();
+            answer.extend_from_slice(&document);
+            answer.extend_from_slice(&sealed);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                answer.len()
+            );
+            let _ = s.write_all(&answer);
+        }
+    });
+}
+
+#[tokio::test]
+#[ignore = "needs anvil and forge artifacts: run ci/engine-e2e"]
+async fn replicas_of_the_image_share_one_identity_through_the_attested_handoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let anvil = start_anvil();
+    let world = setup(dir.path(), &anvil).await;
+    let first = world.live_engine(dir.path(), 1).await;
+    let first_status = first.status();
+    assert_eq!(
+        first_status["identity"],
+        serde_json::json!({"source": "generated"})
+    );
+    let peer = format!("unix:{}", first.http.display());
+    let registered = || async {
+        world
+            .events(
+                world.registry,
+                EnclaveRegistry::EnclaveKeyRegistered::SIGNATURE_HASH,
+            )
+            .await
+            .len()
+    };
+    assert_eq!(registered().await, 1);
+
+    // A replica of the same image: the same engine and bid keys, live at once, and no new
+    // registration.
+    let second = App::start_with(
+        dir.path(),
+        2,
+        &world,
+        from_peers(std::slice::from_ref(&peer)),
+    );
+    let status = second.wait_for(|s| s["engine"]["key_live"] == true, "the shared key live");
+    for field in ["engine_key", "engine_public_key", "bid_public_key"] {
+        assert_eq!(status[field], first_status[field], "{field}");
+    }
+    assert_eq!(
+        status["identity"],
+        serde_json::json!({"source": "peer", "peer": peer})
+    );
+    assert_eq!(registered().await, 1);
+
+    // A replica of another image of the family (registered and live) is refused by the peer,
+    // and does not start: no identity of its own instead.
+    world.register_image([0x11, 0x22, 0x44]).await;
+    let mut other = App::spawn(
+        dir.path(),
+        3,
+        &world,
+        serde_json::json!({
+            "identity": from_peers(std::slice::from_ref(&peer))["identity"],
+            "dev_nsm_pcrs": {"PCR0": "11".repeat(48), "PCR1": "22".repeat(48), "PCR2": "44".repeat(48)},
+        }),
+    );
+    let (code, log) = other.exit();
+    assert_eq!(code, Some(2), "{log}");
+    assert!(log.contains("refused (403 other_image)"), "{log}");
+    assert!(!log.contains("engine key 0x"), "{log}");
+
+    // A peer that answers with a valid document but a key the registry does not know.
+    let inventor = dir.path().join("inventor.sock");
+    key_inventing_peer(&inventor, world.registry);
+    let inventor = format!("unix:{}", inventor.display());
+    let mut fooled = App::spawn(
+        dir.path(),
+        4,
+        &world,
+        from_peers(std::slice::from_ref(&inventor)),
+    );
+    let (code, log) = fooled.exit();
+    assert_eq!(code, Some(2), "{log}");
+    assert!(log.contains(&format!("{inventor}: key_not_live")), "{log}");
+
+    // A later peer in the list still serves a newcomer whose first peer fails.
+    let fourth = App::start_with(
+        dir.path(),
+        5,
+        &world,
+        from_peers(&[inventor.clone(), peer.clone()]),
+    );
+    assert_eq!(fourth.status()["engine_key"], first_status["engine_key"]);
+
+    // Once the image is revoked, the peer refuses to give, and a newcomer refuses to receive.
+    send(
+        "grantRole",
+        IAccessControl::new(world.registry, &world.deployer)
+            .grantRole(keccak256("REVOKER_ROLE"), world.admin),
+    )
+    .await;
+    let image = keccak256([[0x11u8; 48], [0x22; 48], [0x33; 48]].concat());
+    send(
+        "revokeImage",
+        EnclaveRegistry::new(world.registry, &world.deployer).revokeImage(image, "test".into()),
+    )
+    .await;
+    let mut refused = App::spawn(
+        dir.path(),
+        6,
+        &world,
+        from_peers(std::slice::from_ref(&peer)),
+    );
+    let (code, log) = refused.exit();
+    assert_eq!(code, Some(2), "{log}");
+    assert!(log.contains("refused (403 image_not_live)"), "{log}");
+    let mut refusing = App::spawn(dir.path(), 7, &world, from_peers(&[inventor]));
+    let (code, log) = refusing.exit();
+    assert_eq!(code, Some(2), "{log}");
+    assert!(log.contains(": image_not_live (image"), "{log}");
 }

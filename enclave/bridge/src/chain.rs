@@ -15,8 +15,9 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{Filter, Log, TransactionReceipt};
 use alloy::sol_types::SolInterface;
 
-use crate::bindings::{INetworkMiddleware, ISymbioticStakingModule, IVetoSlasher};
 use crate::error::{ConfigError, DataError, Error, Revert, RpcError};
+use marketplace_bindings::external::IVetoSlasher;
+use marketplace_bindings::{NetworkMiddleware, SymbioticStakingModule};
 
 /// A block whose header was checked: it hashes to `hash`, has the number asked for, every read
 /// endpoint returns the same one, and it is not ahead of the enclave's clock.
@@ -376,10 +377,10 @@ impl Chain {
 
 /// Names a revert from the contracts' interfaces, else shows its raw data.
 fn decode_revert(data: &Bytes) -> String {
-    if let Ok(e) = ISymbioticStakingModule::ISymbioticStakingModuleErrors::abi_decode(data) {
+    if let Ok(e) = SymbioticStakingModule::SymbioticStakingModuleErrors::abi_decode(data) {
         return strip(format!("{e:?}"));
     }
-    if let Ok(e) = INetworkMiddleware::INetworkMiddlewareErrors::abi_decode(data) {
+    if let Ok(e) = NetworkMiddleware::NetworkMiddlewareErrors::abi_decode(data) {
         return strip(format!("{e:?}"));
     }
     if let Ok(e) = IVetoSlasher::IVetoSlasherErrors::abi_decode(data) {
@@ -406,7 +407,7 @@ mod tests {
 
     #[test]
     fn reverts_are_named() {
-        let e = INetworkMiddleware::EnclaveAuthKeyNotLive {
+        let e = NetworkMiddleware::EnclaveAuthKeyNotLive {
             signer: Address::repeat_byte(1),
             family: B256::repeat_byte(2),
         };
@@ -418,7 +419,7 @@ mod tests {
             reason,
         };
         assert_eq!(r.name(), "EnclaveAuthKeyNotLive");
-        let e = INetworkMiddleware::MiddlewareCaptureOutsideWindow {
+        let e = NetworkMiddleware::MiddlewareCaptureOutsideWindow {
             captureTimestamp: alloy::primitives::aliases::U48::from(5u8),
             earliest: alloy::primitives::aliases::U48::from(9u8),
         };

@@ -13,13 +13,13 @@ use alloy::sol_types::SolValue;
 use matching_engine::Signer;
 use serde::Serialize;
 
-use crate::bindings::{ISymbioticStakingModule, StakeSnapshotChunk};
 use crate::chain::{Chain, VerifiedBlock};
 use crate::error::{ConfigError, Error};
 use crate::slashes::{ExecuteOutcome, OpenRequest, SlashOutcome, SlashRecord};
 use crate::snapshot::{EpochClock, chunks, collect};
 use crate::stake::read_stakes;
 use crate::typed::{module_domain, sign, signer_address};
+use marketplace_bindings::SymbioticStakingModule::{self, StakeSnapshotChunk};
 
 /// Tuning of the job.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, Serialize)]
@@ -165,7 +165,7 @@ impl Bridge {
     ) -> Result<Self, Error> {
         l1.require_code(middleware).await?;
         l2.require_code(module).await?;
-        let m = ISymbioticStakingModule::new(module, l2.reader());
+        let m = SymbioticStakingModule::new(module, l2.reader());
         let genesis: u64 = l2.call("GENESIS", m.GENESIS().call()).await?.to();
         let duration: u64 = l2
             .call("EPOCH_DURATION", m.EPOCH_DURATION().call())
@@ -235,7 +235,7 @@ impl Bridge {
         let Some(epoch) = self.clock.epoch_of(l2_block.timestamp) else {
             return Ok(SnapshotOutcome::BeforeGenesis);
         };
-        let m = ISymbioticStakingModule::new(self.module, self.l2.reader());
+        let m = SymbioticStakingModule::new(self.module, self.l2.reader());
         let done = self
             .l2
             .call(
@@ -276,7 +276,7 @@ impl Bridge {
             .call("chunksReceived", m.chunksReceived(key).call())
             .await?;
         let domain = module_domain(self.l2.chain_id(), self.module);
-        let sender = ISymbioticStakingModule::new(self.module, self.l2.sender().clone());
+        let sender = SymbioticStakingModule::new(self.module, self.l2.sender().clone());
         let mut sent = 0u32;
         for chunk in chunks.into_iter().skip(received as usize) {
             let (_, signature) = sign(&*self.signer, &chunk, &domain)?;

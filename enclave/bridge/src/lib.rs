@@ -2,7 +2,6 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-pub mod bindings;
 pub mod chain;
 pub mod error;
 pub mod job;

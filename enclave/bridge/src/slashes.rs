@@ -10,13 +10,13 @@ use alloy::rpc::types::{Filter, Log};
 use alloy::sol_types::SolEvent;
 use serde::Serialize;
 
-use crate::bindings::{
-    INetworkMiddleware, ISymbioticStakingModule, IVault, IVetoSlasher, SlashResult,
-};
 use crate::chain::Chain;
 use crate::error::{DataError, Error};
 use crate::job::{Bridge, unix_now};
 use crate::typed::{middleware_domain, sign};
+use marketplace_bindings::NetworkMiddleware::{self, SlashResult};
+use marketplace_bindings::SymbioticStakingModule;
+use marketplace_bindings::external::{IVault, IVetoSlasher};
 
 /// One `SlashRequested` record of the staking module (one vault of one slash).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -250,7 +250,7 @@ impl Bridge {
             .head()
             .await?
             .saturating_sub(self.settings.l2_confirmations);
-        let found = scan::<ISymbioticStakingModule::SlashRequested>(
+        let found = scan::<SymbioticStakingModule::SlashRequested>(
             &self.l2,
             self.module,
             (self.l2_cursor, safe),
@@ -287,7 +287,7 @@ impl Bridge {
     }
 
     async fn carry(&self, record: SlashRecord) -> SlashOutcome {
-        let reader = INetworkMiddleware::new(self.middleware, self.l1.reader());
+        let reader = NetworkMiddleware::new(self.middleware, self.l1.reader());
         match self
             .l1
             .call(
@@ -322,7 +322,7 @@ impl Bridge {
                 };
             }
         };
-        let sender = INetworkMiddleware::new(self.middleware, self.l1.sender().clone());
+        let sender = NetworkMiddleware::new(self.middleware, self.l1.sender().clone());
         let receipt = match self.l1.send("slash", sender.slash(result, signature)).await {
             Ok(r) => r,
             Err(Error::Revert(r)) if FINAL_REFUSALS.contains(&r.name()) => {
@@ -343,14 +343,14 @@ impl Bridge {
             if log.address() != self.middleware {
                 continue;
             }
-            if let Ok(e) = log.log_decode::<INetworkMiddleware::SlashExecuted>() {
+            if let Ok(e) = log.log_decode::<NetworkMiddleware::SlashExecuted>() {
                 return SlashOutcome::Slashed {
                     record,
                     slashed: e.inner.data.slashedAmount,
                     tx,
                 };
             }
-            if let Ok(e) = log.log_decode::<INetworkMiddleware::SlashRequested>() {
+            if let Ok(e) = log.log_decode::<NetworkMiddleware::SlashRequested>() {
                 return SlashOutcome::Requested {
                     record,
                     index: e.inner.data.slashIndex,
@@ -373,7 +373,7 @@ impl Bridge {
     pub async fn execute_requests(&mut self) -> Result<Vec<ExecuteOutcome>, Error> {
         let now = unix_now();
         let head = self.l1.head().await?;
-        let found = scan::<INetworkMiddleware::SlashRequested>(
+        let found = scan::<NetworkMiddleware::SlashRequested>(
             &self.l1,
             self.middleware,
             (self.l1_cursor, head),
@@ -450,7 +450,7 @@ impl Bridge {
         if l1_now > request.capture.saturating_add(epoch) {
             return Ok(ExecuteOutcome::WindowClosed { request });
         }
-        let sender = INetworkMiddleware::new(self.middleware, self.l1.sender().clone());
+        let sender = NetworkMiddleware::new(self.middleware, self.l1.sender().clone());
         let tx = self
             .l1
             .send(

@@ -14,8 +14,8 @@ use alloy::primitives::aliases::U48;
 use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::sol_types::SolStruct;
 
-use crate::bindings::{StakeSnapshotChunk, VaultStake};
 use crate::error::{ConfigError, DataError};
+use marketplace_bindings::SymbioticStakingModule::{StakeSnapshotChunk, VaultStake};
 
 /// The staking module's epochs (its immutables `GENESIS`, `EPOCH_DURATION`, `ACTIVATION_OFFSET`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,11 +5,11 @@
 use alloy::primitives::aliases::U48;
 use alloy::primitives::{Address, U256};
 
-use crate::bindings::{
-    IBaseDelegator, INetworkMiddleware, IOptInService, IRegistry, IVault, VaultStake,
-};
 use crate::chain::{Chain, VerifiedBlock};
 use crate::error::{DataError, Error};
+use marketplace_bindings::NetworkMiddleware;
+use marketplace_bindings::SymbioticStakingModule::VaultStake;
+use marketplace_bindings::external::{IBaseDelegator, IOptInService, IRegistry, IVault};
 
 /// Every (operator, vault) stake the middleware reports at `capture`, read at `block` (which must
 /// be later than `capture`), zero stakes included; at most `max_operators` operators.
@@ -25,7 +25,7 @@ pub async fn read_stakes(
 ) -> Result<Vec<VaultStake>, Error> {
     let at = block.id();
     let p = l1.reader();
-    let m = INetworkMiddleware::new(middleware, p);
+    let m = NetworkMiddleware::new(middleware, p);
     let vaults = l1.call("vaults", m.vaults().block(at).call()).await?;
     let Some(first) = vaults.first() else {
         return Ok(Vec::new());

@@ -1,6 +1,7 @@
 //! EIP-712 domains and signatures, exactly as the contracts compute them
 //! (`contracts/src/symbiotic/README.md`, "EIP-712 types"). The struct hashes come from alloy's
-//! `SolStruct` over the `sol!` types in [`crate::bindings`]; the digest is signed with the
+//! `SolStruct` over the `sol!` types of `marketplace-bindings` (`StakeSnapshotChunk` is generated
+//! from the module's own type-hash string, `SlashResult` from the middleware's struct); the digest is signed with the
 //! enclave key through the matching engine's [`Signer`].
 
 use alloy::primitives::{Address, B256, Bytes};
@@ -59,9 +60,10 @@ pub fn sign<T: SolStruct>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::{SlashResult, StakeSnapshotChunk, VaultStake};
     use alloy::primitives::aliases::U48;
     use alloy::primitives::{U256, address, b256, bytes, keccak256};
+    use marketplace_bindings::NetworkMiddleware::SlashResult;
+    use marketplace_bindings::SymbioticStakingModule::{StakeSnapshotChunk, VaultStake};
     use matching_engine::LocalSigner;
 
     fn key_one() -> LocalSigner {

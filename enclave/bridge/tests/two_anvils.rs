@@ -12,24 +12,14 @@ use alloy::primitives::{Address, B256, U256};
 use alloy::providers::DynProvider;
 use alloy::sol_types::SolEvent;
 use common::*;
+use marketplace_bindings::SymbioticStakingModule;
+use marketplace_bindings::external::{IVault, IVetoSlasher};
 use matching_engine::LocalSigner;
-use symbiotic_bridge::bindings::{ISymbioticStakingModule, IVetoSlasher};
 use symbiotic_bridge::{
     Bridge, Chain, DataError, Error, ExecuteOutcome, RpcError, Settings, SlashOutcome,
     SnapshotOutcome,
 };
-use testkit::contracts::{Assignment, AssignmentBatch, ProofMarketplace, TestToken};
-
-alloy::sol! {
-    #[sol(rpc)]
-    interface IVaultDeposit {
-        function deposit(address onBehalfOf, uint256 amount) external returns (uint256, uint256);
-    }
-    #[sol(rpc)]
-    interface IModuleView {
-        function restakedStakeOf(address generator) external view returns (uint256);
-    }
-}
+use testkit::contracts::{Assignment, AssignmentBatch, IERC20, ProofMarketplace, TestToken};
 
 /// The market every test assignment uses: order book, penalty 100 (stake units), one hour to prove.
 const PENALTY: u64 = 100;
@@ -249,7 +239,7 @@ impl World {
     }
 
     async fn restaked(&self, who: Address) -> U256 {
-        IModuleView::new(self.module, &self.l2_dev)
+        SymbioticStakingModule::new(self.module, &self.l2_dev)
             .restakedStakeOf(who)
             .call()
             .await
@@ -257,7 +247,7 @@ impl World {
     }
 
     async fn burnt(&self) -> U256 {
-        TestToken::new(self.collateral, &self.l1_dev)
+        IERC20::new(self.collateral, &self.l1_dev)
             .balanceOf(Address::left_padding_from(&[0xde, 0xad]))
             .call()
             .await
@@ -271,7 +261,7 @@ impl World {
         let m = ProofMarketplace::new(self.marketplace, &self.l2_dev);
         m.createMarket(ProofMarketplace::MarketParams {
             verifier,
-            mode: 0,
+            mode: ProofMarketplace::MatchingMode::OrderBook,
             bidWindow: 0,
             slashingPenalty: alloy::primitives::Uint::from(PENALTY)
                 * alloy::primitives::Uint::from(E18),
@@ -292,7 +282,10 @@ impl World {
         .await;
         let pay = TestToken::new(self.payment, &self.l2_dev);
         pay.mint(addr(DEPLOYER_KEY), units(1000)).mined().await;
-        pay.approve(self.marketplace, units(1000)).mined().await;
+        IERC20::new(self.payment, &self.l2_dev)
+            .approve(self.marketplace, units(1000))
+            .mined()
+            .await;
     }
 
     /// An ask assigned to `who` by a batch the enclave key signs, its proving time left to pass,
@@ -310,7 +303,7 @@ impl World {
             .logs()
             .iter()
             .find_map(|l| {
-                l.log_decode::<ISymbioticStakingModule::SlashRequested>()
+                l.log_decode::<SymbioticStakingModule::SlashRequested>()
                     .ok()
                     .map(|e| e.inner.data.slashId)
             })
@@ -419,8 +412,11 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     let me = addr(DEPLOYER_KEY);
     for vault in [w.veto_vault, w.instant_vault] {
         token.mint(me, units(1000)).mined().await;
-        token.approve(vault, units(1000)).mined().await;
-        IVaultDeposit::new(vault, &w.l1_dev)
+        IERC20::new(w.collateral, &w.l1_dev)
+            .approve(vault, units(1000))
+            .mined()
+            .await;
+        IVault::new(vault, &w.l1_dev)
             .deposit(me, units(1000))
             .mined()
             .await;
@@ -468,7 +464,7 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
         units(2000),
         "usable stake on L2"
     );
-    let stored = ISymbioticStakingModule::new(w.module, &w.l2_dev)
+    let stored = SymbioticStakingModule::new(w.module, &w.l2_dev)
         .vaultStakesOf(1, operator)
         .call()
         .await
@@ -573,7 +569,7 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     // slashed and carried at its capture, and L1 takes it: instant part slashed, veto request
     // made, but nobody executes it before the vault's epoch since the capture is over.
     let capture1 = clock.capture(1, 60).unwrap();
-    let module = ISymbioticStakingModule::new(w.module, &w.l2_dev);
+    let module = SymbioticStakingModule::new(w.module, &w.l2_dev);
     let lock_end: u64 = module.snapshotLockEnd(1).call().await.unwrap().to();
     assert_eq!(
         lock_end,
@@ -627,7 +623,7 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
         &symbiotic_bridge::typed::module_domain(L2_ID, w.module),
     )
     .unwrap();
-    ISymbioticStakingModule::new(w.module, w.l2.provider(Some(RELAYER_KEY)))
+    SymbioticStakingModule::new(w.module, w.l2.provider(Some(RELAYER_KEY)))
         .submitSnapshotChunk(
             epoch,
             first_chunk.captureTimestamp,
@@ -684,7 +680,7 @@ async fn stake_reaches_l2_and_slashes_reach_l1() {
     w.at(clock.start(9).unwrap() + 120).await;
     let e = bridge.sync_snapshot().await.unwrap_err();
     assert!(is_revert(&e, "EnclaveAuthKeyNotLive"), "{e}");
-    let snap = ISymbioticStakingModule::new(w.module, &w.l2_dev)
+    let snap = SymbioticStakingModule::new(w.module, &w.l2_dev)
         .snapshotOf(9)
         .call()
         .await
@@ -744,7 +740,7 @@ async fn lying_endpoints_give_named_errors_and_nothing_is_sent() {
         matches!(e, Error::Rpc(RpcError::Disagreement { chain: "L1", .. })),
         "{e}"
     );
-    let snap = ISymbioticStakingModule::new(w.module, &w.l2_dev)
+    let snap = SymbioticStakingModule::new(w.module, &w.l2_dev)
         .snapshotOf(0)
         .call()
         .await
@@ -765,7 +761,7 @@ async fn lying_endpoints_give_named_errors_and_nothing_is_sent() {
     let fake = json!({
         "address": module.to_string(),
         "topics": [
-            ISymbioticStakingModule::SlashRequested::SIGNATURE_HASH.to_string(),
+            SymbioticStakingModule::SlashRequested::SIGNATURE_HASH.to_string(),
             B256::repeat_byte(0x5a).to_string(),
             B256::left_padding_from(operator.as_slice()).to_string(),
             B256::left_padding_from(vault.as_slice()).to_string(),

@@ -79,6 +79,8 @@ fn asks(rng: &mut Rng, n: usize) -> Vec<Ask> {
             redundancy: if rng.range(0, 10) == 0 { 3 } else { 1 },
             refund_address: Address::from_low_u64(0xfeed),
             prover_data_hash: [0; 32],
+            requester: Address::ZERO,
+            prover_data: Vec::new(),
         })
         .collect()
 }
@@ -139,6 +141,7 @@ fn run_engine(gens: &[GenSpec], asks: &[Ask]) -> Figures {
                 slashing_penalty: PENALTY,
                 prover_family: None,
                 activation: 0,
+                verifier: Address::ZERO,
             }),
             block,
         );

@@ -49,6 +49,15 @@ impl Engine {
         valid.sort_unstable();
         let clearing = valid.get(needed).map_or(reward, |(price, ..)| *price);
         let market_active = self.markets[&market].active;
+        let a = &self.asks[&id];
+        let valid: Vec<_> = if Self::matchable(a) {
+            valid
+                .into_iter()
+                .filter(|(.., g)| self.can_take(a, *g))
+                .collect()
+        } else {
+            Vec::new()
+        };
         if market_active {
             for &(_, _, generator) in valid.iter().take(needed) {
                 self.assign(id, generator, clearing);

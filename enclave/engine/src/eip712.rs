@@ -86,6 +86,15 @@ pub fn hash_assignment(a: &Assignment) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// The `Assignment[]` member: keccak256 of the concatenated struct hashes.
+fn hash_assignments(assignments: &[Assignment]) -> [u8; 32] {
+    let mut members = Keccak256::new();
+    for a in assignments {
+        members.update(hash_assignment(a));
+    }
+    members.finalize().into()
+}
+
 /// Assignments the engine key vouches for, valid on chain until `valid_until` (a block
 /// timestamp), so a batch withheld by the untrusted relayer cannot be used much later.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,13 +146,9 @@ impl AssignmentBatch {
     /// hashStruct of the batch.
     #[must_use]
     pub fn struct_hash(&self) -> [u8; 32] {
-        let mut members = Keccak256::new();
-        for a in &self.assignments {
-            members.update(hash_assignment(a));
-        }
         let mut h = Keccak256::new();
         h.update(keccak256(BATCH_TYPE.as_bytes()));
-        h.update(members.finalize());
+        h.update(hash_assignments(&self.assignments));
         h.update(word_u64(self.valid_until));
         h.finalize().into()
     }
@@ -151,10 +156,125 @@ impl AssignmentBatch {
     /// The EIP-712 digest the engine key signs.
     #[must_use]
     pub fn digest(&self, domain: &Domain) -> [u8; 32] {
+        typed_digest(domain, &self.struct_hash())
+    }
+}
+
+/// Keyed batch type: a batch with one content-key wrap per entry (empty for a public ask's).
+pub const KEYED_BATCH_TYPE: &str = "KeyedAssignmentBatch(Assignment[] assignments,bytes[] keyWraps,uint256 validUntil)Assignment(uint256 askId,uint256 slot,address generator,uint256 price)";
+/// Invalid-inputs statement type.
+pub const INVALID_INPUTS_TYPE: &str =
+    "InvalidInputs(uint256 askId,uint256 slot,address generator,uint256 payment)";
+
+fn typed_digest(domain: &Domain, struct_hash: &[u8; 32]) -> [u8; 32] {
+    let mut h = Keccak256::new();
+    h.update([0x19, 0x01]);
+    h.update(domain.separator());
+    h.update(struct_hash);
+    h.finalize().into()
+}
+
+/// A batch with a private ask's entry: each entry carries its content-key wrap (81 bytes for a
+/// private ask's entry, empty for a public ask's), signed as `KeyedAssignmentBatch` and
+/// submitted with `assignBatchWithKeys`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyedAssignmentBatch {
+    assignments: Vec<Assignment>,
+    key_wraps: Vec<Vec<u8>>,
+    valid_until: Timestamp,
+}
+
+impl KeyedAssignmentBatch {
+    /// A batch of `(assignment, key wrap)` entries.
+    ///
+    /// # Errors
+    /// [`BatchError::Empty`] for no entries.
+    pub fn new(
+        entries: Vec<(Assignment, Vec<u8>)>,
+        valid_until: Timestamp,
+    ) -> Result<Self, BatchError> {
+        if entries.is_empty() {
+            return Err(BatchError::Empty);
+        }
+        let (assignments, key_wraps) = entries.into_iter().unzip();
+        Ok(Self {
+            assignments,
+            key_wraps,
+            valid_until,
+        })
+    }
+
+    /// The assignments.
+    #[must_use]
+    pub fn assignments(&self) -> &[Assignment] {
+        &self.assignments
+    }
+
+    /// The key wraps, one per assignment.
+    #[must_use]
+    pub fn key_wraps(&self) -> &[Vec<u8>] {
+        &self.key_wraps
+    }
+
+    /// Last block timestamp at which the contract accepts the batch.
+    #[must_use]
+    pub fn valid_until(&self) -> Timestamp {
+        self.valid_until
+    }
+
+    /// hashStruct of the batch: a `bytes[]` member is keccak256 of the concatenated keccak256
+    /// of its elements.
+    #[must_use]
+    pub fn struct_hash(&self) -> [u8; 32] {
+        let mut wraps = Keccak256::new();
+        for w in &self.key_wraps {
+            wraps.update(keccak256(w));
+        }
         let mut h = Keccak256::new();
-        h.update([0x19, 0x01]);
-        h.update(domain.separator());
-        h.update(self.struct_hash());
+        h.update(keccak256(KEYED_BATCH_TYPE.as_bytes()));
+        h.update(hash_assignments(&self.assignments));
+        h.update(wraps.finalize());
+        h.update(word_u64(self.valid_until));
         h.finalize().into()
+    }
+
+    /// The EIP-712 digest the engine key signs.
+    #[must_use]
+    pub fn digest(&self, domain: &Domain) -> [u8; 32] {
+        typed_digest(domain, &self.struct_hash())
+    }
+}
+
+/// The engine's statement that a private ask's slot has inputs that fail the market's check
+/// (`ProofMarketplace.settleInvalidInputs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidInputs {
+    /// The ask.
+    pub ask: u64,
+    /// The slot.
+    pub slot: u8,
+    /// The assigned generator.
+    pub generator: Address,
+    /// What the generator is paid.
+    pub payment: u128,
+}
+
+impl InvalidInputs {
+    /// hashStruct of the statement.
+    #[must_use]
+    pub fn struct_hash(&self) -> [u8; 32] {
+        let mut h = Keccak256::new();
+        h.update(keccak256(INVALID_INPUTS_TYPE.as_bytes()));
+        h.update(word_u64(self.ask));
+        h.update(word_u64(u64::from(self.slot)));
+        h.update(word_address(self.generator));
+        h.update(word_u128(self.payment));
+        h.finalize().into()
+    }
+
+    /// The EIP-712 digest the engine key signs.
+    #[must_use]
+    pub fn digest(&self, domain: &Domain) -> [u8; 32] {
+        typed_digest(domain, &self.struct_hash())
     }
 }

@@ -3,12 +3,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::book::Book;
+use crate::check::InputCheckKind;
+use crate::eip712::{AssignmentBatch, KeyedAssignmentBatch};
 use crate::error::EventError;
 use crate::event::{AcceptedAssignment, Block, Event};
 use crate::seal::BidOpener;
+use crate::signer::ProposedBatch;
 use crate::state::{
-    AskPhase, AskState, GeneratorState, MarketState, Membership, SealedBid, SlotState,
+    AskPhase, AskState, GeneratorState, MarketState, Membership, ProposedIn, SealedBid, SlotState,
 };
+use crate::store::{InputStore, StoreLimits};
 use crate::types::{
     Address, Ask, AskId, Assignment, LogPos, MAX_REDUNDANCY, Market, MarketId, MatchingMode, Offer,
     Timestamp,
@@ -20,11 +24,20 @@ pub struct Config {
     /// Seconds before an ask's expiry at which the engine stops proposing assignments for it,
     /// leaving time for the batch to be mined.
     pub expiry_margin: u64,
+    /// The input check of each market whose verifier is listed (for invalid-inputs
+    /// statements on private asks).
+    pub input_checks: BTreeMap<Address, InputCheckKind>,
+    /// Bounds of the input store (uploaded private inputs).
+    pub inputs: StoreLimits,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { expiry_margin: 30 }
+        Self {
+            expiry_margin: 30,
+            input_checks: BTreeMap::new(),
+            inputs: StoreLimits::default(),
+        }
     }
 }
 
@@ -77,6 +90,14 @@ pub struct Engine {
     pub(crate) outbox: Vec<Assignment>,
     /// Asks forgotten by [`Engine::retire_if_done`].
     pub(crate) retired: u64,
+    /// The ask created by the last applied log, not matched yet: a private-inputs commitment
+    /// may follow it in the same transaction.
+    pub(crate) fresh: Option<AskId>,
+    /// Every private-inputs commitment seen, with the first ask that made it (replay guard;
+    /// 32 bytes per private ask, kept for the engine's lifetime).
+    pub(crate) commitments: HashMap<[u8; 32], AskId>,
+    /// Uploaded private inputs.
+    pub(crate) store: InputStore,
 }
 
 impl core::fmt::Debug for Engine {
@@ -107,6 +128,9 @@ impl PartialEq for Engine {
             && self.dropping == other.dropping
             && self.auctions == other.auctions
             && self.retired == other.retired
+            && self.fresh == other.fresh
+            && self.commitments == other.commitments
+            && self.store == other.store
     }
 }
 
@@ -132,6 +156,9 @@ impl Engine {
             auctions: BTreeSet::new(),
             outbox: Vec::new(),
             retired: 0,
+            fresh: None,
+            commitments: HashMap::new(),
+            store: InputStore::default(),
         }
     }
 
@@ -158,6 +185,7 @@ impl Engine {
         if self.block.is_some_and(|b| number <= b) {
             return;
         }
+        self.flush_fresh();
         self.block = Some(number);
         // Block timestamps never decrease on chain; guard anyway so time cannot run backwards.
         self.now = self.now.max(timestamp);
@@ -165,6 +193,7 @@ impl Engine {
         self.close_expiring_asks();
         self.drop_expired_proposals();
         self.close_auctions();
+        self.drop_unclaimed_inputs();
     }
 
     /// Applies one log of the current block (see [`Engine::begin_block`]).
@@ -177,6 +206,9 @@ impl Engine {
             return Ok(Applied::Duplicate);
         }
         self.last_pos = Some(pos);
+        if !matches!(event, Event::PrivateInputsCommitted { ask, .. } if self.fresh == Some(*ask)) {
+            self.flush_fresh();
+        }
         match event {
             Event::MarketCreated(market) => self.on_market_created(market),
             Event::GeneratorRegistered {
@@ -297,13 +329,78 @@ impl Engine {
                     generator: *generator,
                 },
             ),
+            Event::InputsInvalid {
+                ask,
+                slot,
+                generator,
+                payment: _,
+            } => self.finish_slot(
+                *ask,
+                *slot,
+                *generator,
+                SlotState::InputsInvalid {
+                    generator: *generator,
+                },
+            ),
+            Event::PrivateInputsCommitted {
+                ask,
+                inputs_hash,
+                engine_key_wrap,
+                inline_inputs,
+            } => self.on_private_committed(*ask, *inputs_hash, engine_key_wrap, inline_inputs),
+            Event::EncryptionKeySet {
+                generator,
+                market,
+                public_key,
+            } => self.on_encryption_key_set(*generator, *market, public_key),
+            Event::AssignmentDiscarded {
+                ask,
+                slot,
+                generator,
+            } => self.on_discarded(*ask, *slot, *generator),
         }
         .map(|()| Applied::Applied)
     }
 
     /// Drains the assignments proposed since the last call.
     pub fn take_proposals(&mut self) -> Vec<Assignment> {
+        self.flush_fresh();
         core::mem::take(&mut self.outbox)
+    }
+
+    /// Cuts assignments into batches of at most `max_len` (at least 1), in order, valid until
+    /// `valid_until`: a batch with a private ask's entry is keyed (each entry with its content-key
+    /// wrap, empty for a public ask's), a public-only batch is a plain [`AssignmentBatch`].
+    #[must_use]
+    pub fn batches(
+        &self,
+        assignments: &[Assignment],
+        max_len: usize,
+        valid_until: Timestamp,
+    ) -> Vec<ProposedBatch> {
+        assignments
+            .chunks(max_len.max(1))
+            .map(|chunk| {
+                let private = chunk
+                    .iter()
+                    .any(|a| self.asks.get(&a.ask).is_some_and(|s| s.private.is_some()));
+                if private {
+                    let entries = chunk
+                        .iter()
+                        .map(|a| (*a, self.key_wrap(a).map(|w| w.to_vec()).unwrap_or_default()))
+                        .collect();
+                    ProposedBatch::Keyed(
+                        KeyedAssignmentBatch::new(entries, valid_until)
+                            .expect("chunks are never empty"),
+                    )
+                } else {
+                    ProposedBatch::Plain(
+                        AssignmentBatch::new(chunk.to_vec(), valid_until)
+                            .expect("chunks are never empty"),
+                    )
+                }
+            })
+            .collect()
     }
 
     fn on_market_created(&mut self, market: &Market) -> Result<(), EventError> {
@@ -409,13 +506,16 @@ impl Engine {
                 waiting: false,
                 bids: Vec::new(),
                 barred: Vec::new(),
+                private: None,
+                proposed_in: vec![ProposedIn::default(); usize::from(ask.redundancy)],
             },
         );
+        // Matched when the next log shows whether a private-inputs commitment follows.
+        self.fresh = Some(ask.id);
         match phase {
             AskPhase::Matching => {
                 self.closing.insert((ask.expiry, ask.id));
                 self.dropping.insert((ask.expiry, ask.id));
-                self.match_ask(ask.id);
             }
             AskPhase::Bidding { closes } => {
                 self.closing.insert((ask.expiry, ask.id));
@@ -466,6 +566,7 @@ impl Engine {
                 price: p,
             } if g == generator && p == price => {
                 self.set_slot(id, slot, confirmed);
+                self.record_slot_key(id, slot, generator);
                 return Ok(());
             }
             SlotState::Confirmed {
@@ -476,7 +577,8 @@ impl Engine {
             SlotState::Proposed { .. } | SlotState::Open => {}
             SlotState::Confirmed { .. }
             | SlotState::Completed { .. }
-            | SlotState::Slashed { .. } => {
+            | SlotState::Slashed { .. }
+            | SlotState::InputsInvalid { .. } => {
                 return Err(EventError::SlotConflict { ask: id, slot });
             }
         }
@@ -510,6 +612,7 @@ impl Engine {
             }
         }
         self.set_slot(id, slot, confirmed);
+        self.record_slot_key(id, slot, generator);
         self.take(generator, market);
         for g in displaced {
             self.release(g, market);
@@ -533,6 +636,17 @@ impl Engine {
         if !matches!(state, SlotState::Proposed { generator: g, .. } if g == generator) {
             return Ok(());
         }
+        self.reopen_barred(id, slot, generator);
+        Ok(())
+    }
+
+    /// Opens a slot again without its generator (a skipped proposal, a discarded assignment):
+    /// the generator is barred from the ask and freed, and the slot is matched anew.
+    pub(crate) fn reopen_barred(&mut self, id: AskId, slot: u8, generator: Address) {
+        let a = self
+            .asks
+            .get_mut(&id)
+            .expect("caller checked the ask exists");
         // Bar first: releasing the generator must not hand it this ask again.
         a.barred.push(generator);
         let market = a.ask.market;
@@ -540,7 +654,6 @@ impl Engine {
         self.release(generator, market);
         self.match_ask(id);
         self.retire_if_done(id);
-        Ok(())
     }
 
     fn finish_slot(
@@ -570,6 +683,9 @@ impl Engine {
             .get_mut(&id)
             .expect("caller checked the ask exists");
         a.slots[usize::from(slot)] = state;
+        if state == SlotState::Open {
+            self.forget_slot_key(id, slot);
+        }
     }
 
     /// Drops the unconfirmed proposals of an ask and frees their generators.
@@ -663,7 +779,12 @@ impl Engine {
         if let AskPhase::Bidding { closes } = phase {
             self.auctions.remove(&(closes, id));
         }
-        self.asks.remove(&id);
+        if let Some(a) = self.asks.remove(&id)
+            && let Some(p) = a.private
+            && p.inline.is_empty()
+        {
+            self.store.remove(&p.inputs_hash);
+        }
         self.retired += 1;
     }
 

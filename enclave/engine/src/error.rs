@@ -18,6 +18,12 @@ pub enum Error {
     /// An assignment batch is malformed (a caller bug, never caused by chain data).
     #[error(transparent)]
     Batch(#[from] BatchError),
+    /// An upload to the input store was refused.
+    #[error(transparent)]
+    Inputs(#[from] InputsError),
+    /// No invalid-inputs statement can be made.
+    #[error(transparent)]
+    Statement(#[from] StatementError),
 }
 
 /// An event that does not fit the state it is applied to.
@@ -87,6 +93,71 @@ pub enum EventError {
     /// A bid for an ask that is not in a sealed-bid market, or whose auction is closed.
     #[error("ask {0}: no open auction")]
     NoOpenAuction(AskId),
+    /// A private-inputs commitment that does not directly follow its ask's creation, or a
+    /// second one for the same ask.
+    #[error("ask {0}: private inputs committed out of place")]
+    MisplacedCommitment(AskId),
+    /// An encryption key that is not a compressed secp256k1 point. The generator then has no
+    /// usable key in that market (the contract replaced its previous one).
+    #[error("generator {generator}: invalid encryption key for market {market}")]
+    BadEncryptionKey {
+        /// The generator.
+        generator: Address,
+        /// The market.
+        market: MarketId,
+    },
+}
+
+/// An upload to the input store was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputsError {
+    /// Larger than one entry may be.
+    #[error("inputs of {len} bytes exceed the {max}-byte limit")]
+    TooLarge {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The bytes do not hash to the name they were uploaded under.
+    #[error("inputs do not hash to the given inputs hash")]
+    HashMismatch,
+    /// The store's byte budget or entry limit is reached.
+    #[error("input store full")]
+    StoreFull,
+}
+
+/// Why no invalid-inputs statement was signed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatementError {
+    /// The ask is unknown or retired.
+    #[error("unknown ask {0}")]
+    UnknownAsk(AskId),
+    /// The ask is public.
+    #[error("ask {0} is not private")]
+    NotPrivate(AskId),
+    /// The slot is not assigned on chain.
+    #[error("ask {ask} slot {slot} is not assigned")]
+    NotAssigned {
+        /// The ask.
+        ask: AskId,
+        /// The slot.
+        slot: u8,
+    },
+    /// The engine cannot read the ask's inputs (never assigned then; a guard for a changed key).
+    #[error("ask {0}: inputs unavailable to the engine")]
+    InputsUnavailable(AskId),
+    /// The market's verifier has no configured input check.
+    #[error("market {0} has no input check")]
+    NoInputCheck(MarketId),
+    /// The inputs pass the market's check: nothing to sign.
+    #[error("ask {0}: the inputs are valid")]
+    InputsValid(AskId),
+    /// Signing failed.
+    #[error(transparent)]
+    Sign(#[from] SignError),
 }
 
 /// The block stream handed to [`crate::Replica`] does not link up.

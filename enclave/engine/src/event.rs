@@ -110,6 +110,49 @@ pub enum Event {
         /// The generator.
         generator: Address,
     },
+    /// A private ask's commitment, logged right after its [`Event::AskCreated`] in the same
+    /// transaction.
+    PrivateInputsCommitted {
+        /// The ask.
+        ask: AskId,
+        /// keccak256 of the encrypted inputs.
+        inputs_hash: [u8; 32],
+        /// The content key wrapped to the engine's encryption key (81 bytes when well formed).
+        engine_key_wrap: Vec<u8>,
+        /// The encrypted inputs, or empty when the requester uploads them to the engine.
+        inline_inputs: Vec<u8>,
+    },
+    /// A generator set its encryption key for a market (33 bytes, compressed, when well formed).
+    EncryptionKeySet {
+        /// The generator.
+        generator: Address,
+        /// The market.
+        market: MarketId,
+        /// The compressed secp256k1 public key.
+        public_key: Vec<u8>,
+    },
+    /// The assigned generator gave a slot back before its deadline: the slot is open again
+    /// (never to that generator) and its capacity and stake are free.
+    AssignmentDiscarded {
+        /// The ask.
+        ask: AskId,
+        /// The slot.
+        slot: u8,
+        /// The generator.
+        generator: Address,
+    },
+    /// A private ask's slot was settled on the engine's statement that its inputs fail the
+    /// market's input check: the generator was paid `payment`, nothing slashed.
+    InputsInvalid {
+        /// The ask.
+        ask: AskId,
+        /// The slot.
+        slot: u8,
+        /// The generator.
+        generator: Address,
+        /// What the generator was paid.
+        payment: Amount,
+    },
     /// A generator missed its deadline and was slashed.
     Slashed {
         /// The ask.

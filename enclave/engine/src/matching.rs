@@ -5,7 +5,7 @@ use core::cmp::Reverse;
 
 use crate::book::WaitKey;
 use crate::engine::Engine;
-use crate::state::{AskPhase, SlotState};
+use crate::state::{AskPhase, ProposedIn, SlotState};
 use crate::types::{Address, Amount, AskId, Assignment, MarketId};
 
 impl Engine {
@@ -13,7 +13,7 @@ impl Engine {
     /// matched waits. Cost: one ordered walk of the offers whose cost is within the reward.
     pub(crate) fn match_ask(&mut self, id: AskId) {
         let a = &self.asks[&id];
-        if a.phase != AskPhase::Matching {
+        if a.phase != AskPhase::Matching || !Self::matchable(a) {
             return;
         }
         let needed = a.open_slots();
@@ -27,7 +27,7 @@ impl Engine {
                 if offer.cost > a.ask.reward || picks.len() == needed {
                     break;
                 }
-                if offer.proposed_time <= a.ask.proving_time && !a.bars(offer.generator) {
+                if offer.proposed_time <= a.ask.proving_time && self.can_take(a, offer.generator) {
                     picks.push((offer.generator, offer.cost));
                 }
             }
@@ -68,7 +68,7 @@ impl Engine {
                 .take_while(|w| w.reward.0 >= mem.offer.cost)
                 .find(|w| {
                     let a = &self.asks[&w.ask];
-                    a.ask.proving_time >= mem.offer.proposed_time && !a.bars(generator)
+                    a.ask.proving_time >= mem.offer.proposed_time && self.can_take(a, generator)
                 })
                 .map(|w| w.ask);
             let Some(id) = found else { return };
@@ -82,6 +82,10 @@ impl Engine {
 
     /// Proposes `generator` for the lowest open slot of an ask.
     pub(crate) fn assign(&mut self, id: AskId, generator: Address, price: Amount) {
+        let proposed_in = ProposedIn {
+            block: self.block.unwrap_or(0),
+            timestamp: self.now,
+        };
         let a = self.asks.get_mut(&id).expect("caller holds a live ask");
         let slot = a
             .slots
@@ -89,6 +93,7 @@ impl Engine {
             .position(|s| *s == SlotState::Open)
             .expect("caller checked an open slot");
         a.slots[slot] = SlotState::Proposed { generator, price };
+        a.proposed_in[slot] = proposed_in;
         let market = a.ask.market;
         let slot = u8::try_from(slot).expect("redundancy is at most MAX_REDUNDANCY");
         self.outbox.push(Assignment {
@@ -97,6 +102,7 @@ impl Engine {
             generator,
             price,
         });
+        self.record_slot_key(id, slot, generator);
         self.take(generator, market);
     }
 

@@ -8,8 +8,10 @@
 use std::collections::VecDeque;
 
 use crate::engine::{BlockOutcome, Engine};
-use crate::error::ChainError;
+use crate::error::{ChainError, InputsError};
 use crate::event::Block;
+use crate::store::Uploaded;
+use crate::types::Assignment;
 
 /// An engine fed by a chain that may reorganise within `window` blocks.
 #[derive(Clone, Debug)]
@@ -103,6 +105,22 @@ impl Replica {
             self.confirmed_tip = Some((old.number, old.hash));
         }
         Ok(outcome)
+    }
+
+    /// Uploads a private ask's inputs to both engines (so a rollback keeps them) and returns
+    /// what the head proposed because of it (see [`Engine::upload_inputs`]).
+    ///
+    /// # Errors
+    /// The head engine's [`InputsError`]; the confirmed engine's outcome follows the head's.
+    pub fn upload_inputs(
+        &mut self,
+        inputs_hash: [u8; 32],
+        inputs: &[u8],
+    ) -> Result<(Uploaded, Vec<Assignment>), InputsError> {
+        let out = self.head.upload_inputs(inputs_hash, inputs)?;
+        // The confirmed engine may not know the ask yet; its proposals are not this block's.
+        let _ = self.confirmed.upload_inputs(inputs_hash, inputs);
+        Ok(out)
     }
 
     /// Discards every block above `number`.

@@ -4,7 +4,7 @@
 use k256::ecdsa::{RecoveryId, Signature as EcdsaSignature, SigningKey, VerifyingKey};
 use rand_core::CryptoRngCore;
 
-use crate::eip712::{AssignmentBatch, Domain, keccak256};
+use crate::eip712::{AssignmentBatch, Domain, InvalidInputs, KeyedAssignmentBatch, keccak256};
 use crate::error::SignError;
 use crate::types::Address;
 
@@ -148,5 +148,103 @@ impl AssignmentBatch {
             digest,
             signature,
         })
+    }
+}
+
+/// A keyed batch with the engine key's signature over its EIP-712 digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedKeyedBatch {
+    /// The batch.
+    pub batch: KeyedAssignmentBatch,
+    /// The digest signed.
+    pub digest: [u8; 32],
+    /// The signature.
+    pub signature: Signature,
+}
+
+impl KeyedAssignmentBatch {
+    /// Signs the batch for `domain`.
+    ///
+    /// # Errors
+    /// [`SignError`] from the signer.
+    pub fn sign(self, signer: &dyn Signer, domain: &Domain) -> Result<SignedKeyedBatch, SignError> {
+        let digest = self.digest(domain);
+        let signature = signer.sign_digest(&digest)?;
+        Ok(SignedKeyedBatch {
+            batch: self,
+            digest,
+            signature,
+        })
+    }
+}
+
+/// An invalid-inputs statement with the engine key's signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedInvalidInputs {
+    /// The statement.
+    pub statement: InvalidInputs,
+    /// The digest signed.
+    pub digest: [u8; 32],
+    /// The signature.
+    pub signature: Signature,
+}
+
+impl InvalidInputs {
+    /// Signs the statement for `domain`.
+    ///
+    /// # Errors
+    /// [`SignError`] from the signer.
+    pub fn sign(
+        self,
+        signer: &dyn Signer,
+        domain: &Domain,
+    ) -> Result<SignedInvalidInputs, SignError> {
+        let digest = self.digest(domain);
+        let signature = signer.sign_digest(&digest)?;
+        Ok(SignedInvalidInputs {
+            statement: self,
+            digest,
+            signature,
+        })
+    }
+}
+
+/// A batch ready for the relayer: `assignBatch` or `assignBatchWithKeys`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProposedBatch {
+    /// Public asks only: `AssignmentBatch`, exactly as before private asks existed.
+    Plain(AssignmentBatch),
+    /// At least one private ask's entry: `KeyedAssignmentBatch`.
+    Keyed(KeyedAssignmentBatch),
+}
+
+/// A signed [`ProposedBatch`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignedProposal {
+    /// For `assignBatch`.
+    Plain(SignedBatch),
+    /// For `assignBatchWithKeys`.
+    Keyed(SignedKeyedBatch),
+}
+
+impl ProposedBatch {
+    /// The assignments.
+    #[must_use]
+    pub fn assignments(&self) -> &[crate::types::Assignment] {
+        match self {
+            Self::Plain(b) => b.assignments(),
+            Self::Keyed(b) => b.assignments(),
+        }
+    }
+
+    /// Signs the batch for `domain`.
+    ///
+    /// # Errors
+    /// [`SignError`] from the signer.
+    pub fn sign(self, signer: &dyn Signer, domain: &Domain) -> Result<SignedProposal, SignError> {
+        match self {
+            Self::Plain(b) => b.sign(signer, domain).map(SignedProposal::Plain),
+            Self::Keyed(b) => b.sign(signer, domain).map(SignedProposal::Keyed),
+        }
     }
 }

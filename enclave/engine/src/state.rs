@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use market_sealing::EncryptionPublicKey;
+
 use crate::book::{Book, OfferKey};
+use crate::private::PrivateAsk;
 use crate::types::{Address, Amount, Ask, LogPos, Market, MarketId, Offer, Timestamp};
 
 /// State of one slot of an ask.
@@ -36,6 +39,11 @@ pub enum SlotState {
         /// The generator.
         generator: Address,
     },
+    /// Settled on the engine's statement that the private inputs fail the market's check.
+    InputsInvalid {
+        /// The generator.
+        generator: Address,
+    },
 }
 
 impl SlotState {
@@ -47,7 +55,8 @@ impl SlotState {
             Self::Proposed { generator, .. }
             | Self::Confirmed { generator, .. }
             | Self::Completed { generator }
-            | Self::Slashed { generator } => Some(generator),
+            | Self::Slashed { generator }
+            | Self::InputsInvalid { generator } => Some(generator),
         }
     }
 }
@@ -83,8 +92,24 @@ pub(crate) struct AskState {
     pub(crate) slots: Vec<SlotState>,
     pub(crate) waiting: bool,
     pub(crate) bids: Vec<SealedBid>,
-    /// Generators whose assignment to this ask the contract skipped.
+    /// Generators whose assignment to this ask the contract skipped, or that discarded it.
     pub(crate) barred: Vec<Address>,
+    /// The private part of a private ask.
+    pub(crate) private: Option<Box<PrivateAsk>>,
+    /// Per slot, the block that proposed its current assignment (meaningful while the slot is
+    /// [`SlotState::Proposed`]).
+    pub(crate) proposed_in: Vec<ProposedIn>,
+}
+
+/// The block whose processing proposed an assignment: a fact of the chain, the same in every
+/// engine that follows it, whenever each of them looks. A batch built only from this (and the
+/// assignments) is byte-identical across replicas that share the engine key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProposedIn {
+    /// The block number.
+    pub block: u64,
+    /// The engine's clock at that block (its timestamp, never decreasing).
+    pub timestamp: Timestamp,
 }
 
 impl AskState {
@@ -110,6 +135,8 @@ pub(crate) struct Membership {
     pub(crate) locked: Amount,
     /// Whether the generator is in the market's offer book (it can take one more assignment).
     pub(crate) in_book: bool,
+    /// Its encryption key for private asks in this market.
+    pub(crate) encryption_key: Option<EncryptionPublicKey>,
 }
 
 impl Membership {

@@ -1,7 +1,9 @@
 //! Read-only views of the engine state (for the HTTP API and for tests).
 
 use crate::engine::Engine;
-use crate::state::{AskPhase, SlotState};
+use std::collections::BTreeMap;
+
+use crate::state::{AskPhase, ProposedIn, SlotState};
 use crate::types::{Address, Ask, AskId, Assignment, Market, Timestamp};
 
 /// Status of one ask.
@@ -91,6 +93,19 @@ impl Engine {
                     });
                 }
             }
+        }
+        out
+    }
+
+    /// [`Engine::pending_assignments`] grouped by the block that proposed them, oldest first
+    /// (each group by ask then slot): what a relay cuts into batches so that every input of a
+    /// batch is a function of the chain, not of when it looked.
+    #[must_use]
+    pub fn pending_by_block(&self) -> BTreeMap<ProposedIn, Vec<Assignment>> {
+        let mut out: BTreeMap<ProposedIn, Vec<Assignment>> = BTreeMap::new();
+        for a in self.pending_assignments() {
+            let proposed_in = self.asks[&a.ask].proposed_in[usize::from(a.slot)];
+            out.entry(proposed_in).or_default().push(a);
         }
         out
     }

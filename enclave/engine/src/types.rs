@@ -93,6 +93,9 @@ pub struct Market {
     pub prover_family: Option<[u8; 32]>,
     /// First block timestamp at which the market accepts assignments.
     pub activation: Timestamp,
+    /// The market's proof verifier contract. It also names the market's input check for
+    /// private asks ([`crate::Config::input_checks`]).
+    pub verifier: Address,
 }
 
 /// An ask (a request for a proof) as created on chain.
@@ -115,6 +118,11 @@ pub struct Ask {
     pub refund_address: Address,
     /// keccak256 of the prover data (the inputs themselves stay on chain or off chain).
     pub prover_data_hash: [u8; 32],
+    /// The account that created the ask (private inputs are bound to it).
+    pub requester: Address,
+    /// The public statement. The engine keeps it only for private asks, whose input check
+    /// reads it; for a public ask it is dropped once the ask is known to be public.
+    pub prover_data: Vec<u8>,
 }
 
 /// A generator's standing offer in one market.

@@ -1,9 +1,12 @@
 //! The proxy's enclave-facing address: `vsock:CID:PORT`, `unix:PATH` or `tcp:HOST:PORT`,
-//! the same syntax as the proxy's configuration.
+//! parsed by `transport-addr`, the parser of the proxy's configuration.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+
+pub use transport_addr::AddrError;
+use transport_addr::Endpoint;
 
 /// Where the proxy listens for the enclave. A destination, so `vsock:any` is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,76 +30,49 @@ pub enum ProxyAddr {
     },
 }
 
-/// Why a proxy address does not parse.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AddrError {
-    /// Not `vsock:`, `unix:` or `tcp:`.
-    #[error("`{0}`: expected `vsock:CID:PORT`, `unix:PATH` or `tcp:HOST:PORT`")]
-    UnknownScheme(String),
-    /// No `:PORT`.
-    #[error("`{0}`: missing `:PORT`")]
-    MissingPort(String),
-    /// The port is not a number in range.
-    #[error("`{0}`: port is not a number in range")]
-    BadPort(String),
-    /// The CID is not a number (`any` is for listeners, not destinations).
-    #[error("`{0}`: CID must be a number (`any` only makes sense for a listener)")]
-    BadCid(String),
-    /// Empty host or path.
-    #[error("`{0}`: empty host or path")]
-    Empty(String),
+/// What a proxy address can be: `vsock:CID:PORT`, `unix:PATH` or `tcp:HOST:PORT`.
+const EXPECTED: &str = "`vsock:CID:PORT`, `unix:PATH` or `tcp:HOST:PORT`";
+
+impl TryFrom<Endpoint> for ProxyAddr {
+    type Error = AddrError;
+
+    fn try_from(endpoint: Endpoint) -> Result<Self, AddrError> {
+        match endpoint.destination()? {
+            Endpoint::Vsock { cid, port } => Ok(ProxyAddr::Vsock { cid, port }),
+            Endpoint::Unix(path) => Ok(ProxyAddr::Unix(path)),
+            Endpoint::Tcp { host, port } => Ok(ProxyAddr::Tcp { host, port }),
+            hv @ Endpoint::HybridVsock { .. } => Err(hv.not_here(EXPECTED)),
+        }
+    }
 }
 
 impl FromStr for ProxyAddr {
     type Err = AddrError;
 
     fn from_str(s: &str) -> Result<Self, AddrError> {
-        let err = |f: fn(String) -> AddrError| f(s.to_owned());
-        let (scheme, rest) = s
-            .split_once(':')
-            .ok_or_else(|| err(AddrError::UnknownScheme))?;
-        match scheme {
-            "unix" if rest.is_empty() => Err(err(AddrError::Empty)),
-            "unix" => Ok(ProxyAddr::Unix(PathBuf::from(rest))),
-            "vsock" => {
-                let (cid, port) = rest
-                    .rsplit_once(':')
-                    .ok_or_else(|| err(AddrError::MissingPort))?;
-                Ok(ProxyAddr::Vsock {
-                    cid: cid.parse().map_err(|_| err(AddrError::BadCid))?,
-                    port: port.parse().map_err(|_| err(AddrError::BadPort))?,
-                })
-            }
-            "tcp" => {
-                let (host, port) = rest
-                    .rsplit_once(':')
-                    .ok_or_else(|| err(AddrError::MissingPort))?;
-                let host = host
-                    .strip_prefix('[')
-                    .and_then(|h| h.strip_suffix(']'))
-                    .unwrap_or(host);
-                if host.is_empty() {
-                    return Err(err(AddrError::Empty));
-                }
-                Ok(ProxyAddr::Tcp {
-                    host: host.to_owned(),
-                    port: port.parse().map_err(|_| err(AddrError::BadPort))?,
-                })
-            }
-            _ => Err(err(AddrError::UnknownScheme)),
+        s.parse::<Endpoint>()?.try_into()
+    }
+}
+
+impl From<&ProxyAddr> for Endpoint {
+    fn from(addr: &ProxyAddr) -> Self {
+        match addr {
+            ProxyAddr::Vsock { cid, port } => Endpoint::Vsock {
+                cid: *cid,
+                port: *port,
+            },
+            ProxyAddr::Unix(path) => Endpoint::Unix(path.clone()),
+            ProxyAddr::Tcp { host, port } => Endpoint::Tcp {
+                host: host.clone(),
+                port: *port,
+            },
         }
     }
 }
 
 impl fmt::Display for ProxyAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ProxyAddr::Vsock { cid, port } => write!(f, "vsock:{cid}:{port}"),
-            ProxyAddr::Unix(p) => write!(f, "unix:{}", p.display()),
-            ProxyAddr::Tcp { host, port } if host.contains(':') => write!(f, "tcp:[{host}]:{port}"),
-            ProxyAddr::Tcp { host, port } => write!(f, "tcp:{host}:{port}"),
-        }
+        Endpoint::from(self).fmt(f)
     }
 }
 
@@ -140,10 +116,17 @@ mod tests {
     }
 
     #[test]
-    fn refuses_the_any_cid_as_a_destination() {
+    fn refuses_the_any_cid_and_hybrid_vsock_as_a_destination() {
         assert_eq!(
             "vsock:any:5000".parse::<ProxyAddr>(),
-            Err(AddrError::BadCid("vsock:any:5000".into()))
+            Err(AddrError::AnyCid("vsock:any:5000".into()))
         );
+        assert!(matches!(
+            "hvsock:/v.sock:5000".parse::<ProxyAddr>(),
+            Err(AddrError::NotHere {
+                scheme: "hvsock",
+                ..
+            })
+        ));
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use host_proxy::{Config, DrainReport, Endpoint, Metrics, Proxy};
+use host_proxy::{Config, DrainReport, Endpoint, Metrics, Proxy, Timers};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UnixStream};
 use tokio::sync::oneshot;
@@ -46,30 +46,80 @@ impl Running {
     }
 }
 
+/// How the proxy under test is run.
+#[derive(Debug, Clone, Copy)]
+pub enum Serving {
+    /// On the test's runtime, timers included.
+    InTestRuntime,
+    /// As the binary runs it by default: on a thread of its own with an I/O-only runtime,
+    /// its timers on a second thread ([`Timers::on_own_thread`]).
+    IoOnlyTimersOnOwnThread,
+}
+
 pub async fn start(toml: &str) -> Running {
+    start_serving(toml, Serving::InTestRuntime).await
+}
+
+pub async fn start_serving(toml: &str, serving: Serving) -> Running {
     let config = Config::parse(toml).expect("test config is valid");
     let names: Vec<String> = config.routes.iter().map(|r| r.name.clone()).collect();
-    let proxy = Proxy::bind(config).await.expect("bind");
-    let proxy_endpoints = names
+    let (stop, stopped) = oneshot::channel::<()>();
+    let shutdown = async move {
+        let _ = stopped.await;
+    };
+    let (proxy_endpoints, admin, metrics, task) = match serving {
+        Serving::InTestRuntime => {
+            let proxy = Proxy::bind(config).await.expect("bind");
+            let (endpoints, admin, metrics) = described(&proxy, names);
+            (
+                endpoints,
+                admin,
+                metrics,
+                tokio::spawn(proxy.serve(shutdown)),
+            )
+        }
+        Serving::IoOnlyTimersOnOwnThread => {
+            let (bound, on_bound) = oneshot::channel();
+            let (report, on_report) = oneshot::channel();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_io()
+                    .build()
+                    .expect("I/O runtime");
+                let timers = Timers::on_own_thread().expect("timer thread");
+                rt.block_on(async move {
+                    let proxy = Proxy::bind(config).await.expect("bind").with_timers(timers);
+                    let _ = bound.send(described(&proxy, names));
+                    let _ = report.send(proxy.serve(shutdown).await);
+                });
+            });
+            let (endpoints, admin, metrics) = on_bound.await.expect("proxy thread bound");
+            let task = tokio::spawn(async move { on_report.await.expect("proxy thread served") });
+            (endpoints, admin, metrics, task)
+        }
+    };
+    Running {
+        proxy_endpoints,
+        admin,
+        metrics,
+        stop: Some(stop),
+        task,
+    }
+}
+
+/// Each named route's bound endpoint, the admin endpoint and the metrics of a bound proxy.
+fn described(
+    proxy: &Proxy,
+    names: Vec<String>,
+) -> (Vec<(String, Endpoint)>, Option<Endpoint>, Arc<Metrics>) {
+    let endpoints = names
         .into_iter()
         .map(|n| {
             let e = proxy.local_endpoint(&n).expect("bound");
             (n, e)
         })
         .collect();
-    let admin = proxy.admin_endpoint();
-    let metrics = proxy.metrics();
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(proxy.serve(async move {
-        let _ = rx.await;
-    }));
-    Running {
-        proxy_endpoints,
-        admin,
-        metrics,
-        stop: Some(tx),
-        task,
-    }
+    (endpoints, proxy.admin_endpoint(), proxy.metrics())
 }
 
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}

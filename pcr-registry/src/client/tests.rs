@@ -7,8 +7,9 @@ use alloy::sol_types::SolError;
 use alloy::transports::mock::Asserter;
 
 use super::*;
-use crate::bindings::IAccessControl::AccessControlUnauthorizedAccount;
-use crate::bindings::IPcrRegistry::PcrRegistryImageAlreadyRegistered;
+use crate::pcrs::{Pcr, image_id};
+use marketplace_bindings::IPcrRegistry::PcrRegistryImageAlreadyRegistered;
+use marketplace_bindings::external::IAccessControl::AccessControlUnauthorizedAccount;
 
 const REGISTRY: Address = address!("5FbDB2315678afecb367f032d93F642f64180aa3");
 const SENDER: Address = address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
@@ -48,9 +49,9 @@ async fn connected(asserter: &Asserter) -> Registry {
 
 fn pcrs() -> ImagePcrs {
     ImagePcrs {
-        pcr0: [1; 48],
-        pcr1: [2; 48],
-        pcr2: [3; 48],
+        pcr0: Pcr::new([1; 48]),
+        pcr1: Pcr::new([2; 48]),
+        pcr2: Pcr::new([3; 48]),
         pcr8: None,
     }
 }
@@ -116,7 +117,7 @@ async fn an_address_without_code_is_refused() {
 async fn custom_error_is_decoded_and_nothing_is_sent() {
     let asserter = Asserter::new();
     let registry = connected(&asserter).await;
-    let id = pcrs().image_id();
+    let id = image_id(&pcrs());
     asserter.push_failure(revert(
         PcrRegistryImageAlreadyRegistered { imageId: id }.abi_encode(),
     ));
@@ -149,7 +150,7 @@ async fn missing_role_is_named() {
         }
         .abi_encode(),
     ));
-    let e = registry.revoke(pcrs().image_id(), "x").await.unwrap_err();
+    let e = registry.revoke(image_id(&pcrs()), "x").await.unwrap_err();
     assert!(
         matches!(
             &e,
@@ -175,6 +176,6 @@ async fn sending_without_a_key_is_refused_before_any_call() {
     let registry = Registry::connect(mocked(&asserter), deployment(31337), None, "mock")
         .await
         .unwrap();
-    let e = registry.revoke(pcrs().image_id(), "x").await.unwrap_err();
+    let e = registry.revoke(image_id(&pcrs()), "x").await.unwrap_err();
     assert!(e.to_string().contains("--private-key-env"), "{e}");
 }

@@ -130,15 +130,10 @@ pub(crate) struct Deployed {
     pub(crate) deployment: PathBuf,
 }
 
-/// Creation bytecode of contract `name` from forge's output (`PCR_REGISTRY_TEST_FORGE_OUT`, as
-/// `ci/pcr-registry-test` sets it, else `contracts/out`).
+/// Creation bytecode of contract `name` from forge's output (`contracts/out`, see
+/// `testkit::forge`).
 fn artifact_bytecode(name: &str) -> Vec<u8> {
-    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/out");
-    testkit::artifact_bytecode(
-        &testkit::forge_out("PCR_REGISTRY_TEST_FORGE_OUT", &default),
-        name,
-        "run forge build in contracts/, as ci/pcr-registry-test does",
-    )
+    testkit::artifact(name)
 }
 
 /// Creates contract `name` from forge's output with ABI-encoded constructor arguments.
@@ -173,7 +168,7 @@ pub(crate) async fn deploy_on(
     use alloy::providers::{Provider, ProviderBuilder};
     use alloy::signers::local::PrivateKeySigner;
     use alloy::sol_types::SolValue;
-    use pcr_registry::bindings::IEnclaveRegistry;
+    use marketplace_bindings::IEnclaveRegistry;
 
     let deployer: PrivateKeySigner = DEPLOYER_KEY.parse().unwrap();
     let registrar = REGISTRAR_KEY.parse::<PrivateKeySigner>().unwrap().address();
@@ -190,7 +185,7 @@ pub(crate) async fn deploy_on(
     )
     .await;
     let enclave = IEnclaveRegistry::new(registry, &provider);
-    let roles = testkit::contracts::Roles::new(registry, &provider);
+    let roles = testkit::contracts::IAccessControl::new(registry, &provider);
     for family in families {
         enclave
             .configureFamily(keccak256(family.as_bytes()), Address::ZERO, 300, 7 * 86_400)

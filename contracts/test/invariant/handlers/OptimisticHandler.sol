@@ -82,9 +82,7 @@ contract OptimisticHandler is Test {
         }
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                ACTIONS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Actions ----
 
     function propose(uint256 proposerSeed, uint256 docSeed) external {
         address p = _proposer(proposerSeed);

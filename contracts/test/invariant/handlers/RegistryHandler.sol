@@ -70,9 +70,7 @@ contract RegistryHandler is Test, Fixtures {
         return selector % 2 == 0 ? FAMILY : DEV_FAMILY;
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                ACTIONS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Actions ----
 
     function registerImage(uint256 versionSeed, uint256 familySeed) external {
         uint256 v = versionSeed % VERSIONS;

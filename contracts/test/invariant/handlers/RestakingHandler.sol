@@ -80,9 +80,7 @@ contract RestakingHandler is CommonBase, StdUtils {
         lastRotation = block.timestamp;
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 ACTIONS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Actions ----
 
     /// @notice Submits the current epoch's snapshot, or (one time in three) the previous epoch's, late.
     function snapshot(uint256 seed) external {
@@ -162,9 +160,7 @@ contract RestakingHandler is CommonBase, StdUtils {
         _rotateKeyIfOld();
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                INTERNALS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Internals ----
 
     /// @dev The earliest due event before `target`: an open lock past its deadline (slashed `delay` after it), or a
     /// veto request past its veto period. Returns `at == 0` if none.

@@ -12,7 +12,8 @@ contract MarketplaceFuzz_Test is Marketplace_Test {
     function setUp() public override {
         super.setUp();
         for (uint256 i; i < POOL; ++i) {
-            pool[i] = addGenerator(string.concat("p", vm.toString(i)), market, 0, 32, 32 * uint256(PENALTY));
+            pool[i] =
+                addKeyedGenerator(string.concat("p", vm.toString(i)), market, 0, 32, 32 * uint256(PENALTY));
         }
     }
 
@@ -145,5 +146,74 @@ contract MarketplaceFuzz_Test is Marketplace_Test {
         }
         assertEq(token.balanceOf(refundTo) + withdrawn, escrowed, "everything escrowed came out once");
         assertEq(token.balanceOf(address(mp)), 0);
+    }
+
+    /// @dev A private ask's slots end in any mix of proof, invalid inputs (any payment up to the price), discard
+    /// before expiry, discard after the refund, and slash: every token escrowed still leaves exactly once, every lock
+    /// is released or slashed once, every unit of capacity comes back.
+    function testFuzz_PrivateOutcomesConserveValue(uint96 reward, uint8 k, uint256 prices, uint256 outcomes)
+        external
+    {
+        reward = uint96(bound(reward, 1, type(uint96).max / 16));
+        k = uint8(bound(k, 1, POOL));
+        IProofMarketplace.AskParams memory p = askParams(market, k);
+        p.reward = reward;
+        uint256 askId = createPrivateAsk(p, keccak256("inputs"), keyWrap("to engine"), "");
+        uint256 escrowed = uint256(reward) * k;
+        // Assigned 10 s before expiry, so deadlines outlive the ask and a discard can follow its refund.
+        vm.warp(p.expiry - 10);
+        IProofMarketplace.Assignment[] memory a = new IProofMarketplace.Assignment[](k);
+        for (uint256 i; i < k; ++i) {
+            a[i] = IProofMarketplace.Assignment(
+                askId, i, pool[i], bound(uint256(keccak256(abi.encode(prices, i))), 0, reward)
+            );
+        }
+        assertEq(assignWithKeys(a), k);
+
+        uint256 paidToGenerators;
+        bool anyOpen;
+        for (uint256 i; i < k; ++i) {
+            uint256 outcome = (outcomes >> (i * 3)) % 5;
+            if (outcome == 0) {
+                submit(pool[i], askId, i);
+                paidToGenerators += a[i].price;
+            } else if (outcome == 1) {
+                uint256 payment = bound(uint256(keccak256(abi.encode(outcomes, i))), 0, a[i].price);
+                mp.settleInvalidInputs(
+                    askId, i, payment, signInvalidInputs(engine, askId, i, pool[i], payment)
+                );
+                paidToGenerators += payment;
+            } else if (outcome == 2) {
+                vm.prank(pool[i]);
+                mp.discard(askId, i);
+                anyOpen = true;
+            }
+        }
+        vm.warp(p.expiry + 1);
+        if (anyOpen) mp.refundExpired(askId);
+        for (uint256 i; i < k; ++i) {
+            if ((outcomes >> (i * 3)) % 5 == 4) {
+                vm.prank(pool[i]);
+                mp.discard(askId, i);
+            }
+        }
+        if (!mp.getAsk(askId).refunded && mp.getAsk(askId).assigned < k) mp.refundExpired(askId);
+        vm.warp(block.timestamp + PROVING_TIME);
+        for (uint256 i; i < k; ++i) {
+            if (mp.getSlot(askId, i).state == IProofMarketplace.SlotState.Assigned) mp.slash(askId, i);
+        }
+        assertEq(mp.totalEscrow(), 0, "nothing left in escrow");
+        assertConserved();
+        for (uint256 i; i < POOL; ++i) {
+            assertEq(staking.lockedOf(pool[i], market), 0, "every lock released or slashed");
+            assertEq(mp.getGenerator(pool[i]).active, 0, "capacity back");
+        }
+
+        uint256 withdrawn;
+        for (uint256 i; i < POOL; ++i) {
+            withdrawn += mp.withdrawableOf(pool[i]);
+        }
+        assertEq(withdrawn, paidToGenerators);
+        assertEq(mp.withdrawableOf(refundTo) + withdrawn, escrowed, "everything escrowed is credited once");
     }
 }

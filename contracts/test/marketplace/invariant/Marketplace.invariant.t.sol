@@ -23,6 +23,8 @@ contract MarketplaceInvariant_Test is StdInvariant, Marketplace_Test {
                 string.concat("gen", vm.toString(i)), market, uint96(i * 1e18), uint32(i + 1), 0
             );
             depositStake(gens[i], market, (5 - i) * uint256(PENALTY));
+            // The last generator has no encryption key: its private entries are skipped (NoEncryptionKey).
+            if (i + 1 < gens.length) setEncryptionKey(gens[i], market);
         }
         handler = new MarketplaceHandler(
             mp, staking, token, schnorr, market, engine.privateKey, gens, requester, refundTo
@@ -69,7 +71,7 @@ contract MarketplaceInvariant_Test is StdInvariant, Marketplace_Test {
     }
 
     /// @dev 3. No ask is over-assigned: `assigned` counts the non-open slots, never above the redundancy, and the
-    /// generators of an ask are distinct.
+    /// generators of an ask are distinct; only private asks have slots settled as invalid inputs.
     function invariant_NoAskOverAssigned() external view {
         for (uint256 i; i < handler.askCount(); ++i) {
             uint256 askId = handler.asks(i);
@@ -82,6 +84,9 @@ contract MarketplaceInvariant_Test is StdInvariant, Marketplace_Test {
                     continue;
                 }
                 if (slot.state == IProofMarketplace.SlotState.Open) continue;
+                if (slot.state == IProofMarketplace.SlotState.InputsInvalid) {
+                    assertTrue(a.confidential, "invalid inputs settle private asks only");
+                }
                 ++taken;
                 assertLe(slot.price, a.reward, "price within reward");
                 for (uint256 t; t < s; ++t) {
@@ -131,6 +136,20 @@ contract MarketplaceInvariant_Test is StdInvariant, Marketplace_Test {
         assertEq(handler.ghostProofs(), 1);
         handler.slash(0, 0);
         assertEq(handler.ghostSlashes(), 1);
+
+        handler.createPrivateAsk(10e18, 16, 2 days, false);
+        handler.createPrivateAsk(10e18, 16, 2 days, true);
+        assertEq(handler.ghostPrivateAsks(), 2);
+        uint256 before = handler.ghostAccepted();
+        for (uint256 seed; seed < 6; ++seed) {
+            handler.assignBatchWithKeys(seed, 8);
+        }
+        assertGt(handler.ghostKeyedAccepted(), 0, "no keyed assignment applied");
+        assertEq(handler.ghostAccepted() - before, handler.ghostKeyedAccepted());
+        handler.discard(0, 0);
+        assertEq(handler.ghostDiscards(), 1);
+        handler.settleInvalidInputs(2, 0, 1e18);
+        assertEq(handler.ghostInvalidInputs(), 1);
         assertConserved();
     }
 }

@@ -15,7 +15,7 @@ use matching_engine::{
     AcceptedAssignment, Address, Ask, Assignment, Event, Market, MatchingMode, Offer,
 };
 
-use crate::chain::abi::{IProofMarketplace as M, IStakingModule as S};
+use marketplace_bindings::{IStakingModule as S, ProofMarketplace as M};
 
 /// Why a log could not become an engine event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,9 +33,9 @@ pub(crate) enum DecodeError {
         /// The engine's type.
         ty: &'static str,
     },
-    /// The matching mode is not one the engine knows.
-    #[error("MarketCreated.mode = {0} is not a known matching mode")]
-    UnknownMode(u8),
+    /// The matching mode is not one the contract defines.
+    #[error("MarketCreated.mode is not a known matching mode")]
+    UnknownMode,
     /// The log's data or topics do not decode as the event its first topic names.
     #[error("{event}: malformed log: {detail}")]
     Malformed {
@@ -115,11 +115,11 @@ fn marketplace(log: &RpcLog, topic0: B256) -> Result<Option<Event>, DecodeError>
         t if t == M::MarketCreated::SIGNATURE_HASH => {
             let e: M::MarketCreated = decode(log)?;
             let mode = match e.mode {
-                0 => MatchingMode::OrderBook,
-                1 => MatchingMode::SealedBid {
+                M::MatchingMode::OrderBook => MatchingMode::OrderBook,
+                M::MatchingMode::SealedBid => MatchingMode::SealedBid {
                     bid_window: u64::from(e.bidWindow),
                 },
-                other => return Err(DecodeError::UnknownMode(other)),
+                M::MatchingMode::__Invalid => return Err(DecodeError::UnknownMode),
             };
             Event::MarketCreated(Market {
                 id: id("MarketCreated", "marketId", e.marketId)?,
@@ -127,6 +127,7 @@ fn marketplace(log: &RpcLog, topic0: B256) -> Result<Option<Event>, DecodeError>
                 slashing_penalty: e.slashingPenalty.to::<u128>(),
                 prover_family: (e.proverFamily != B256::ZERO).then_some(e.proverFamily.0),
                 activation: e.activation.to::<u64>(),
+                verifier: addr(e.verifier),
             })
         }
         t if t == M::GeneratorRegistered::SIGNATURE_HASH => {
@@ -189,6 +190,8 @@ fn marketplace(log: &RpcLog, topic0: B256) -> Result<Option<Event>, DecodeError>
                 redundancy: e.redundancy,
                 refund_address: addr(e.refundAddress),
                 prover_data_hash: e.proverDataHash.0,
+                requester: addr(e.requester),
+                prover_data: e.proverData.to_vec(),
             })
         }
         t if t == M::AskCancelled::SIGNATURE_HASH => {
@@ -240,6 +243,41 @@ fn marketplace(log: &RpcLog, topic0: B256) -> Result<Option<Event>, DecodeError>
                 ask: id("ProofSubmitted", "askId", e.askId)?,
                 slot: e.slot,
                 generator: addr(e.generator),
+            }
+        }
+        t if t == M::PrivateInputsCommitted::SIGNATURE_HASH => {
+            let e: M::PrivateInputsCommitted = decode(log)?;
+            Event::PrivateInputsCommitted {
+                ask: id("PrivateInputsCommitted", "askId", e.askId)?,
+                inputs_hash: e.inputsHash.0,
+                engine_key_wrap: e.engineKeyWrap.to_vec(),
+                inline_inputs: e.inlineInputs.to_vec(),
+            }
+        }
+        t if t == M::EncryptionKeySet::SIGNATURE_HASH => {
+            let e: M::EncryptionKeySet = decode(log)?;
+            Event::EncryptionKeySet {
+                generator: addr(e.generator),
+                market: id("EncryptionKeySet", "marketId", e.marketId)?,
+                public_key: e.publicKey.to_vec(),
+            }
+        }
+        t if t == M::AssignmentDiscarded::SIGNATURE_HASH => {
+            let e: M::AssignmentDiscarded = decode(log)?;
+            Event::AssignmentDiscarded {
+                ask: id("AssignmentDiscarded", "askId", e.askId)?,
+                slot: e.slot,
+                generator: addr(e.generator),
+            }
+        }
+        t if t == M::InputsInvalid::SIGNATURE_HASH => {
+            let e: M::InputsInvalid = decode(log)?;
+            Event::InputsInvalid {
+                ask: id("InputsInvalid", "askId", e.askId)?,
+                slot: e.slot,
+                generator: addr(e.generator),
+                // `payment <= price <= reward`, a uint96: always fits.
+                payment: amount(e.payment),
             }
         }
         t if t == M::Slashed::SIGNATURE_HASH => {

@@ -1,22 +1,33 @@
-//! Chain ingest: polls the marketplace's and the staking module's logs up to `confirmations`
+//! Chain ingest: reads the marketplace's and the staking module's logs up to `confirmations`
 //! blocks below the head, checks that every block links to the one before it, and feeds the
 //! engine's [`Replica`]. A changed block within the replica's window rolls back to the fork
-//! point; a deeper reorg rebuilds the state from the start block. Nothing is taken on trust
-//! from the RPC beyond what the contracts emit: logs must carry the hash of the block header
-//! fetched for their number, and headers must chain.
+//! point; a deeper reorg rebuilds the state from the start block.
+//!
+//! Nothing is taken on trust from the RPC beyond what the chain commits to. A header counts only
+//! if its hash is the hash of its fields, and headers must chain (parent hash); the logs come
+//! from the receipts of each block whose logs bloom may hold the contracts' logs, and count only
+//! if those receipts hash to the header's receipts root. So an RPC that alters a log (its data,
+//! its topics, or leaves one out) or a hash is caught: nothing of the poll is applied, and the
+//! next poll starts over. What the engine applies is then a chain of real headers, and a lie
+//! that builds a whole different chain is a fork that the reorg handling undoes once the RPC
+//! shows the real one.
 
 use std::collections::BTreeMap;
 
+use alloy::consensus::proofs::calculate_receipt_root;
 use alloy::eips::BlockNumberOrTag;
+use alloy::network::AnyReceiptEnvelope;
+use alloy::primitives::{Bloom, BloomInput, Log as PrimitiveLog};
 use alloy::providers::{DynProvider, Provider};
-
-use alloy::rpc::types::{Filter, Log as RpcLog};
+use alloy::rpc::types::Log as RpcLog;
 use matching_engine::{Block, ChainError, Engine, Log, Replica};
 
 use crate::chain::decode::{DecodeError, Sources, decode_log};
 
 /// Headers asked for in one JSON-RPC batch.
 const HEADER_BATCH: u64 = 100;
+/// Blocks whose receipts are asked for in one JSON-RPC batch.
+const RECEIPT_BATCH: usize = 20;
 
 /// How the chain is followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,10 +94,81 @@ pub(crate) struct Polled {
     pub(crate) caught_up: bool,
 }
 
+/// A header whose hash was checked against its fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Header {
+    number: u64,
     hash: [u8; 32],
     parent: [u8; 32],
     timestamp: u64,
+    logs_bloom: Bloom,
+    receipts_root: [u8; 32],
+}
+
+/// A block's receipts as the RPC reports them (every transaction type, its logs as consensus
+/// logs: the fields the receipts root commits to).
+type Receipts = Vec<AnyReceiptEnvelope<PrimitiveLog>>;
+
+/// The header of `block` if its reported hash is the hash of its fields.
+///
+/// # Errors
+/// [`IngestError::Inconsistent`] when it is not: the RPC altered a field or the hash.
+fn checked_header(block: &alloy::rpc::types::Header) -> Result<Header, IngestError> {
+    if block.inner.hash_slow() != block.hash {
+        return Err(IngestError::Inconsistent {
+            block: block.number,
+            detail: "the block hash is not the hash of the header's fields",
+        });
+    }
+    Ok(Header {
+        number: block.number,
+        hash: block.hash.0,
+        parent: block.parent_hash.0,
+        timestamp: block.timestamp,
+        logs_bloom: block.logs_bloom,
+        receipts_root: block.receipts_root.0,
+    })
+}
+
+/// The logs of `sources` in the block of `header`, from its `receipts`, each with its block and
+/// its index in the block.
+///
+/// # Errors
+/// [`IngestError::Inconsistent`] when the receipts do not hash to the header's receipts root
+/// (a log altered, added or left out).
+fn checked_logs(
+    header: &Header,
+    receipts: &[AnyReceiptEnvelope<PrimitiveLog>],
+    sources: &Sources,
+) -> Result<Vec<RpcLog>, IngestError> {
+    if calculate_receipt_root(receipts).0 != header.receipts_root {
+        return Err(IngestError::Inconsistent {
+            block: header.number,
+            detail: "the receipts do not hash to the header's receipts root",
+        });
+    }
+    Ok(receipts
+        .iter()
+        .flat_map(AnyReceiptEnvelope::logs)
+        .zip(0_u64..)
+        .filter(|(log, _)| log.address == sources.marketplace || log.address == sources.staking)
+        .map(|(log, index)| RpcLog {
+            inner: log.clone(),
+            block_hash: Some(header.hash.into()),
+            block_number: Some(header.number),
+            log_index: Some(index),
+            ..RpcLog::default()
+        })
+        .collect())
+}
+
+/// Whether the block's logs bloom admits a log of `sources` (a bloom has no false negatives).
+fn may_hold_logs(header: &Header, sources: &Sources) -> bool {
+    [sources.marketplace, sources.staking].iter().any(|a| {
+        header
+            .logs_bloom
+            .contains_input(BloomInput::Raw(a.as_slice()))
+    })
 }
 
 /// The ingest state: the replica and where to read next.
@@ -124,6 +206,12 @@ impl Ingest {
     #[must_use]
     pub(crate) fn replica(&self) -> &Replica {
         &self.replica
+    }
+
+    /// The replica, to hand it uploaded inputs (not chain data: a rebuild from the chain
+    /// starts without them).
+    pub(crate) fn replica_mut(&mut self) -> &mut Replica {
+        &mut self.replica
     }
 
     /// The counters.
@@ -173,14 +261,7 @@ impl Ingest {
                         detail: "the RPC answered with another block",
                     });
                 }
-                out.insert(
-                    number,
-                    Header {
-                        hash: block.header.hash.0,
-                        parent: block.header.parent_hash.0,
-                        timestamp: block.header.timestamp,
-                    },
-                );
+                out.insert(number, checked_header(&block.header)?);
             }
             start = end + 1;
         }
@@ -221,37 +302,10 @@ impl Ingest {
             }
             parent = Some(h.hash);
         }
-        let filter = Filter::new()
-            .address(vec![self.sources.marketplace, self.sources.staking])
-            .from_block(self.next)
-            .to_block(to);
-        let logs = provider
-            .get_logs(&filter)
-            .await
-            .map_err(rpc("eth_getLogs"))?;
-        let mut by_block: BTreeMap<u64, Vec<RpcLog>> = BTreeMap::new();
-        for log in logs {
-            let (Some(number), Some(hash)) = (log.block_number, log.block_hash) else {
-                return Err(IngestError::Inconsistent {
-                    block: self.next,
-                    detail: "a log without its block number or hash",
-                });
-            };
-            match headers.get(&number) {
-                Some(h) if h.hash == hash.0 && !log.removed => {}
-                _ => {
-                    return Err(IngestError::Inconsistent {
-                        block: number,
-                        detail: "a log from a block other than the header fetched",
-                    });
-                }
-            }
-            by_block.entry(number).or_default().push(log);
-        }
+        let mut by_block = self.logs(provider, &headers).await?;
         let mut blocks = 0;
         for (number, h) in headers {
-            let mut raw = by_block.remove(&number).unwrap_or_default();
-            raw.sort_by_key(|l| l.log_index);
+            let raw = by_block.remove(&number).unwrap_or_default();
             let block = Block {
                 number,
                 hash: h.hash,
@@ -284,6 +338,46 @@ impl Ingest {
             blocks,
             caught_up: to == target,
         })
+    }
+
+    /// The logs of the sources in `headers`' blocks, by block: from the receipts of each block
+    /// whose bloom admits them (JSON-RPC batches of [`RECEIPT_BATCH`]), checked against its
+    /// receipts root.
+    async fn logs(
+        &self,
+        provider: &DynProvider,
+        headers: &BTreeMap<u64, Header>,
+    ) -> Result<BTreeMap<u64, Vec<RpcLog>>, IngestError> {
+        let wanted: Vec<&Header> = headers
+            .values()
+            .filter(|h| may_hold_logs(h, &self.sources))
+            .collect();
+        let mut out = BTreeMap::new();
+        for chunk in wanted.chunks(RECEIPT_BATCH) {
+            let mut batch = alloy::rpc::client::BatchRequest::new(provider.client());
+            let mut waiters = Vec::with_capacity(chunk.len());
+            for header in chunk {
+                let waiter = batch
+                    .add_call::<_, Option<Receipts>>(
+                        "eth_getBlockReceipts",
+                        &(BlockNumberOrTag::Number(header.number),),
+                    )
+                    .map_err(rpc("eth_getBlockReceipts"))?;
+                waiters.push((*header, waiter));
+            }
+            batch.send().await.map_err(rpc("eth_getBlockReceipts"))?;
+            for (header, waiter) in waiters {
+                let receipts = waiter
+                    .await
+                    .map_err(rpc("eth_getBlockReceipts"))?
+                    .ok_or(IngestError::MissingBlock(header.number))?;
+                out.insert(
+                    header.number,
+                    checked_logs(header, &receipts, &self.sources)?,
+                );
+            }
+        }
+        Ok(out)
     }
 
     fn decode_all(&mut self, raw: &[RpcLog]) -> Vec<Log> {
@@ -341,3 +435,6 @@ impl Ingest {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,6 @@
-//! Everything that talks to the chain: the ABI, log decoding, ingest and relaying.
+//! Everything that talks to the chain: log decoding, ingest and relaying (the contract bindings
+//! are `marketplace-bindings`', generated from the Solidity sources).
 
-pub(crate) mod abi;
 pub(crate) mod decode;
 pub(crate) mod ingest;
 pub(crate) mod relay;

@@ -4,8 +4,7 @@
 
 pub mod tamper;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 
 use alloy::network::EthereumWallet;
@@ -13,10 +12,10 @@ use alloy::primitives::{Address, B256, Bytes, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolValue;
+use marketplace_bindings::{IEnclaveRegistry, IPcrRegistry};
 use nitro_attestation::FixedClock;
 use nitro_attestation::dev::{DevNsm, DevNsmConfig};
 use nitro_attestation::nsm::{AttestationRequest, Nsm};
-use pcr_registry::bindings::{IEnclaveRegistry, IPcrRegistry};
 use pcr_registry::client::Registry;
 use pcr_registry::deployment::Deployment;
 use serde_json::Value;
@@ -116,21 +115,9 @@ pub async fn latest_time(p: &DynProvider) -> u64 {
         .timestamp
 }
 
-fn contracts_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts")
-}
-
-fn forge_out() -> PathBuf {
-    testkit::forge_out("BRIDGE_TEST_FORGE_OUT", &contracts_dir().join("out"))
-}
-
 /// Creation bytecode of `name` from forge's output.
 pub fn artifact_bytecode(name: &str) -> Vec<u8> {
-    testkit::artifact_bytecode(
-        &forge_out(),
-        name,
-        "run ci/bridge-e2e, which builds the contracts",
-    )
+    testkit::artifact(name)
 }
 
 /// Creates contract `name` from forge's output with ABI-encoded constructor arguments.
@@ -142,37 +129,17 @@ pub async fn deploy(p: &DynProvider, name: &str, args: Vec<u8>) -> Address {
 /// `contracts/deployments/` (removed afterwards).
 pub fn forge_script(script: &str, anvil: &Anvil, env: &[(&str, String)], scratch: &Path) -> Value {
     let name = format!("bridge-e2e-{}-{}.json", std::process::id(), anvil.chain_id);
-    let mut cmd = Command::new("forge");
-    cmd.current_dir(contracts_dir())
-        .args([
-            "script",
-            script,
-            "--rpc-url",
-            &anvil.url,
-            "--broadcast",
-            "--slow",
-        ])
-        .args(["--private-key", DEPLOYER_KEY])
-        .env("FOUNDRY_OUT", forge_out())
-        .env("FOUNDRY_BROADCAST", scratch.join("broadcast"))
-        .env("DEPLOYMENT_FILE", &name);
-    if let Ok(cache) = std::env::var("BRIDGE_TEST_FORGE_CACHE") {
-        cmd.env("FOUNDRY_CACHE_PATH", cache);
+    let broadcast = scratch.join("broadcast");
+    testkit::forge::Script {
+        script,
+        rpc_url: &anvil.url,
+        private_key: DEPLOYER_KEY,
+        broadcast_dir: &broadcast,
+        env: env.iter().map(|(k, v)| (*k, v.clone())).collect(),
+        slow: true,
     }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("forge on PATH (source ci/env.sh)");
-    assert!(
-        out.status.success(),
-        "{script} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let path = contracts_dir().join("deployments").join(&name);
-    let value: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    std::fs::remove_file(&path).unwrap();
-    value
+    .deploy(&name, None)
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn json_addr(v: &Value, field: &str) -> Address {
@@ -242,7 +209,7 @@ pub async fn enclaves(anvil: &Anvil, public_key: &[u8]) -> Enclaves {
         .mined()
         .await;
     for role in ["REGISTRAR_ROLE", "REVOKER_ROLE"] {
-        testkit::contracts::Roles::new(registry, &p)
+        testkit::contracts::IAccessControl::new(registry, &p)
             .grantRole(keccak256(role), admin)
             .mined()
             .await;
@@ -252,9 +219,9 @@ pub async fn enclaves(anvil: &Anvil, public_key: &[u8]) -> Enclaves {
         .register(
             family,
             &pcr_registry::pcrs::ImagePcrs {
-                pcr0: PCRS.0,
-                pcr1: PCRS.1,
-                pcr2: PCRS.2,
+                pcr0: PCRS.0.into(),
+                pcr1: PCRS.1.into(),
+                pcr2: PCRS.2.into(),
                 pcr8: None,
             },
             IPcrRegistry::ImageMetadata {

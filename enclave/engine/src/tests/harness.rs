@@ -29,6 +29,7 @@ pub(crate) fn market(id: MarketId, penalty: Amount) -> Event {
         slashing_penalty: penalty,
         prover_family: None,
         activation: 0,
+        verifier: Address::ZERO,
     })
 }
 
@@ -75,6 +76,8 @@ pub(crate) fn ask_with(
         redundancy,
         refund_address: Address::from_low_u64(0xfeed),
         prover_data_hash: [7; 32],
+        requester: Address::ZERO,
+        prover_data: Vec::new(),
     }
 }
 
@@ -100,6 +103,10 @@ impl ContractModel {
             }
             Event::AskCancelled { ask } => {
                 self.cancelled.insert(*ask);
+            }
+            // A discarded slot is open again on chain (the contract keeps no other record).
+            Event::AssignmentDiscarded { ask, slot, .. } => {
+                self.slots.remove(&(*ask, *slot));
             }
             _ => {}
         }
@@ -312,7 +319,7 @@ pub(crate) fn check_invariants(e: &Engine) {
         let m = &e.markets[&a.ask.market];
         let key_in = m.book.waiting.iter().any(|w| w.ask == *id);
         assert_eq!(key_in, a.waiting, "waiting index of ask {id}");
-        let unfilled = a.phase == AskPhase::Matching && a.open_slots() > 0;
+        let unfilled = a.phase == AskPhase::Matching && a.open_slots() > 0 && Engine::matchable(a);
         assert_eq!(
             unfilled, a.waiting,
             "ask {id} waits exactly when it has open slots"
@@ -324,7 +331,7 @@ pub(crate) fn check_invariants(e: &Engine) {
                 for o in &m.book.offers {
                     let compatible = o.cost <= a.ask.reward
                         && o.proposed_time <= a.ask.proving_time
-                        && !a.bars(o.generator);
+                        && e.can_take(a, o.generator);
                     assert!(
                         !compatible,
                         "ask {id} waits while {} could serve it",
@@ -405,6 +412,7 @@ impl World {
                 slashing_penalty: PENALTY,
                 prover_family: None,
                 activation: if m == 2 { w.now + 100 } else { 0 },
+                verifier: Address::ZERO,
             }));
         }
         for n in 0..GENERATORS {

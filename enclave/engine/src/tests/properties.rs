@@ -183,6 +183,7 @@ fn arbitrary_event() -> impl Strategy<Value = Event> {
                     slashing_penalty: penalty,
                     prover_family: None,
                     activation,
+                    verifier: crate::Address::ZERO,
                 })
             }
         ),

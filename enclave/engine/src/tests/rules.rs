@@ -279,6 +279,7 @@ fn markets_match_only_after_activation() {
         slashing_penalty: 1,
         prover_family: None,
         activation: at,
+        verifier: Address::ZERO,
     }));
     w.emit(register(1, 2))
         .emit(stake(1, 1, 10))
@@ -544,4 +545,39 @@ fn a_skip_of_an_entry_already_confirmed_changes_nothing() {
     after.now = before.now;
     after.last_pos = before.last_pos;
     assert_eq!(after, before);
+}
+
+#[test]
+fn the_block_that_proposed_an_assignment_is_a_fact_of_the_chain() {
+    let mut w = world(&[(1, 50, 10), (2, 30, 10)], 4);
+    w.emit(ask(1, 1, 100, 60, 2));
+    w.mine(12);
+    w.emit(ask(2, 1, 100, 60, 1));
+    w.mine(12);
+    let proposing = |w: &World, n: u64| crate::ProposedIn {
+        block: n,
+        timestamp: w.blocks[usize::try_from(n - 1).unwrap()].timestamp,
+    };
+    let first = proposing(&w, w.blocks.len() as u64 - 1);
+    let second = proposing(&w, w.blocks.len() as u64);
+    let grouped = w.engine.pending_by_block();
+    assert_eq!(grouped.keys().copied().collect::<Vec<_>>(), [first, second]);
+    assert_eq!(grouped[&first].len(), 2);
+    assert_eq!(grouped[&second].len(), 1);
+    // Looking later (empty blocks, the clock moves on) changes nothing.
+    let later = w.engine.clone();
+    w.mine(30);
+    w.mine(30);
+    assert_eq!(w.engine.pending_by_block(), grouped);
+    // Neither does a restart that replays the same blocks into a new engine.
+    let mut replayed = crate::Engine::new(crate::Config::default(), None);
+    for block in &w.blocks {
+        replayed.apply_block(block);
+    }
+    assert_eq!(replayed.pending_by_block(), grouped);
+    assert_eq!(later.pending_by_block(), grouped);
+    // Once accepted on chain an assignment leaves its group.
+    w.submit_pending();
+    w.mine(12);
+    assert!(w.engine.pending_by_block().is_empty());
 }

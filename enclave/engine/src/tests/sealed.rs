@@ -45,6 +45,7 @@ fn auction_world(with_key: bool) -> World {
         slashing_penalty: 1,
         prover_family: None,
         activation: 0,
+        verifier: Address::ZERO,
     }));
     for n in 1..=4 {
         w.emit(register(n, 2))

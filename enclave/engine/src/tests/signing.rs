@@ -6,6 +6,7 @@ use crate::{
     Address, Assignment, AssignmentBatch, BatchError, Domain, LocalSigner, SignError, Signature,
     Signer, hash_assignment, keccak256, recover,
 };
+use crate::{InvalidInputs, KeyedAssignmentBatch};
 
 /// anvil's first development key (never a real key).
 const KEY: &str = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -165,4 +166,108 @@ fn split_keeps_order_and_bounds_batch_size() {
         7,
         "a zero bound means one per batch"
     );
+}
+
+/// The keyed batch and the invalid-inputs statement, signed independently with Foundry's
+/// `cast wallet sign --data` over their typed-data JSON (same key and domain as above; the
+/// second entry's key wrap is 0x02 ‖ 01..20 ‖ 01..20 ‖ 01..10, 81 bytes; the first's is empty).
+#[test]
+fn keyed_batch_and_invalid_inputs_match_the_independent_vectors() {
+    let (domain, batch) = vector();
+    let mut wrap = vec![2u8];
+    wrap.extend(1..=32u8);
+    wrap.extend(1..=32u8);
+    wrap.extend(1..=16u8);
+    assert_eq!(wrap.len(), 81);
+    let entries = vec![
+        (batch.assignments()[0], Vec::new()),
+        (batch.assignments()[1], wrap),
+    ];
+    let keyed = KeyedAssignmentBatch::new(entries, batch.valid_until()).expect("non-empty");
+    let signed = keyed.sign(&signer(), &domain).expect("signs");
+    assert_eq!(
+        hex::encode(signed.signature.0),
+        "0d58bbdf3b856103c2c229f6f74c3533009d934b33bfc63da4b435f24e2cbdb83e9a81470942918e6b5b266c3efa0d73c54142965539d2bfefdcfb76a73e77ee1c"
+    );
+    assert_eq!(recover(&signed.digest, &signed.signature), Ok(addr(SIGNER)));
+    assert_ne!(
+        signed.digest,
+        batch.digest(&domain),
+        "keyed and plain never collide"
+    );
+
+    let statement = InvalidInputs {
+        ask: 7,
+        slot: 1,
+        generator: addr("70997970c51812dc3a010c7d01b50e0d17dc79c8"),
+        payment: 250_000_000_000_000_000,
+    };
+    let signed = statement.sign(&signer(), &domain).expect("signs");
+    assert_eq!(
+        hex::encode(signed.signature.0),
+        "c713b83d455752cea2e4a14453259786c624b6717e49f92bb7ceda6cea5d20973acb7c2025c79c4206e8f326097467d9ce7a92be75a78a20d471643ad213ee9d1c"
+    );
+}
+
+/// The vector the contract's own tests pin (`contracts/test/marketplace/fixtures/
+/// private_eip712_vector.json`, computed with `cast` alone by the script next to it and accepted
+/// by `ProofMarketplace` in `Eip712Vector.t.sol`): the engine signs the same bytes.
+#[test]
+fn keyed_batch_and_invalid_inputs_match_the_contract_tests_vector() {
+    let json: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../contracts/test/marketplace/fixtures/private_eip712_vector.json"
+    ))
+    .expect("the fixture is JSON");
+    let hex_of = |v: &serde_json::Value| {
+        hex::decode(v.as_str().expect("a hex string").trim_start_matches("0x")).expect("hex")
+    };
+    let amount = |v: &serde_json::Value| {
+        v.as_str()
+            .expect("a decimal string")
+            .parse::<u128>()
+            .expect("an amount")
+    };
+    let address = |v: &serde_json::Value| Address(hex_of(v).try_into().expect("20 bytes"));
+    let (domain, _) = vector();
+    assert_eq!(
+        address(&json["domain"]["verifyingContract"]),
+        domain.verifying_contract
+    );
+    assert_eq!(json["domain"]["chainId"], domain.chain_id);
+    assert_eq!(address(&json["signer"]), addr(SIGNER));
+
+    let keyed = &json["keyedAssignmentBatch"];
+    let entries: Vec<(Assignment, Vec<u8>)> = keyed["assignments"]
+        .as_array()
+        .expect("assignments")
+        .iter()
+        .zip(keyed["keyWraps"].as_array().expect("keyWraps"))
+        .map(|(a, wrap)| {
+            let assignment = Assignment {
+                ask: a["askId"].as_u64().expect("askId"),
+                slot: u8::try_from(a["slot"].as_u64().expect("slot")).expect("a slot"),
+                generator: address(&a["generator"]),
+                price: amount(&a["price"]),
+            };
+            assert_eq!(hash_assignment(&assignment).to_vec(), hex_of(&a["hash"]));
+            (assignment, hex_of(wrap))
+        })
+        .collect();
+    let batch =
+        KeyedAssignmentBatch::new(entries, keyed["validUntil"].as_u64().expect("validUntil"))
+            .expect("non-empty");
+    let signed = batch.sign(&signer(), &domain).expect("signs");
+    assert_eq!(signed.digest.to_vec(), hex_of(&keyed["digest"]));
+    assert_eq!(signed.signature.0.to_vec(), hex_of(&keyed["signature"]));
+
+    let invalid = &json["invalidInputs"];
+    let statement = InvalidInputs {
+        ask: invalid["askId"].as_u64().expect("askId"),
+        slot: u8::try_from(invalid["slot"].as_u64().expect("slot")).expect("a slot"),
+        generator: address(&invalid["generator"]),
+        payment: amount(&invalid["payment"]),
+    };
+    let signed = statement.sign(&signer(), &domain).expect("signs");
+    assert_eq!(signed.digest.to_vec(), hex_of(&invalid["digest"]));
+    assert_eq!(signed.signature.0.to_vec(), hex_of(&invalid["signature"]));
 }

@@ -75,19 +75,7 @@ contract CreateAsk_Test is Marketplace_Test {
     function test_WhenParamsValid() external {
         IProofMarketplace.AskParams memory p = askParams(market, 3);
         uint256 before = token.balanceOf(requester);
-        vm.expectEmit(address(mp));
-        emit IProofMarketplace.AskCreated(
-            1,
-            market,
-            requester,
-            REWARD,
-            p.expiry,
-            PROVING_TIME,
-            3,
-            refundTo,
-            keccak256(p.proverData),
-            p.proverData
-        );
+        expectAskCreated(1, p);
         assertEq(createAsk(p), 1);
         assertEq(createAsk(market, 1), 2);
         assertEq(mp.askCount(), 2);

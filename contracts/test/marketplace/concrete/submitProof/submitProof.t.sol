@@ -95,7 +95,9 @@ contract SubmitProof_Test is Marketplace_Test {
     function test_WhenValidAndOnTime() external {
         vm.warp(mp.getSlot(askId, 0).deadline);
         vm.expectEmit(address(mp));
-        emit IProofMarketplace.ProofSubmitted(askId, 0, g1, PRICE);
+        emit IProofMarketplace.ProofSubmitted(
+            askId, 0, g1, PRICE, prove(WITNESS, uint256(keccak256(abi.encode(g1, askId))))
+        );
         submit(g1, askId, 0);
         assertEq(uint256(mp.getSlot(askId, 0).state), uint256(IProofMarketplace.SlotState.Completed));
         assertEq(mp.withdrawableOf(g1), PRICE);

@@ -11,8 +11,10 @@ import {SchnorrBn254Verifier} from "../../../../src/marketplace/verifiers/Schnor
 import {TestToken} from "../../mocks/TestToken.sol";
 import {SchnorrProofs} from "../../utils/SchnorrProofs.sol";
 
-/// @notice Drives the marketplace through random but well-formed sequences: asks, signed batches (with replays and
-/// conflicting entries), proofs, slashes, cancellations, refunds, withdrawals and time. Every call it makes is one
+/// @notice Drives the marketplace through random but well-formed sequences: public and private asks, signed batches
+/// with and without key wraps (with replays, conflicting entries, missing or malformed wraps, generators without an
+/// encryption key), proofs, discards, invalid-inputs settlements, slashes, cancellations, refunds, withdrawals and
+/// time. Every call it makes is one
 /// the contract must accept, so any revert is a failure (`fail_on_revert`).
 contract MarketplaceHandler is CommonBase, StdUtils {
     uint256 internal constant N =
@@ -43,6 +45,10 @@ contract MarketplaceHandler is CommonBase, StdUtils {
     uint256 public ghostSkipped;
     uint256 public ghostProofs;
     uint256 public ghostSlashes;
+    uint256 public ghostPrivateAsks;
+    uint256 public ghostKeyedAccepted;
+    uint256 public ghostDiscards;
+    uint256 public ghostInvalidInputs;
 
     constructor(
         ProofMarketplace mp_,
@@ -80,13 +86,39 @@ contract MarketplaceHandler is CommonBase, StdUtils {
         return payees.length;
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 ACTIONS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Actions ----
 
     function createAsk(uint256 reward, uint8 redundancy, uint32 expiresIn) external {
         if (asks.length >= 40) return;
-        IProofMarketplace.AskParams memory p = IProofMarketplace.AskParams({
+        IProofMarketplace.AskParams memory p = _askParams(reward, redundancy, expiresIn);
+        vm.prank(requester);
+        asks.push(mp.createAsk(p));
+        ghostEscrowed += p.reward * p.redundancy;
+    }
+
+    /// @dev A private ask, its inputs inline or off chain.
+    function createPrivateAsk(uint256 reward, uint8 redundancy, uint32 expiresIn, bool inlineInputs)
+        external
+    {
+        if (asks.length >= 40) return;
+        IProofMarketplace.AskParams memory p = _askParams(reward, redundancy, expiresIn);
+        bytes memory inputs = abi.encode(keccak256(abi.encode(asks.length, reward)), "encrypted inputs");
+        vm.prank(requester);
+        asks.push(
+            mp.createPrivateAsk(
+                p, keccak256(inputs), _wrap(keccak256(inputs)), inlineInputs ? inputs : bytes("")
+            )
+        );
+        ghostEscrowed += p.reward * p.redundancy;
+        ++ghostPrivateAsks;
+    }
+
+    function _askParams(uint256 reward, uint8 redundancy, uint32 expiresIn)
+        internal
+        view
+        returns (IProofMarketplace.AskParams memory)
+    {
+        return IProofMarketplace.AskParams({
             marketId: market,
             reward: bound(reward, 1e18, 100e18),
             expiry: uint64(block.timestamp + bound(expiresIn, 0, 2 days)),
@@ -95,17 +127,52 @@ contract MarketplaceHandler is CommonBase, StdUtils {
             refundAddress: refundTo,
             proverData: _statement()
         });
-        vm.prank(requester);
-        asks.push(mp.createAsk(p));
-        ghostEscrowed += p.reward * p.redundancy;
     }
 
     /// @dev A signed batch of up to 8 entries over random asks, slots, generators and prices, some of them invalid
     /// or already applied: the contract must apply the valid ones and skip the rest, never revert.
     function assignBatch(uint256 seed, uint8 size) external {
         if (asks.length == 0) return;
+        IProofMarketplace.Assignment[] memory a = _entries(seed, size);
+        uint256 validUntil = block.timestamp;
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(_ENGINE_KEY, mp.batchDigest(a, validUntil));
+        uint256 accepted = mp.assignBatch(a, validUntil, abi.encodePacked(rr, s, v));
+        ghostAccepted += accepted;
+        ghostSkipped += a.length - accepted;
+    }
+
+    /// @dev As `assignBatch`, through `assignBatchWithKeys`: private entries mostly carry a well-formed wrap (now and
+    /// then a truncated one), public entries mostly none (now and then a stray one).
+    function assignBatchWithKeys(uint256 seed, uint8 size) external {
+        if (asks.length == 0) return;
+        IProofMarketplace.Assignment[] memory a = _entries(seed, size);
+        bytes[] memory wraps = new bytes[](a.length);
+        for (uint256 i; i < a.length; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i, "wrap")));
+            bool malformed = r % 7 == 0;
+            if (mp.getAsk(a[i].askId).confidential) {
+                bytes memory w = _wrap(bytes32(r));
+                if (malformed) assembly ("memory-safe") { mstore(w, 80) }
+                wraps[i] = w;
+            } else if (malformed) {
+                wraps[i] = _wrap(bytes32(r));
+            }
+        }
+        uint256 validUntil = block.timestamp;
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(_ENGINE_KEY, mp.keyedBatchDigest(a, wraps, validUntil));
+        uint256 accepted = mp.assignBatchWithKeys(a, wraps, validUntil, abi.encodePacked(rr, s, v));
+        ghostAccepted += accepted;
+        ghostKeyedAccepted += accepted;
+        ghostSkipped += a.length - accepted;
+    }
+
+    function _entries(uint256 seed, uint8 size)
+        internal
+        view
+        returns (IProofMarketplace.Assignment[] memory a)
+    {
         uint256 n = bound(size, 1, 8);
-        IProofMarketplace.Assignment[] memory a = new IProofMarketplace.Assignment[](n);
+        a = new IProofMarketplace.Assignment[](n);
         for (uint256 i; i < n; ++i) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
             uint256 askId = asks[r % asks.length];
@@ -119,29 +186,42 @@ contract MarketplaceHandler is CommonBase, StdUtils {
                 price: price
             });
         }
-        uint256 validUntil = block.timestamp;
-        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(_ENGINE_KEY, mp.batchDigest(a, validUntil));
-        uint256 accepted = mp.assignBatch(a, validUntil, abi.encodePacked(rr, s, v));
-        ghostAccepted += accepted;
-        ghostSkipped += n - accepted;
     }
 
     function submitProof(uint256 askSeed, uint256 slotSeed) external {
-        (bool found, uint256 askId, uint256 slot) =
-            _find(askSeed, slotSeed, IProofMarketplace.SlotState.Assigned);
+        (bool found, uint256 askId, uint256 slot, address generator) = _running(askSeed, slotSeed, false);
         if (!found) return;
-        IProofMarketplace.Slot memory s = mp.getSlot(askId, slot);
-        if (block.timestamp > s.deadline) return;
         bytes memory data = _statement();
         bytes memory proof = _prove(askSeed);
-        vm.prank(s.generator);
+        vm.prank(generator);
         mp.submitProof(askId, slot, data, proof);
         ++ghostProofs;
     }
 
+    /// @dev The slot's generator gives it back before its deadline.
+    function discard(uint256 askSeed, uint256 slotSeed) external {
+        (bool found, uint256 askId, uint256 slot, address generator) = _running(askSeed, slotSeed, false);
+        if (!found) return;
+        vm.prank(generator);
+        mp.discard(askId, slot);
+        ++ghostDiscards;
+    }
+
+    /// @dev The engine's statement that a private ask's inputs are invalid, relayed by the handler, paying up to the
+    /// slot's price.
+    function settleInvalidInputs(uint256 askSeed, uint256 slotSeed, uint256 paymentSeed) external {
+        (bool found, uint256 askId, uint256 slot, address generator) = _running(askSeed, slotSeed, true);
+        if (!found) return;
+        uint256 payment = bound(paymentSeed, 0, mp.getSlot(askId, slot).price);
+        (uint8 v, bytes32 r, bytes32 s) =
+            vm.sign(_ENGINE_KEY, mp.invalidInputsDigest(askId, slot, generator, payment));
+        mp.settleInvalidInputs(askId, slot, payment, abi.encodePacked(r, s, v));
+        ++ghostInvalidInputs;
+    }
+
     function slash(uint256 askSeed, uint256 slotSeed) external {
         (bool found, uint256 askId, uint256 slot) =
-            _find(askSeed, slotSeed, IProofMarketplace.SlotState.Assigned);
+            _find(askSeed, slotSeed, IProofMarketplace.SlotState.Assigned, false);
         if (!found) return;
         IProofMarketplace.Slot memory s = mp.getSlot(askId, slot);
         if (block.timestamp <= s.deadline) vm.warp(s.deadline + 1);
@@ -179,11 +259,21 @@ contract MarketplaceHandler is CommonBase, StdUtils {
         vm.warp(block.timestamp + bound(secs, 1, 3 hours));
     }
 
-    /*//////////////////////////////////////////////////////////////
-                                 HELPERS
-    //////////////////////////////////////////////////////////////*/
+    // ---- Helpers ----
 
-    function _find(uint256 askSeed, uint256 slotSeed, IProofMarketplace.SlotState want)
+    /// @dev An assigned slot (of a private ask when `privateOnly`) whose deadline has not passed, and its generator.
+    function _running(uint256 askSeed, uint256 slotSeed, bool privateOnly)
+        internal
+        view
+        returns (bool found, uint256 askId, uint256 slot, address generator)
+    {
+        (found, askId, slot) = _find(askSeed, slotSeed, IProofMarketplace.SlotState.Assigned, privateOnly);
+        if (!found) return (false, 0, 0, address(0));
+        IProofMarketplace.Slot memory s = mp.getSlot(askId, slot);
+        return (block.timestamp <= s.deadline, askId, slot, s.generator);
+    }
+
+    function _find(uint256 askSeed, uint256 slotSeed, IProofMarketplace.SlotState want, bool privateOnly)
         internal
         view
         returns (bool, uint256, uint256)
@@ -191,12 +281,20 @@ contract MarketplaceHandler is CommonBase, StdUtils {
         uint256 n = asks.length;
         for (uint256 i; i < n; ++i) {
             uint256 askId = asks[(askSeed % n + i) % n];
+            if (privateOnly && !mp.getAsk(askId).confidential) continue;
             for (uint256 j; j < 16; ++j) {
                 uint256 slot = (slotSeed % 16 + j) % 16;
                 if (mp.getSlot(askId, slot).state == want) return (true, askId, slot);
             }
         }
         return (false, 0, 0);
+    }
+
+    /// @dev An 81-byte wrap-shaped value (the contract checks its length; the engine and generators its content).
+    function _wrap(bytes32 tag) internal pure returns (bytes memory) {
+        return abi.encodePacked(
+            bytes1(0x02), keccak256(abi.encode(tag, 0)), keccak256(abi.encode(tag, 1)), bytes16(tag)
+        );
     }
 
     function _statement() internal view returns (bytes memory) {

@@ -50,6 +50,8 @@ fn ask_created_becomes_the_engine_ask() {
             redundancy: 2,
             refund_address: Address([2; 20]),
             prover_data_hash: [3; 32],
+            requester: Address([1; 20]),
+            prover_data: b"statement".to_vec(),
         }))
     );
 }
@@ -86,7 +88,7 @@ fn skipped_slots_above_u8_are_a_named_error_and_small_ones_decode() {
         askId: U256::from(4),
         generator: ChainAddress::repeat_byte(5),
         slot,
-        reason: 2,
+        reason: M::SkipReason::SlotNotOpen,
     };
     assert_eq!(
         decode_log(&SOURCES, &log(MARKETPLACE, &skip(U256::from(255)))).unwrap(),
@@ -144,10 +146,10 @@ fn stake_is_read_from_the_staking_module_only_and_clamped() {
 
 #[test]
 fn market_modes_and_malformed_logs() {
-    let market = |mode: u8| M::MarketCreated {
+    let market = |mode: M::MatchingMode| M::MarketCreated {
         marketId: U256::from(3),
         creator: ChainAddress::ZERO,
-        verifier: ChainAddress::ZERO,
+        verifier: ChainAddress::repeat_byte(4),
         mode,
         bidWindow: 30,
         slashingPenalty: U96::from(10u64),
@@ -155,18 +157,31 @@ fn market_modes_and_malformed_logs() {
         activation: alloy::primitives::aliases::U40::from(99u64),
     };
     assert_eq!(
-        decode_log(&SOURCES, &log(MARKETPLACE, &market(1))).unwrap(),
+        decode_log(
+            &SOURCES,
+            &log(MARKETPLACE, &market(M::MatchingMode::SealedBid))
+        )
+        .unwrap(),
         Some(Event::MarketCreated(Market {
             id: 3,
             mode: MatchingMode::SealedBid { bid_window: 30 },
             slashing_penalty: 10,
             prover_family: None,
             activation: 99,
+            verifier: Address([4; 20]),
         }))
     );
+    // A mode the contract does not define (2): the second data word (after `verifier`).
+    let mut unknown = log(MARKETPLACE, &market(M::MatchingMode::OrderBook));
+    let mut data = unknown.inner.data.data.to_vec();
+    data[63] = 2;
+    unknown.inner.data = alloy::primitives::LogData::new_unchecked(
+        unknown.inner.data.topics().to_vec(),
+        data.into(),
+    );
     assert_eq!(
-        decode_log(&SOURCES, &log(MARKETPLACE, &market(2))),
-        Err(DecodeError::UnknownMode(2))
+        decode_log(&SOURCES, &unknown),
+        Err(DecodeError::UnknownMode)
     );
     let mut truncated = log(MARKETPLACE, &ask_created(U256::from(1)));
     let data = truncated.inner.data.data.slice(..40);
@@ -181,71 +196,90 @@ fn market_modes_and_malformed_logs() {
     ));
 }
 
-/// Every event and function declared in `abi.rs` has the signature of the same name in the
-/// Solidity interfaces (enums are `uint8` in the ABI).
 #[test]
-fn abi_matches_the_contracts() {
-    let root = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../contracts/src/marketplace/"
-    );
-    let mut source = String::new();
-    for file in ["IProofMarketplace.sol", "IStakingModule.sol"] {
-        source += &std::fs::read_to_string(format!("{root}{file}")).unwrap();
-    }
-    let declared = solidity_events(&source);
-    for (name, ours) in [
-        ("MarketCreated", M::MarketCreated::SIGNATURE),
-        ("GeneratorRegistered", M::GeneratorRegistered::SIGNATURE),
-        ("CapacityChanged", M::CapacityChanged::SIGNATURE),
-        ("GeneratorDeregistered", M::GeneratorDeregistered::SIGNATURE),
-        ("GeneratorJoined", M::GeneratorJoined::SIGNATURE),
-        ("GeneratorUpdated", M::GeneratorUpdated::SIGNATURE),
-        ("GeneratorLeft", M::GeneratorLeft::SIGNATURE),
-        ("AskCreated", M::AskCreated::SIGNATURE),
-        ("AskCancelled", M::AskCancelled::SIGNATURE),
-        ("BidSubmitted", M::BidSubmitted::SIGNATURE),
-        ("AssignmentAccepted", M::AssignmentAccepted::SIGNATURE),
-        ("AssignmentSkipped", M::AssignmentSkipped::SIGNATURE),
-        ("ProofSubmitted", M::ProofSubmitted::SIGNATURE),
-        ("Slashed", M::Slashed::SIGNATURE),
-        ("StakeChanged", S::StakeChanged::SIGNATURE),
-    ] {
-        assert_eq!(
-            declared.get(name).map(String::as_str),
-            Some(ours),
-            "event {name}"
-        );
-    }
-}
-
-/// `event Name(type [indexed] name, …);` declarations, as canonical signatures.
-fn solidity_events(source: &str) -> std::collections::HashMap<String, String> {
-    let enums = ["MatchingMode", "SlotState", "SkipReason"];
-    let mut out = std::collections::HashMap::new();
-    let mut rest = source;
-    while let Some(i) = rest.find("event ") {
-        rest = &rest[i + 6..];
-        let Some(end) = rest.find(");") else { break };
-        let decl: String = rest[..end].split_whitespace().collect::<Vec<_>>().join(" ");
-        let Some((name, params)) = decl.split_once('(') else {
-            continue;
+fn private_ask_events_become_engine_events() {
+    let decoded = |data: alloy::primitives::LogData| {
+        let raw = RpcLog {
+            inner: PrimLog {
+                address: MARKETPLACE,
+                data,
+            },
+            ..RpcLog::default()
         };
-        let types: Vec<String> = params
-            .split(',')
-            .map(|p| {
-                let ty = p.split_whitespace().next().unwrap_or_default();
-                if enums.contains(&ty) {
-                    "uint8".to_owned()
-                } else {
-                    ty.to_owned()
-                }
-            })
-            .collect();
-        out.insert(
-            name.trim().to_owned(),
-            format!("{}({})", name.trim(), types.join(",")),
-        );
-    }
-    out
+        decode_log(&SOURCES, &raw).unwrap()
+    };
+    let committed = M::PrivateInputsCommitted {
+        askId: U256::from(4),
+        inputsHash: B256::repeat_byte(5),
+        engineKeyWrap: Bytes::from(vec![6; 81]),
+        inlineInputs: Bytes::from_static(b"ciphertext"),
+    };
+    assert_eq!(
+        decoded(committed.encode_log_data()),
+        Some(Event::PrivateInputsCommitted {
+            ask: 4,
+            inputs_hash: [5; 32],
+            engine_key_wrap: vec![6; 81],
+            inline_inputs: b"ciphertext".to_vec(),
+        })
+    );
+    let key = M::EncryptionKeySet {
+        generator: ChainAddress::repeat_byte(7),
+        marketId: U256::from(3),
+        publicKey: Bytes::from(vec![2; 33]),
+    };
+    assert_eq!(
+        decoded(key.encode_log_data()),
+        Some(Event::EncryptionKeySet {
+            generator: Address([7; 20]),
+            market: 3,
+            public_key: vec![2; 33],
+        })
+    );
+    let discarded = M::AssignmentDiscarded {
+        askId: U256::from(4),
+        slot: 1,
+        generator: ChainAddress::repeat_byte(7),
+    };
+    assert_eq!(
+        decoded(discarded.encode_log_data()),
+        Some(Event::AssignmentDiscarded {
+            ask: 4,
+            slot: 1,
+            generator: Address([7; 20]),
+        })
+    );
+    let invalid = M::InputsInvalid {
+        askId: U256::from(4),
+        slot: 1,
+        generator: ChainAddress::repeat_byte(7),
+        payment: U256::from(9),
+    };
+    assert_eq!(
+        decoded(invalid.encode_log_data()),
+        Some(Event::InputsInvalid {
+            ask: 4,
+            slot: 1,
+            generator: Address([7; 20]),
+            payment: 9,
+        })
+    );
+    // The generator's copy of its wrap is not engine state.
+    let wrapped = M::InputsKeyWrapped {
+        askId: U256::from(4),
+        slot: 1,
+        generator: ChainAddress::repeat_byte(7),
+        keyWrap: Bytes::from(vec![6; 81]),
+    };
+    assert_eq!(decoded(wrapped.encode_log_data()), None);
+    // An id beyond u64 is a named error, as for every other event.
+    let big = M::PrivateInputsCommitted {
+        askId: U256::from(u64::MAX) + U256::from(1),
+        ..committed
+    };
+    let raw = log(MARKETPLACE, &big);
+    assert!(matches!(
+        decode_log(&SOURCES, &raw),
+        Err(DecodeError::OutOfRange { .. })
+    ));
 }
