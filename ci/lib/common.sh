@@ -14,6 +14,9 @@
 #   anvil_start VAR LOG [ANVIL ARGS...]
 #                           an anvil on a free 127.0.0.1 port (the kernel picks it); sets VAR to
 #                           its http:// URL; stopped on exit
+#   check TEXT CMD...       runs CMD: logs `ok   TEXT`, or `FAIL TEXT` and counts it in `failures`
+#   report_failed           the failed checks again, then their count: the last lines of the
+#                           log, where a log cut to its end still names them
 #   forge_build             the one build of the contracts: the whole Foundry project into
 #                           contracts/out (forge's default; its cache skips unchanged sources),
 #                           which every script, test and the devnet read; returns forge's status
@@ -23,6 +26,8 @@
 pids=()
 names=()
 LIB_AT_EXIT=()
+failures=0
+LIB_FAILED=()
 
 lib_init() {
   LIB_NAME=$1
@@ -76,6 +81,23 @@ anvil_start() {
   spawn anvil "$logfile" anvil --host 127.0.0.1 --port 0 "$@"
   wait_for 30 "anvil" grep -q '^Listening on ' "$logfile" || die "anvil did not start (see $logfile)"
   printf -v "$var" 'http://%s' "$(sed -n 's/^Listening on //p' "$logfile" | head -1)"
+}
+
+check() {
+  local what=$1; shift
+  if "$@"; then
+    log "ok   $what"
+  else
+    log "FAIL $what"
+    failures=$((failures + 1))
+    LIB_FAILED+=("$what")
+  fi
+}
+
+report_failed() {
+  local what
+  for what in "${LIB_FAILED[@]}"; do log "failed: $what"; done
+  log "$failures check(s) failed"
 }
 
 forge_build() {
