@@ -187,7 +187,7 @@ async fn restart_proxy(t: &mut Subject<'_>, window: Duration) -> Result<Value> {
     let killed = kill_now(t.scenario.proxy_pid(), "host-proxy")?;
     tokio::time::sleep(window).await;
     t.restarts += 1;
-    keep_log(&t.scenario.opts.run_dir, "host-proxy", t.restarts);
+    keep_log(&t.scenario.opts.paths.run_dir, "host-proxy", t.restarts);
     let started = Instant::now();
     let upstream = t.scenario.proxy_upstream();
     t.scenario.restart_proxy(upstream).await?;
@@ -220,7 +220,7 @@ async fn restart_app(t: &mut Subject<'_>, window: Duration) -> Result<Value> {
     })
     .await?;
     t.restarts += 1;
-    keep_log(&t.scenario.opts.run_dir, "enclave-app", t.restarts);
+    keep_log(&t.scenario.opts.paths.run_dir, "enclave-app", t.restarts);
     let started = Instant::now();
     t.scenario.restart_app().await?;
     Ok(json!({

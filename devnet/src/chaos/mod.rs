@@ -20,7 +20,6 @@ mod faults;
 mod replay;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, U256};
@@ -29,24 +28,14 @@ use testkit::faultbox::FaultBox;
 
 use self::faults::{Kind, Subject, engine_status};
 use crate::error::{Error, Result};
-use crate::load::{self, LoadOpts, Scenario, ScenarioOpts};
+use crate::load::{self, LoadOpts, Scenario, ScenarioOpts, ScenarioPaths};
 use crate::procs::Procs;
 
 /// `devnet chaos`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ChaosArgs {
-    /// The run directory (created): logs, configurations, `asks.jsonl`.
-    #[arg(long)]
-    run_dir: PathBuf,
-    /// The host-proxy binary.
-    #[arg(long)]
-    host_proxy: PathBuf,
-    /// The enclave-app binary, built with the dev NSM.
-    #[arg(long)]
-    enclave_app: PathBuf,
-    /// The clients' `generator` binary.
-    #[arg(long)]
-    generator: PathBuf,
+    #[command(flatten)]
+    paths: ScenarioPaths,
     /// Asks offered per second.
     #[arg(long, default_value_t = 50.0)]
     rate: f64,
@@ -249,10 +238,7 @@ struct Found {
 async fn chaos(args: ChaosArgs) -> Result<Found> {
     let kinds = parse_faults(&args.faults)?;
     let opts = ScenarioOpts {
-        run_dir: args.run_dir.clone(),
-        host_proxy: args.host_proxy.clone(),
-        enclave_app: args.enclave_app.clone(),
-        generator_bin: args.generator.clone(),
+        paths: args.paths.clone(),
         markets: args.markets,
         generators: args.generators,
         generator_capacity: args.capacity,
@@ -334,18 +320,18 @@ async fn chaos(args: ChaosArgs) -> Result<Found> {
         })
         .collect();
     let fresh = replay::fresh_config(
-        &faults::engine_config(&s.opts.run_dir)?,
+        &faults::engine_config(&s.opts.paths.run_dir)?,
         s.rpc_url(),
-        &s.opts.run_dir,
+        &s.opts.paths.run_dir,
     );
     let api = s.ports.api;
     // The fresh engine is stopped when this returns.
     let mut replay_procs = Procs::default();
     let state = replay::against_fresh_replay(
         &mut replay_procs,
-        &s.opts.enclave_app,
+        &s.opts.paths.enclave_app,
         &fresh,
-        &s.opts.run_dir,
+        &s.opts.paths.run_dir,
         || crate::enclave::status(api).ok(),
     )
     .await?;

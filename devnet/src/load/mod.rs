@@ -27,7 +27,9 @@ pub(crate) use self::offer::{Load, LoadOpts, Offered};
 pub(crate) use self::records::{AskRecord, Records};
 #[allow(unused_imports)] // the library's surface for programs that run a load
 pub(crate) use self::report::{Facts, Judgement, judge};
-pub(crate) use self::scenario::{ARBITRUM_ONE_BLOCK_GAS, Scenario, ScenarioOpts, Target};
+pub(crate) use self::scenario::{
+    ARBITRUM_ONE_BLOCK_GAS, Scenario, ScenarioOpts, ScenarioPaths, Target,
+};
 
 use self::report::{percentile, round};
 use crate::error::Result;
@@ -45,18 +47,8 @@ const P99_TARGET_BLOCKS: u64 = 2;
 /// `devnet load`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct LoadArgs {
-    /// The run directory (created): logs, configurations, `asks.jsonl`.
-    #[arg(long)]
-    run_dir: PathBuf,
-    /// The host-proxy binary.
-    #[arg(long)]
-    host_proxy: PathBuf,
-    /// The enclave-app binary, built with the dev NSM.
-    #[arg(long)]
-    enclave_app: PathBuf,
-    /// The clients' `generator` binary.
-    #[arg(long)]
-    generator: PathBuf,
+    #[command(flatten)]
+    paths: ScenarioPaths,
     /// Asks offered per second.
     #[arg(long, default_value_t = 200.0)]
     rate: f64,
@@ -384,10 +376,7 @@ pub(crate) fn report(s: &ScenarioOpts, run: &Run) -> Value {
 /// (whatever it measured), 1 when something failed.
 pub(crate) async fn command(args: LoadArgs) -> u8 {
     let opts = ScenarioOpts {
-        run_dir: args.run_dir.clone(),
-        host_proxy: args.host_proxy.clone(),
-        enclave_app: args.enclave_app.clone(),
-        generator_bin: args.generator.clone(),
+        paths: args.paths.clone(),
         markets: args.markets,
         generators: args.generators,
         generator_capacity: args.capacity,

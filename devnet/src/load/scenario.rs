@@ -42,17 +42,29 @@ const APP: &str = "enclave-app";
 /// The proxy's.
 const PROXY: &str = "host-proxy";
 
+/// The run directory and the programs a scenario starts, as `devnet load` and `devnet chaos`
+/// take them on their command lines.
+#[derive(Clone, Debug, clap::Args)]
+pub(crate) struct ScenarioPaths {
+    /// The run directory (created): logs, configurations, `asks.jsonl`.
+    #[arg(long)]
+    pub(crate) run_dir: PathBuf,
+    /// The host-proxy binary.
+    #[arg(long)]
+    pub(crate) host_proxy: PathBuf,
+    /// The enclave-app binary, built with the dev NSM.
+    #[arg(long)]
+    pub(crate) enclave_app: PathBuf,
+    /// The clients' `generator` binary.
+    #[arg(long)]
+    pub(crate) generator: PathBuf,
+}
+
 /// What to start.
 #[derive(Clone, Debug)]
 pub(crate) struct ScenarioOpts {
-    /// The run directory (created; logs, configurations, records).
-    pub(crate) run_dir: PathBuf,
-    /// The host-proxy binary.
-    pub(crate) host_proxy: PathBuf,
-    /// The enclave-app binary, built with the dev NSM.
-    pub(crate) enclave_app: PathBuf,
-    /// The clients' `generator` binary.
-    pub(crate) generator_bin: PathBuf,
+    /// The run directory and the programs.
+    pub(crate) paths: ScenarioPaths,
     /// Markets (order book, Schnorr/BN254).
     pub(crate) markets: usize,
     /// Generator nodes; node `i` joins markets `i mod M` and `(i + 1) mod M`.
@@ -155,7 +167,7 @@ impl Scenario {
         ensure(opts.markets > 0 && opts.generators > 0, || {
             "a load needs at least one market and one generator".into()
         })?;
-        let run = opts.run_dir.clone();
+        let run = opts.paths.run_dir.clone();
         std::fs::create_dir_all(&run).map_err(|e| Error::file(&run, e))?;
         let mut out = Out::new(0, 6, now_s());
         let mut procs = Procs::default();
@@ -280,7 +292,7 @@ impl Scenario {
             token: self.market.token,
             markets: self.markets.clone(),
             pool: self.pool.clone(),
-            run_dir: self.opts.run_dir.clone(),
+            run_dir: self.opts.paths.run_dir.clone(),
             watched: self.watched.clone(),
             proofs_served: self.prover.served.clone(),
         }
@@ -350,14 +362,14 @@ impl Scenario {
     /// Starts the host proxy with its l2-rpc route connecting to `upstream` (anvil's port, or
     /// a fault box in front of it).
     pub(crate) async fn start_proxy(&mut self, upstream: u16) -> Result<()> {
-        let run = &self.opts.run_dir;
+        let run = &self.opts.paths.run_dir;
         let toml = run.join("host-proxy.toml");
         let socket = run.join("engine-api.sock");
         std::fs::write(&toml, enclave::proxy_config(&self.ports, upstream, &socket))
             .map_err(|e| Error::file(&toml, e))?;
         enclave::start_proxy(
             &mut self.procs,
-            &self.opts.host_proxy,
+            &self.opts.paths.host_proxy,
             &toml,
             run,
             self.ports.admin,
@@ -383,10 +395,10 @@ impl Scenario {
     /// Starts the enclave app and registers its fresh key (the block gas limit is raised for
     /// the registration's on-chain verification, then set back).
     pub(crate) async fn start_app(&mut self) -> Result<()> {
-        let run = self.opts.run_dir.clone();
+        let run = self.opts.paths.run_dir.clone();
         enclave::start_app(
             &mut self.procs,
-            &self.opts.enclave_app,
+            &self.opts.paths.enclave_app,
             APP,
             &self.app_config,
             &run,
@@ -435,7 +447,7 @@ impl Scenario {
     /// Funds fresh generator operators (gas, stake tokens), starts one node each and waits
     /// until every one has joined its markets.
     async fn start_generators(&mut self) -> Result<()> {
-        let dir = self.opts.run_dir.join("generators");
+        let dir = self.opts.paths.run_dir.join("generators");
         std::fs::create_dir_all(&dir).map_err(|e| Error::file(&dir, e))?;
         let keys: Vec<PrivateKeySigner> = (0..self.opts.generators)
             .map(|_| PrivateKeySigner::random())
@@ -479,7 +491,7 @@ impl Scenario {
             });
             let path = dir.join(format!("{name}.json"));
             std::fs::write(&path, config.to_string()).map_err(|e| Error::file(&path, e))?;
-            let mut cmd = Command::new(&self.opts.generator_bin);
+            let mut cmd = Command::new(&self.opts.paths.generator);
             cmd.arg("run").arg("--config").arg(&path);
             self.procs.spawn(&name, cmd, &dir)?;
         }
@@ -568,7 +580,7 @@ fn app_config(
         start_block: market.marketplace_block,
         verifier: market.verifier,
         ports,
-        run: &opts.run_dir,
+        run: &opts.paths.run_dir,
     });
     if let Some(engine) = config["engine"].as_object_mut() {
         for (key, value) in [
