@@ -12,6 +12,9 @@
 //!   back must hash the same as what was sent, within `--duplex-timeout-s`, and neither
 //!   direction may move nothing for `--duplex-idle-s` (a stall is a named failure);
 //! - `refused`: a route whose upstream the proxy does not allow: no byte comes back;
+//! - `reset` (with `--reset-route`): a host end that closes with the guest's bytes unread:
+//!   the guest must see its end of stream (or a reset), not wait on a connection nobody
+//!   serves;
 //! - `unrouted`: a port with no route: the connection itself fails.
 //!
 //! Console lines: `guest-probe: ok NAME: …` / `guest-probe: FAIL NAME: …`, then
@@ -81,6 +84,9 @@ struct Cli {
     /// A port with no route at all.
     #[arg(long)]
     unrouted: Dialer,
+    /// A port whose host end closes without reading what the guest sent (no check without it).
+    #[arg(long)]
+    reset_route: Option<Dialer>,
     /// Program (and arguments) to become after the checks, whatever their outcome.
     #[arg(last = true)]
     then: Vec<String>,
@@ -138,8 +144,14 @@ async fn run(cli: &Cli) -> usize {
     if let Some(route) = &cli.duplex_route {
         report("duplex", duplex(cli, route).await);
     }
-    report("refused", bounded(30, refused(&cli.refused_route)).await);
+    report(
+        "refused",
+        bounded(30, closed_without_a_byte(&cli.refused_route)).await,
+    );
     report("unrouted", bounded(30, unrouted(&cli.unrouted)).await);
+    if let Some(route) = &cli.reset_route {
+        report("reset", bounded(30, closed_without_a_byte(route)).await);
+    }
     if failed == 0 {
         println!("guest-probe: all {total} checks passed");
     } else {
@@ -237,9 +249,11 @@ async fn duplex(cli: &Cli, route: &Dialer) -> anyhow::Result<String> {
     ))
 }
 
-/// A route to a destination outside the proxy's allowlist: the proxy drops the
-/// connection and nothing of the upstream ever reaches the guest.
-async fn refused(route: &Dialer) -> anyhow::Result<String> {
+/// A route whose host end drops the connection (the proxy refusing a destination outside
+/// its allowlist, or an end that closes on unread bytes): the guest sends a request and
+/// must see the connection end, closed or reset, without a byte; waiting forever instead is
+/// a failure of the vsock path (bounded by the caller).
+async fn closed_without_a_byte(route: &Dialer) -> anyhow::Result<String> {
     let mut io = match route.connect().await {
         Ok(io) => io,
         Err(e) => return Ok(format!("connection refused at once ({e})")),

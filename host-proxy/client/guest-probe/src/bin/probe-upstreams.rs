@@ -8,18 +8,22 @@
 //! - a hashing sink: reads a length (8 bytes, big-endian) and that many bytes, answers
 //!   `BYTES SHA256HEX\n`;
 //! - an echo (the duplex check's other end): writes back everything it reads, reading and
-//!   writing at the same time, until the end of the stream; then shuts its sending side.
+//!   writing at the same time, until the end of the stream; then shuts its sending side;
+//! - with `--closer-uds PATH`, a closer on that Unix socket (the guest reaches it directly
+//!   through the vsock device, `${UDS}_PORT`, not through the proxy): it reads the first
+//!   byte the guest sends and closes with the rest unread, so the device's next read of the
+//!   stream fails with a reset instead of returning 0.
 //!
 //! Prints one JSON line on stdout once all listen
 //! (`{"rpc_tls":"127.0.0.1:P","sink":…,"echo":…}`), logs each connection on stderr
 //! (`probe-upstreams: sink PEER: received BYTES SHA256HEX`,
-//! `probe-upstreams: echo PEER: echoed BYTES bytes, sha256 SHA256HEX`), and runs until
-//! killed.
+//! `probe-upstreams: echo PEER: echoed BYTES bytes, sha256 SHA256HEX`,
+//! `probe-upstreams: closer: closed on unread bytes`), and runs until killed.
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +33,7 @@ use host_proxy_guest_probe::{Hasher, echo};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio_rustls::TlsAcceptor;
 
 /// A connection that moves nothing for this long is dropped.
@@ -47,6 +51,9 @@ struct Cli {
     /// Where to write the test CA certificate (PEM) the guest pins.
     #[arg(long)]
     ca_out: PathBuf,
+    /// Unix socket of the closer (created here; no closer without it).
+    #[arg(long)]
+    closer_uds: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -59,6 +66,7 @@ fn main() -> anyhow::Result<()> {
             let front = TcpListener::bind("127.0.0.1:0").await?;
             let sink = TcpListener::bind("127.0.0.1:0").await?;
             let echo = TcpListener::bind("127.0.0.1:0").await?;
+            let closer = cli.closer_uds.as_deref().map(bind_unix).transpose()?;
             println!(
                 "{}",
                 serde_json::json!({
@@ -70,7 +78,8 @@ fn main() -> anyhow::Result<()> {
             tokio::try_join!(
                 serve_front(front, tls, cli.rpc),
                 serve_sink(sink),
-                serve_echo(echo)
+                serve_echo(echo),
+                serve_closer(closer)
             )?;
             Ok(())
         })
@@ -180,4 +189,37 @@ async fn serve_echo(l: TcpListener) -> anyhow::Result<()> {
             }
         });
     }
+}
+
+fn bind_unix(path: &Path) -> anyhow::Result<UnixListener> {
+    UnixListener::bind(path).with_context(|| format!("binding {}", path.display()))
+}
+
+/// Serves the closer, if there is one; otherwise never returns (a branch of the join).
+async fn serve_closer(l: Option<UnixListener>) -> anyhow::Result<()> {
+    let Some(l) = l else {
+        return std::future::pending().await;
+    };
+    loop {
+        let (s, _) = l.accept().await?;
+        tokio::spawn(async move {
+            match close_on_unread(s).await {
+                Ok(()) => eprintln!("probe-upstreams: closer: closed on unread bytes"),
+                Err(e) => eprintln!("probe-upstreams: closer: {e:#}"),
+            }
+        });
+    }
+}
+
+/// Reads the peer's first byte and drops the stream with the rest of what it sent unread:
+/// the kernel then resets the peer's end (its next read fails with ECONNRESET). Waiting for
+/// readiness alone is not enough: tokio may report a fresh stream readable before any byte.
+async fn close_on_unread(mut s: UnixStream) -> anyhow::Result<()> {
+    let mut first = [0u8; 1];
+    tokio::time::timeout(IDLE, s.read_exact(&mut first))
+        .await
+        .context("no byte arrived")?
+        .context("reading the first byte")?;
+    drop(s);
+    Ok(())
 }
