@@ -97,11 +97,19 @@ struct Tally {
     dropped: AtomicU64,
     errors: AtomicU64,
     accept_errors: AtomicU64,
+    handoffs_refused: AtomicU64,
 }
 
 impl Tally {
     fn add(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one event; true for the first since the last summary (the one worth a line of
+    /// its own: whoever sends a thousand bad requests gets one line and a count, not a
+    /// thousand lines).
+    fn first_of_interval(counter: &AtomicU64) -> bool {
+        counter.fetch_add(1, Ordering::Relaxed) == 0
     }
 
     /// The summary line of the counts since the last one (`None`: nothing happened), and
@@ -118,6 +126,7 @@ impl Tally {
             ("dropped unanswered", take(&self.dropped)),
             ("failed", take(&self.errors)),
             ("accept errors", take(&self.accept_errors)),
+            ("identity hand-offs refused", take(&self.handoffs_refused)),
         ];
         let parts: Vec<String> = counts
             .iter()
@@ -831,7 +840,8 @@ async fn attestation(server: &Server, form: &str, query: &str) -> Reply {
 }
 
 /// `POST /identity/handoff`: a newcomer of this image asks for the engine identity
-/// (`handoff.rs`). Refusals are logged by name only.
+/// (`handoff.rs`). Refusals are logged by name only, the first of each summary interval; the
+/// rest are counted in the summary line.
 async fn identity_handoff(server: &Server, req: Request<Incoming>) -> Reply {
     let shared = &server.shared;
     let Some(giver) = &shared.giver else {
@@ -849,7 +859,12 @@ async fn identity_handoff(server: &Server, req: Request<Incoming>) -> Reply {
     let admitted = match giver.admit(&body, own_key).await {
         Ok(a) => a,
         Err(e) => {
-            tracing::warn!("identity hand-off refused: {} ({e})", e.name());
+            if Tally::first_of_interval(&server.tally.handoffs_refused) {
+                tracing::warn!(
+                    "identity hand-off refused: {} ({e}); more in this interval are counted",
+                    e.name()
+                );
+            }
             let status =
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return error(status, e.name(), e);
@@ -878,6 +893,23 @@ mod tests {
     use crate::identity::Identity;
     use crate::listen::ListenAddr;
     use crate::test_nsm::{ScriptedNsm, until};
+
+    #[test]
+    fn a_run_of_handoff_refusals_logs_its_first_and_counts_all_in_the_summary() {
+        let tally = Tally::default();
+        assert!(Tally::first_of_interval(&tally.handoffs_refused));
+        for _ in 0..999 {
+            assert!(!Tally::first_of_interval(&tally.handoffs_refused));
+        }
+        Tally::add(&tally.served);
+        assert_eq!(
+            tally.take_summary().as_deref(),
+            Some("http: 1 served, 1000 identity hand-offs refused")
+        );
+        assert_eq!(tally.take_summary(), None, "the counts were reset");
+        // A new interval: its first refusal gets its line again.
+        assert!(Tally::first_of_interval(&tally.handoffs_refused));
+    }
 
     /// A dev NSM of an image with PCR0/1/2 of 0x11, 0x22, 0x33.
     fn dev_nsm() -> DevNsm {
