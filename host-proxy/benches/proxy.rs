@@ -23,7 +23,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
-use nix::unistd::Pid;
+use nix::unistd::{Pid, SysconfVar, sysconf};
 
 struct Args {
     proxy_bin: String,
@@ -35,6 +35,8 @@ struct Args {
     proxy_threads: usize,
     /// `buffer_size` for the proxy's routes; the proxy's default when absent.
     buffer_size: Option<usize>,
+    /// The proxy's `--busy-poll-us`; the proxy's default when absent.
+    busy_poll_us: Option<u64>,
 }
 
 fn parse_args() -> Args {
@@ -47,6 +49,7 @@ fn parse_args() -> Args {
         rounds: 15,
         proxy_threads: 1,
         buffer_size: None,
+        busy_poll_us: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -66,6 +69,9 @@ fn parse_args() -> Args {
             }
             "--buffer-size" => {
                 a.buffer_size = Some(v().parse().unwrap_or_else(|_| fail("--buffer-size")))
+            }
+            "--busy-poll-us" => {
+                a.busy_poll_us = Some(v().parse().unwrap_or_else(|_| fail("--busy-poll-us")))
             }
             "--bench" => {}
             other => fail(&format!("unknown argument {other}")),
@@ -168,6 +174,16 @@ fn throughput(port: u16, bytes: u64) -> f64 {
     bytes as f64 / secs
 }
 
+/// Round trips of each path's connection before its times are kept.
+const WARM_UP: usize = 1000;
+/// Round trips a path takes before the next path's turn.
+const SLICE: usize = 500;
+
+/// Round trips [`round_trips`] makes on each path for `pings` timed ones (warm-up included).
+fn round_trips_made(pings: usize) -> usize {
+    WARM_UP + pings.div_ceil(SLICE) * SLICE
+}
+
 /// One ping-pong connection per path; pings are taken in small slices that
 /// alternate between the paths, in a rotating order, so background load falls on all of
 /// them alike.
@@ -184,7 +200,7 @@ impl Pinger {
             s,
             rtts: Vec::new(),
         };
-        p.ping(1000); // warm-up
+        p.ping(WARM_UP);
         p.rtts.clear();
         p
     }
@@ -217,11 +233,10 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
 /// round-trip times of each path, sorted.
 fn round_trips(ports: [u16; 4], pings: usize) -> [Vec<u64>; 4] {
     let mut pingers = ports.map(Pinger::new);
-    let slice = 500;
-    for r in 0..pings.div_ceil(slice) {
+    for r in 0..pings.div_ceil(SLICE) {
         for k in 0..pingers.len() {
             let i = (r + k) % pingers.len();
-            pingers[i].ping(slice);
+            pingers[i].ping(SLICE);
         }
     }
     let sorted = pingers.map(Pinger::sorted);
@@ -292,6 +307,45 @@ fn pin(pid: u32, set: &CpuSet) {
         // A thread that ended since the listing is no longer there to pin.
         let _ = sched_setaffinity(Pid::from_raw(tid), set);
     }
+}
+
+/// CPU time (user + system, all threads) of process `pid`, with `family` also that of its
+/// children (socat forks one per connection: the ones it has reaped and the ones still
+/// running), in µs.
+fn cpu_us(pid: u32, family: bool) -> f64 {
+    let tick_us = 1e6
+        / sysconf(SysconfVar::CLK_TCK)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| fail("CLK_TCK")) as f64;
+    // Fields 14-17 of /proc/PID/stat (utime, stime, cutime, cstime), counted after the
+    // command name, which is in parentheses and may hold spaces.
+    let ticks = |pid: u32, fields: usize| -> u64 {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                let rest = &s[s.rfind(')')? + 2..];
+                Some(
+                    rest.split_whitespace()
+                        .skip(11)
+                        .take(fields)
+                        .filter_map(|v| v.parse::<u64>().ok())
+                        .sum(),
+                )
+            })
+            .unwrap_or(0)
+    };
+    let mut total = ticks(pid, if family { 4 } else { 2 });
+    if family {
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        total += children
+            .split_whitespace()
+            .filter_map(|c| c.parse::<u32>().ok())
+            .map(|c| ticks(c, 2))
+            .sum::<u64>();
+    }
+    total as f64 * tick_us
 }
 
 fn peak_rss_kib(pid: u32) -> u64 {
@@ -367,6 +421,12 @@ fn main() {
             .arg(&cfg)
             .arg("--worker-threads")
             .arg(a.proxy_threads.to_string())
+            .args(
+                a.busy_poll_us
+                    .map(|us| ["--busy-poll-us".to_owned(), us.to_string()])
+                    .into_iter()
+                    .flatten(),
+            )
             .arg("--log-format")
             .arg("text")
             .env("RUST_LOG", "warn")
@@ -454,7 +514,14 @@ fn main() {
         }
     };
     eprintln!("  unpinned");
+    let cpu_before = [cpu_us(pid, false), cpu_us(socat_echo.0.id(), true)];
     let unpinned = round_trips(echo_ports, a.pings);
+    // CPU per round trip while the kernel places the threads: host-proxy carries two of the
+    // four paths (buffered and splice), socat one.
+    let cpu_per_rtt = [
+        (cpu_us(pid, false) - cpu_before[0]) / (2 * round_trips_made(a.pings)) as f64,
+        (cpu_us(socat_echo.0.id(), true) - cpu_before[1]) / round_trips_made(a.pings) as f64,
+    ];
     let (first, last) = (first_cpu(&all), last_cpu(&all));
     eprintln!("  all on CPU {last}");
     placement(&only(last), &only(last));
@@ -474,7 +541,11 @@ fn main() {
     let added = |v: &[u64], p: f64| (pct(v, p) - pct(&direct_rtt, p)).max(0.0);
     let ratio = paired(1, 3);
     let p99_added = added(&ours_rtt, 0.99);
-    let pass = ratio >= 1.2 && p99_added <= 100.0;
+    // The targets: throughput at least 1.3x socat's, p99 added latency at most 100 us, and a
+    // p50 round trip no slower than socat's in the same run (compared directly: the added
+    // figures are clamped at zero, and the direct path's own placement varies).
+    let p50_vs_socat = pct(&ours_rtt, 0.5) - pct(&socat_rtt, 0.5);
+    let pass = ratio >= 1.3 && p99_added <= 100.0 && p50_vs_socat <= 0.0;
     println!(
         concat!(
             "{{\"bench\":\"proxy\",",
@@ -485,8 +556,9 @@ fn main() {
             "\"host_proxy_minus_socat_p50_us\":{:.1},",
             "\"rtt_us_pinned\":{{\"one_cpu\":{},\"across_cpus\":{}}},",
             "\"proxy_worker_threads\":{},\"proxy_buffer_size\":{},\"idle_connections_held_through_proxy\":{},\"pings\":{},\"stream_bytes\":{},\"rounds\":{},",
-            "\"proxy_peak_rss_kib\":{},",
-            "\"targets\":{{\"ratio_vs_socat_min\":1.2,\"p99_added_latency_us_max\":100}},\"pass\":{}}}"
+            "\"proxy_peak_rss_kib\":{},\"proxy_busy_poll_us\":{},",
+            "\"cpu_us_per_round_trip\":{{\"host_proxy\":{:.1},\"socat\":{:.1}}},",
+            "\"targets\":{{\"ratio_vs_socat_min\":1.3,\"p99_added_latency_us_max\":100,\"host_proxy_minus_socat_p50_us_max\":0}},\"pass\":{}}}"
         ),
         ours / 1e9,
         ours_splice / 1e9,
@@ -510,7 +582,7 @@ fn main() {
         added(&ours_splice_rtt, 0.99),
         added(&socat_rtt, 0.5),
         added(&socat_rtt, 0.99),
-        pct(&ours_rtt, 0.5) - pct(&socat_rtt, 0.5),
+        p50_vs_socat,
         rtt_json(&one_cpu),
         across.as_ref().map_or_else(|| "null".to_owned(), rtt_json),
         a.proxy_threads,
@@ -521,6 +593,10 @@ fn main() {
         a.bytes,
         a.rounds,
         rss,
+        a.busy_poll_us
+            .map_or_else(|| "\"default\"".to_owned(), |us| us.to_string()),
+        cpu_per_rtt[0],
+        cpu_per_rtt[1],
         pass
     );
 }

@@ -32,6 +32,7 @@ use prometheus_client::metrics::counter::Counter;
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
+use crate::busy_poll::BusyPoll;
 use crate::error::TransferError;
 use crate::timers::Timers;
 use crate::transport::Stream;
@@ -99,6 +100,16 @@ pub(crate) struct Timeouts {
     pub(crate) half_close: Duration,
 }
 
+/// How a route copies: its buffer size, whether it may splice, and its deadlines.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CopyOptions {
+    /// The most a direction's buffer grows to.
+    pub(crate) buffer_size: usize,
+    /// Splice bulk data when both streams allow it.
+    pub(crate) zero_copy: bool,
+    pub(crate) timeouts: Timeouts,
+}
+
 /// Names of the directions, in `Transfer`'s order, for errors.
 const WAYS: [(Way, &str); 2] = [
     (Way::ToUpstream, "to_upstream"),
@@ -118,6 +129,7 @@ pub(crate) struct Transfer<'a> {
     dirs: [Direction; 2],
     done: [bool; 2],
     counters: [&'a Counter; 2],
+    busy_poll: &'a BusyPoll,
     moved: Transferred,
     timeouts: Timeouts,
     started: Instant,
@@ -134,12 +146,16 @@ impl<'a> Transfer<'a> {
     pub(crate) fn new(
         client: &'a mut Stream,
         upstream: &'a mut Stream,
-        buffer_size: usize,
-        zero_copy: bool,
-        timeouts: Timeouts,
+        options: CopyOptions,
         timers: &Timers,
+        busy_poll: &'a BusyPoll,
         counters: [&'a Counter; 2],
     ) -> Self {
+        let CopyOptions {
+            buffer_size,
+            zero_copy,
+            timeouts,
+        } = options;
         let splice = zero_copy && client.spliceable() && upstream.spliceable();
         let now = Instant::now();
         Transfer {
@@ -151,6 +167,7 @@ impl<'a> Transfer<'a> {
             ],
             done: [false; 2],
             counters,
+            busy_poll,
             moved: Transferred::default(),
             timeouts,
             started: now,
@@ -246,6 +263,7 @@ impl Future for Transfer<'_> {
         }
         let after = activity(this);
         if after != before || this.done != was_done {
+            this.busy_poll.moved();
             let now = Instant::now();
             for i in 0..2 {
                 if after[i] != before[i] {

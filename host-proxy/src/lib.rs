@@ -4,6 +4,7 @@
 
 mod addr;
 mod admin;
+pub mod busy_poll;
 mod config;
 mod copy;
 mod error;
@@ -15,6 +16,7 @@ mod timers;
 mod transport;
 
 pub use addr::{AddrError, Endpoint, VSOCK_CID_ANY};
+pub use busy_poll::BusyPoll;
 pub use config::{BUFFER_RANGE, Config, ConfigError, Route};
 pub use copy::Transferred;
 pub use error::{DialError, Error, Refusal, TransferError};

@@ -17,8 +17,9 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use crate::addr::Endpoint;
+use crate::busy_poll::BusyPoll;
 use crate::config::{Config, Route};
-use crate::copy::{Timeouts, Transfer};
+use crate::copy::{CopyOptions, Timeouts, Transfer};
 use crate::error::{DialError, Error, Refusal, TransferError};
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::timers::Timers;
@@ -41,6 +42,7 @@ pub struct Proxy {
     drain_timeout: Duration,
     log_summary_interval: Duration,
     timers: Timers,
+    busy_poll: BusyPoll,
 }
 
 /// What happened during shutdown.
@@ -81,6 +83,7 @@ impl Proxy {
             drain_timeout: config.drain_timeout,
             log_summary_interval: config.log_summary_interval,
             timers: Timers::in_serving_runtime(),
+            busy_poll: BusyPoll::off(),
         })
     }
 
@@ -89,6 +92,14 @@ impl Proxy {
     #[must_use]
     pub fn with_timers(mut self, timers: Timers) -> Self {
         self.timers = timers;
+        self
+    }
+
+    /// Busy-polls the proxy's sockets for a window after bytes move (see [`BusyPoll`]). Only
+    /// for a proxy served on a current-thread runtime.
+    #[must_use]
+    pub fn with_busy_poll(mut self, busy_poll: BusyPoll) -> Self {
+        self.busy_poll = busy_poll;
         self
     }
 
@@ -134,6 +145,7 @@ impl Proxy {
                 tracker: tracker.clone(),
                 cut: cut.clone(),
                 timers: self.timers.clone(),
+                busy_poll: self.busy_poll.clone(),
             };
             summaries.spawn(log_summaries(
                 ctx.metrics.clone(),
@@ -148,6 +160,12 @@ impl Proxy {
             info!(route = %ctx.route.name, %listen, connect = %ctx.route.connect, "route up");
             loops.spawn(accept_loop(ctx, listener, stop.clone()));
         }
+        let poller_stop = CancellationToken::new();
+        let poller = tokio::spawn(
+            self.busy_poll
+                .clone()
+                .run(poller_stop.clone().cancelled_owned()),
+        );
         let admin_stop = CancellationToken::new();
         let admin_task = self.admin.map(|l| {
             if let Ok(ep) = l.local_endpoint() {
@@ -190,6 +208,8 @@ impl Proxy {
         }
         summaries_stop.cancel();
         while summaries.join_next().await.is_some() {}
+        poller_stop.cancel();
+        let _ = poller.await;
         info!(cut = report.cut, "stopped");
         report
     }
@@ -204,6 +224,7 @@ struct RouteCtx {
     tracker: TaskTracker,
     cut: CancellationToken,
     timers: Timers,
+    busy_poll: BusyPoll,
 }
 
 /// Connections each client holds on one route. Only clients holding a connection have an
@@ -346,6 +367,7 @@ async fn accept_loop(ctx: RouteCtx, listener: Listener, stop: CancellationToken)
                 warnings: Arc::clone(&ctx.warnings),
                 cut: ctx.cut.clone(),
                 timers: ctx.timers.clone(),
+                busy_poll: ctx.busy_poll.clone(),
             },
             stream,
             peer,
@@ -371,6 +393,7 @@ struct Conn {
     /// Cancelled when the drain deadline passes.
     cut: CancellationToken,
     timers: Timers,
+    busy_poll: BusyPoll,
 }
 
 async fn connection(
@@ -385,6 +408,7 @@ async fn connection(
         warnings,
         cut,
         timers,
+        busy_poll,
     } = conn;
     metrics.active.inc();
     let _active = ActiveGuard(&metrics);
@@ -421,14 +445,17 @@ async fn connection(
     let mut transfer = Transfer::new(
         &mut client,
         &mut upstream,
-        route.buffer_size,
-        route.zero_copy,
-        Timeouts {
-            idle: route.idle_timeout,
-            first_byte: route.first_byte_timeout,
-            half_close: route.half_close_timeout,
+        CopyOptions {
+            buffer_size: route.buffer_size,
+            zero_copy: route.zero_copy,
+            timeouts: Timeouts {
+                idle: route.idle_timeout,
+                first_byte: route.first_byte_timeout,
+                half_close: route.half_close_timeout,
+            },
         },
         &timers,
+        &busy_poll,
         [&metrics.to_upstream, &metrics.to_client],
     );
     let outcome = UntilCut::new(&mut transfer, cut).await;

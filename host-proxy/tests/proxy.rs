@@ -896,3 +896,39 @@ async fn silent_and_slow_clients_holding_a_route_leave_room_for_a_fresh_round_tr
     attackers.shutdown().await;
     let _ = p.shutdown().await;
 }
+
+/// The binary's default serving (busy polling on the forwarding thread): ping-pong traffic on
+/// several connections at once, every reply intact, and a clean stop (the poller ends with
+/// the proxy).
+#[tokio::test]
+async fn busy_polling_forwards_interleaved_round_trips_intact_and_stops_with_the_proxy() {
+    let (port, _echo) = echo_server().await;
+    let cfg = route(
+        "bp",
+        "tcp:127.0.0.1:0",
+        &format!("tcp:127.0.0.1:{port}"),
+        LOOPBACK,
+    );
+    let p = start_serving(&cfg, Serving::IoOnlyTimersOnOwnThread).await;
+    let ep = p.endpoint("bp");
+    let mut clients = Vec::new();
+    for c in 0..4u8 {
+        let ep = ep.clone();
+        clients.push(tokio::spawn(async move {
+            let mut s = connect(&ep).await.expect("connect through the proxy");
+            for i in 0..500u32 {
+                // Sizes from 1 byte to 2 KiB; contents differ by client and round.
+                let (i, c) = (i as usize, usize::from(c));
+                let len = 1 + (i * 37 + c * 11) % 2048;
+                let payload: Vec<u8> = (0..len)
+                    .map(|k| ((k + i * 7 + c * 13) % 251) as u8)
+                    .collect();
+                ping(&mut s, &payload).await;
+            }
+        }));
+    }
+    for c in clients {
+        c.await.expect("client task");
+    }
+    assert_eq!(p.shutdown().await.cut, 0);
+}

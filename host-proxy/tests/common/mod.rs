@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use host_proxy::{Config, DrainReport, Endpoint, Metrics, Proxy, Timers};
+use host_proxy::busy_poll::DEFAULT_WINDOW_US;
+use host_proxy::{BusyPoll, Config, DrainReport, Endpoint, Metrics, Proxy, Timers};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UnixStream};
 use tokio::sync::oneshot;
@@ -52,7 +53,8 @@ pub enum Serving {
     /// On the test's runtime, timers included.
     InTestRuntime,
     /// As the binary runs it by default: on a thread of its own with an I/O-only runtime,
-    /// its timers on a second thread ([`Timers::on_own_thread`]).
+    /// its timers on a second thread ([`Timers::on_own_thread`]), busy polling for the
+    /// default window ([`BusyPoll`]).
     IoOnlyTimersOnOwnThread,
 }
 
@@ -88,7 +90,11 @@ pub async fn start_serving(toml: &str, serving: Serving) -> Running {
                     .expect("I/O runtime");
                 let timers = Timers::on_own_thread().expect("timer thread");
                 rt.block_on(async move {
-                    let proxy = Proxy::bind(config).await.expect("bind").with_timers(timers);
+                    let proxy = Proxy::bind(config)
+                        .await
+                        .expect("bind")
+                        .with_timers(timers)
+                        .with_busy_poll(BusyPoll::new(Duration::from_micros(DEFAULT_WINDOW_US)));
                     let _ = bound.send(described(&proxy, names));
                     let _ = report.send(proxy.serve(shutdown).await);
                 });
