@@ -14,6 +14,8 @@
 //!
 //! Usage: proxy --proxy-bin PATH [--socat PATH] [--bytes N] [--pings N] [--idle N] [--rounds N]
 //!        [--proxy-threads N (1 = single-threaded runtime)] [--buffer-size BYTES (default: the proxy's)]
+//!        [--busy-poll-us N (default: the proxy's)] [--settle-ms N (pause before each slice of
+//!        round trips, default 150)]
 #![allow(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{Read, Write};
@@ -37,6 +39,8 @@ struct Args {
     buffer_size: Option<usize>,
     /// The proxy's `--busy-poll-us`; the proxy's default when absent.
     busy_poll_us: Option<u64>,
+    /// The pause before each slice of round trips.
+    settle: Duration,
 }
 
 fn parse_args() -> Args {
@@ -50,6 +54,7 @@ fn parse_args() -> Args {
         proxy_threads: 1,
         buffer_size: None,
         busy_poll_us: None,
+        settle: Duration::from_millis(150),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -72,6 +77,10 @@ fn parse_args() -> Args {
             }
             "--busy-poll-us" => {
                 a.busy_poll_us = Some(v().parse().unwrap_or_else(|_| fail("--busy-poll-us")))
+            }
+            "--settle-ms" => {
+                a.settle =
+                    Duration::from_millis(v().parse().unwrap_or_else(|_| fail("--settle-ms")))
             }
             "--bench" => {}
             other => fail(&format!("unknown argument {other}")),
@@ -185,7 +194,7 @@ fn round_trips_made(pings: usize) -> usize {
 }
 
 /// One ping-pong connection per path; pings are taken in small slices that
-/// alternate between the paths, in a rotating order, so background load falls on all of
+/// alternate between the paths (see [`ORDER`]), so background load falls on all of
 /// them alike.
 struct Pinger {
     s: TcpStream,
@@ -227,15 +236,24 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-/// Round trips on fresh connections to each of `ports`, in slices of 500 pings in an order
-/// that rotates each round, so no path always follows the same one (which path ran just before
-/// moves a process's CPU and cache state) and background load falls on all of them alike. The
-/// round-trip times of each path, sorted.
-fn round_trips(ports: [u16; 4], pings: usize) -> [Vec<u64>; 4] {
+/// The order of the four paths in round `r` (`ORDER[r % 4]`): the rows of a balanced Latin
+/// square (Williams design), so that over four rounds each path runs first once and follows
+/// each of the others once. Rotating one order would leave each path always after the same
+/// one, and what a path leaves behind (its CPU load, which the kernel reads when it places the
+/// next path's threads: a busy machine stops looking for idle CPUs) would always fall on the
+/// same successor.
+const ORDER: [[usize; 4]; 4] = [[0, 1, 3, 2], [1, 2, 0, 3], [2, 3, 1, 0], [3, 0, 2, 1]];
+
+/// Round trips on fresh connections to each of `ports`, in slices of 500 pings in the order
+/// of [`ORDER`], so background load falls on all paths alike, with a pause of `settle` before
+/// each slice: the kernel's record of recent CPU load decays by half every 32 ms, and the pause
+/// lets each slice start from an idle machine rather than from the load of the slice before.
+/// The round-trip times of each path, sorted.
+fn round_trips(ports: [u16; 4], pings: usize, settle: Duration) -> [Vec<u64>; 4] {
     let mut pingers = ports.map(Pinger::new);
     for r in 0..pings.div_ceil(SLICE) {
-        for k in 0..pingers.len() {
-            let i = (r + k) % pingers.len();
+        for i in ORDER[r % ORDER.len()] {
+            thread::sleep(settle);
             pingers[i].ping(SLICE);
         }
     }
@@ -457,7 +475,7 @@ fn main() {
 
     // Throughput. The machine's speed drifts (the direct path alone varies by up to
     // 2x between rounds on a shared host), so paths run in short interleaved rounds,
-    // in an order that rotates each round, and the figure judged is the median of
+    // in the orders of `ORDER`, and the figure judged is the median of
     // the per-round ratios: each ratio compares two runs seconds apart. The best
     // round of each path is printed beside it.
     eprintln!(
@@ -468,8 +486,7 @@ fn main() {
     let ports = [sink, p_def, p_splice, s_sink];
     let mut rates: [Vec<f64>; 4] = Default::default();
     for r in 0..a.rounds {
-        for k in 0..ports.len() {
-            let i = (r + k) % ports.len();
+        for i in ORDER[r % ORDER.len()] {
             rates[i].push(throughput(ports[i], a.bytes));
         }
         eprintln!(
@@ -515,7 +532,7 @@ fn main() {
     };
     eprintln!("  unpinned");
     let cpu_before = [cpu_us(pid, false), cpu_us(socat_echo.0.id(), true)];
-    let unpinned = round_trips(echo_ports, a.pings);
+    let unpinned = round_trips(echo_ports, a.pings, a.settle);
     // CPU per round trip while the kernel places the threads: host-proxy carries two of the
     // four paths (buffered and splice), socat one.
     let cpu_per_rtt = [
@@ -525,11 +542,11 @@ fn main() {
     let (first, last) = (first_cpu(&all), last_cpu(&all));
     eprintln!("  all on CPU {last}");
     placement(&only(last), &only(last));
-    let one_cpu = round_trips(echo_ports, a.pings);
+    let one_cpu = round_trips(echo_ports, a.pings, a.settle);
     let across = (first != last).then(|| {
         eprintln!("  bench on CPU {first}, host-proxy and socat on CPU {last}");
         placement(&only(first), &only(last));
-        round_trips(echo_ports, a.pings)
+        round_trips(echo_ports, a.pings, a.settle)
     });
     placement(&all, &all);
     let [direct_rtt, ours_rtt, ours_splice_rtt, socat_rtt] = unpinned;
@@ -556,7 +573,7 @@ fn main() {
             "\"host_proxy_minus_socat_p50_us\":{:.1},",
             "\"rtt_us_pinned\":{{\"one_cpu\":{},\"across_cpus\":{}}},",
             "\"proxy_worker_threads\":{},\"proxy_buffer_size\":{},\"idle_connections_held_through_proxy\":{},\"pings\":{},\"stream_bytes\":{},\"rounds\":{},",
-            "\"proxy_peak_rss_kib\":{},\"proxy_busy_poll_us\":{},",
+            "\"proxy_peak_rss_kib\":{},\"proxy_busy_poll_us\":{},\"settle_ms\":{},",
             "\"cpu_us_per_round_trip\":{{\"host_proxy\":{:.1},\"socat\":{:.1}}},",
             "\"targets\":{{\"ratio_vs_socat_min\":1.3,\"p99_added_latency_us_max\":100,\"host_proxy_minus_socat_p50_us_max\":0}},\"pass\":{}}}"
         ),
@@ -595,6 +612,7 @@ fn main() {
         rss,
         a.busy_poll_us
             .map_or_else(|| "\"default\"".to_owned(), |us| us.to_string()),
+        a.settle.as_millis(),
         cpu_per_rtt[0],
         cpu_per_rtt[1],
         pass
