@@ -5,10 +5,10 @@
 //! Why: a round trip through the proxy is four wake-ups (client → proxy → upstream → proxy →
 //! client). A thread that sleeps between them is woken by the kernel, which puts a woken
 //! thread on an idle CPU when there is one; on a virtual machine an idle vCPU is halted, and
-//! waking it costs an inter-processor interrupt and a VM entry, tens of µs each (on the
-//! 2-vCPU machine of `ci/bench proxy`, 30 µs per cross-CPU wake-up against 10 µs for the
-//! whole round trip's work). While the forwarding thread polls, the two wake-ups of the proxy
-//! cost nothing; only the client's and the upstream's own remain.
+//! waking it costs an inter-processor interrupt and a VM entry (on the 2-vCPU machine of
+//! `ci/bench proxy`, 10-30 µs, against 2-3 µs for a wake-up on the CPU that is running). While
+//! the forwarding thread polls, the two wake-ups of the proxy cost nothing; only the client's
+//! and the upstream's own remain.
 //!
 //! How: one task of the forwarding runtime (a current-thread runtime) spins while the window
 //! is open. Each turn it yields to the runtime (`yield_now`), which makes the runtime poll
