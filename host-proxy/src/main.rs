@@ -3,11 +3,10 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
-use std::time::Duration;
-
 use host_proxy::{BusyPoll, Config, Proxy, Timers};
 use tokio::signal::unix::{SignalKind, signal};
 
