@@ -44,40 +44,54 @@ impl Engine {
         }
     }
 
-    /// Gives a generator that just became able to serve a market (joined, freed capacity or
-    /// stake, cheaper offer, market activated) the best compatible waiting asks, one at a time,
-    /// while it stays available. Only asks whose reward covers its cost are visited.
+    /// Gives a generator that just became able to serve a market (joined, cheaper offer, stake,
+    /// market activated) the best compatible waiting asks, one at a time, while it stays
+    /// available. Only asks whose reward covers its cost are visited.
     pub(crate) fn fill_from_offer(&mut self, generator: Address, market: MarketId) {
+        self.fill_from_offers(generator, &[market]);
+    }
+
+    /// [`Engine::fill_from_offer`] over several markets at once (a generator that freed
+    /// capacity re-enters every market it serves): each unit of capacity goes to the best
+    /// compatible waiting ask across them, in [`WaitKey`] order (highest reward, then
+    /// earliest). Filling one market to the generator's capacity before looking at the next
+    /// would starve the later market whenever the first has asks waiting.
+    pub(crate) fn fill_from_offers(&mut self, generator: Address, markets: &[MarketId]) {
         loop {
-            let m = &self.markets[&market];
-            if !m.active {
-                return;
-            }
-            let Some(mem) = self
-                .generators
-                .get(&generator)
-                .and_then(|g| g.markets.get(&market))
-                .filter(|mem| mem.in_book)
-            else {
-                return;
-            };
-            let found = m
-                .book
-                .waiting
+            let best = markets
                 .iter()
-                .take_while(|w| w.reward.0 >= mem.offer.cost)
-                .find(|w| {
-                    let a = &self.asks[&w.ask];
-                    a.ask.proving_time >= mem.offer.proposed_time && self.can_take(a, generator)
-                })
-                .map(|w| w.ask);
-            let Some(id) = found else { return };
-            let price = mem.offer.cost;
-            self.assign(id, generator, price);
-            if self.asks[&id].open_slots() == 0 {
-                self.unwait(id);
+                .filter_map(|&market| self.best_waiting(generator, market))
+                .min_by_key(|(key, _)| *key);
+            let Some((key, price)) = best else { return };
+            self.assign(key.ask, generator, price);
+            if self.asks[&key.ask].open_slots() == 0 {
+                self.unwait(key.ask);
             }
         }
+    }
+
+    /// The best waiting ask of `market` that `generator` can take now, and the price it would
+    /// be paid (its offer's cost); `None` if the generator is not in the market's book or no
+    /// waiting ask suits it.
+    fn best_waiting(&self, generator: Address, market: MarketId) -> Option<(WaitKey, Amount)> {
+        let m = &self.markets[&market];
+        if !m.active {
+            return None;
+        }
+        let mem = self
+            .generators
+            .get(&generator)
+            .and_then(|g| g.markets.get(&market))
+            .filter(|mem| mem.in_book)?;
+        m.book
+            .waiting
+            .iter()
+            .take_while(|w| w.reward.0 >= mem.offer.cost)
+            .find(|w| {
+                let a = &self.asks[&w.ask];
+                a.ask.proving_time >= mem.offer.proposed_time && self.can_take(a, generator)
+            })
+            .map(|w| (*w, mem.offer.cost))
     }
 
     /// Proposes `generator` for the lowest open slot of an ask.
@@ -159,9 +173,7 @@ impl Engine {
                 m.book.offers.remove(&key);
             }
         }
-        for market in entered {
-            self.fill_from_offer(generator, market);
-        }
+        self.fill_from_offers(generator, &entered);
     }
 
     pub(crate) fn wait(&mut self, id: AskId) {
