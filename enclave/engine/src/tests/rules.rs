@@ -4,7 +4,9 @@ use super::harness::{
     World, ask, ask_with, check_invariants, gen_addr, join, market, register, stake,
 };
 use crate::state::{AskPhase, SlotState};
-use crate::{Address, Applied, Assignment, Event, EventError, LogPos, Market, MatchingMode, Offer};
+use crate::{
+    Address, Applied, AskId, Assignment, Event, EventError, LogPos, Market, MatchingMode, Offer,
+};
 
 /// Market 1 (penalty 10) with generators `n` joined at the given costs, capacity `cap`, stake
 /// enough for 100 assignments.
@@ -18,6 +20,28 @@ fn world(offers: &[(u64, u128, u64)], cap: u32) -> World {
     }
     w.mine(12);
     w
+}
+
+/// Generator 1, holding one slot of capacity on ask `first`, proves it `n` times in turn: each
+/// proof frees the slot, which must bring exactly one proposal, accepted on chain and proved
+/// next. The asks proposed, in order.
+fn serve_in_turn(w: &mut World, first: AskId, n: usize) -> Vec<AskId> {
+    let mut done = first;
+    let mut order = Vec::new();
+    for _ in 0..n {
+        w.emit(Event::ProofSubmitted {
+            ask: done,
+            slot: 0,
+            generator: gen_addr(1),
+        });
+        let out = w.mine(12);
+        assert_eq!(out.proposals.len(), 1, "one freed slot, one proposal");
+        done = out.proposals[0].ask;
+        order.push(done);
+        w.submit_pending();
+        w.mine(12);
+    }
+    order
 }
 
 fn proposed(generator: Address, price: u128) -> SlotState {
@@ -156,19 +180,7 @@ fn waiting_asks_are_served_highest_reward_first_then_earliest() {
     w.mine(12);
     w.submit_pending();
     w.mine(12);
-    let mut order = Vec::new();
-    for done in [1, 3, 4] {
-        w.emit(Event::ProofSubmitted {
-            ask: done,
-            slot: 0,
-            generator: gen_addr(1),
-        });
-        let out = w.mine(12);
-        order.extend(out.proposals.iter().map(|a| a.ask));
-        w.submit_pending();
-        w.mine(12);
-    }
-    assert_eq!(order, vec![3, 4, 2]);
+    assert_eq!(serve_in_turn(&mut w, 1, 3), vec![3, 4, 2]);
     check_invariants(&w.engine);
 }
 
@@ -606,21 +618,6 @@ fn freed_capacity_serves_the_earliest_waiting_ask_across_the_generators_markets(
     w.mine(12);
     w.submit_pending();
     w.mine(12);
-    let mut done = 1;
-    let mut order = Vec::new();
-    for _ in 0..3 {
-        w.emit(Event::ProofSubmitted {
-            ask: done,
-            slot: 0,
-            generator: gen_addr(1),
-        });
-        let out = w.mine(12);
-        assert_eq!(out.proposals.len(), 1, "one freed slot, one proposal");
-        done = out.proposals[0].ask;
-        order.push(done);
-        w.submit_pending();
-        w.mine(12);
-    }
-    assert_eq!(order, vec![2, 3, 4]);
+    assert_eq!(serve_in_turn(&mut w, 1, 3), vec![2, 3, 4]);
     check_invariants(&w.engine);
 }
