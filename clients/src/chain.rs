@@ -40,12 +40,24 @@ pub fn parse_key(text: &str) -> Result<PrivateKeySigner> {
 
 /// A provider over HTTP JSON-RPC at `url`, signing as `signer` when given.
 ///
+/// Each transaction takes its nonce from the node's pending count at the moment it is filled
+/// (alloy's `SimpleNonceManager`), never from a count kept here: a send that fails after its
+/// nonce was chosen (its estimate reverts, its task is cancelled), or a transaction the node
+/// drops (a reorg), leaves no gap that would hold every later transaction of the account in the
+/// node's queue. (alloy's default, a cached count, never resynchronises: one such failure
+/// stopped a generator's proofs for good.) Tasks that send from one account at once must take
+/// turns through one [`SendQueue`], or two may be given the same nonce.
+///
 /// # Errors
 /// [`Error::Invalid`] for a URL that does not parse.
 pub fn provider(url: &str, signer: Option<PrivateKeySigner>) -> Result<DynProvider> {
     let parsed = url.parse().map_err(|e| Error::invalid("RPC URL", e))?;
     Ok(match signer {
         Some(signer) => ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .with_gas_estimation()
+            .with_simple_nonce_management()
+            .fetch_chain_id()
             .wallet(EthereumWallet::from(signer))
             .connect_http(parsed)
             .erased(),
@@ -80,7 +92,8 @@ pub fn call_error(what: &str, e: alloy::contract::Error) -> Error {
     Error::rpc(what, e)
 }
 
-/// Sends a contract call and waits for its receipt; fails unless it succeeded.
+/// Sends a contract call and waits for its receipt; fails unless it succeeded. For an account
+/// that one task at a time sends from (concurrent senders: [`SendQueue::send`]).
 ///
 /// # Errors
 /// [`Error::Reverted`] when the call reverts (at estimation or mined), [`Error::Rpc`] otherwise.
@@ -89,6 +102,41 @@ pub async fn send<P: Provider, D: CallDecoder>(
     call: CallBuilder<P, D>,
 ) -> Result<TransactionReceipt> {
     let pending = call.send().await.map_err(|e| call_error(what, e))?;
+    confirmed(what, pending).await
+}
+
+/// The sends of one account, one at a time from filling to broadcast, so that each is filled
+/// with the node's pending nonce after the one before reached the node's pool (see
+/// [`provider`]). Receipts are awaited outside the turn: transactions of concurrent tasks are
+/// in flight together.
+#[derive(Debug, Default)]
+pub struct SendQueue {
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl SendQueue {
+    /// [`send`], taking its turn for the fill and the broadcast.
+    ///
+    /// # Errors
+    /// As [`send`].
+    pub async fn send<P: Provider, D: CallDecoder>(
+        &self,
+        what: &str,
+        call: CallBuilder<P, D>,
+    ) -> Result<TransactionReceipt> {
+        let pending = {
+            let _turn = self.turn.lock().await;
+            call.send().await.map_err(|e| call_error(what, e))?
+        };
+        confirmed(what, pending).await
+    }
+}
+
+/// The receipt of a broadcast transaction; fails unless it succeeded.
+async fn confirmed(
+    what: &str,
+    pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
+) -> Result<TransactionReceipt> {
     let receipt = pending
         .get_receipt()
         .await

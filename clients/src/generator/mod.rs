@@ -26,7 +26,7 @@ use self::config::Config;
 use self::journal::{Assignment, Journal, Outcome, Record};
 use self::metrics::Metrics;
 use self::prover::{Job, Verdict};
-use crate::chain::{self, call_error, send};
+use crate::chain::{self, SendQueue, call_error};
 use crate::engine::EngineApi;
 use crate::error::{Error, Result};
 use crate::private::{AskBinding, SlotInputs};
@@ -64,6 +64,8 @@ struct Ctx {
     keys: BTreeMap<U256, EncryptionKey>,
     engine: Option<EngineApi>,
     work_dir: PathBuf,
+    /// The jobs' transactions, one fill and broadcast at a time (they share one account).
+    sends: SendQueue,
 }
 
 impl Ctx {
@@ -129,6 +131,7 @@ pub async fn run(
         keys,
         engine,
         work_dir,
+        sends: SendQueue::default(),
     });
     setup::register(&ctx.config, &ctx.provider, me, &ctx.keys).await?;
     let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -651,13 +654,15 @@ async fn submit(ctx: &Ctx, a: &Assignment, statement: Bytes, proof: Bytes) -> Re
         ask: a.ask,
         slot: a.slot,
     })?;
-    let sent = send(
-        "submitProof",
-        ctx.market()
-            .submitProof(a.ask, U256::from(a.slot), statement, proof)
-            .from(ctx.me),
-    )
-    .await;
+    let sent = ctx
+        .sends
+        .send(
+            "submitProof",
+            ctx.market()
+                .submitProof(a.ask, U256::from(a.slot), statement, proof)
+                .from(ctx.me),
+        )
+        .await;
     match sent {
         Ok(_) => {
             ctx.metrics
@@ -699,13 +704,14 @@ async fn settle_invalid(ctx: &Ctx, a: &Assignment) -> Result<Outcome> {
         ask: a.ask,
         slot: a.slot,
     })?;
-    send(
-        "settleInvalidInputs",
-        ctx.market()
-            .settleInvalidInputs(a.ask, U256::from(a.slot), signed.payment, signed.signature)
-            .from(ctx.me),
-    )
-    .await?;
+    ctx.sends
+        .send(
+            "settleInvalidInputs",
+            ctx.market()
+                .settleInvalidInputs(a.ask, U256::from(a.slot), signed.payment, signed.signature)
+                .from(ctx.me),
+        )
+        .await?;
     ctx.metrics
         .invalid_inputs
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -718,11 +724,13 @@ async fn give_back(ctx: &Ctx, a: &Assignment) -> Result<Outcome> {
     if now > a.deadline {
         return Ok(Outcome::Lost);
     }
-    match send(
-        "discard",
-        ctx.market().discard(a.ask, U256::from(a.slot)).from(ctx.me),
-    )
-    .await
+    match ctx
+        .sends
+        .send(
+            "discard",
+            ctx.market().discard(a.ask, U256::from(a.slot)).from(ctx.me),
+        )
+        .await
     {
         Ok(_) => {
             ctx.metrics
