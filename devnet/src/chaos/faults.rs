@@ -212,8 +212,10 @@ async fn restart_app(t: &mut Subject<'_>, window: Duration) -> Result<Value> {
     tokio::time::sleep(window).await;
     // A new identity, registered like the first (its attestation verified on chain), on a
     // chain whose clock has reached the document's (the registry refuses documents from the
-    // future).
+    // future). anvil's clock falls behind the wall clock while it mines slower than one block
+    // a second (its CPU is the load's limit): set it right, as a chain's clock would be.
     let provider = t.scenario.provider.clone();
+    let clock_set_forward_s = clock_to_wall(&provider).await?;
     wait_for(10, "the chain's clock at the wall clock", "", || async {
         let (_, stamped) = crate::chain::head(&provider).await.ok()?;
         (stamped >= crate::out::now_s()).then_some(())
@@ -226,6 +228,7 @@ async fn restart_app(t: &mut Subject<'_>, window: Duration) -> Result<Value> {
     Ok(json!({
         "killed_pid": killed,
         "down_s": window.as_secs(),
+        "clock_set_forward_s": clock_set_forward_s,
         "started_pid": t.scenario.app_pid(),
         "new_engine_key": t.scenario.engine_key.to_string(),
         "start_and_register_s": started.elapsed().as_secs_f64(),
@@ -276,12 +279,7 @@ async fn reorg(p: &DynProvider, depth: u64) -> Result<Value> {
         })?;
         // anvil stamps the new blocks with the old head's time and keeps its clock that far
         // behind: set it right again, as a chain's clock would be.
-        let (_, stamped) = crate::chain::head(p).await?;
-        let wall = crate::out::now_s();
-        let lag = wall.saturating_sub(stamped);
-        if lag > 0 {
-            let () = raw_request(p, "evm_setNextBlockTimestamp", (wall + 1,)).await?;
-        }
+        let clock_set_forward_s = clock_to_wall(p).await?;
         for hash in &hashes {
             let mined = p
                 .get_transaction_receipt(*hash)
@@ -296,7 +294,7 @@ async fn reorg(p: &DynProvider, depth: u64) -> Result<Value> {
             "old_head_hash": old_head.to_string(),
             "new_head_hash": new_head.to_string(),
             "transactions_reincluded": hashes.len(),
-            "clock_set_forward_s": if lag > 0 { lag + 1 } else { 0 },
+            "clock_set_forward_s": clock_set_forward_s,
         }))
     }
     .await;
@@ -305,6 +303,18 @@ async fn reorg(p: &DynProvider, depth: u64) -> Result<Value> {
     let done = done?;
     resumed?;
     Ok(done)
+}
+
+/// When the head's time is behind the wall clock, stamps the next block one second past the
+/// wall clock; returns how far the clock is set forward (0: it was not behind).
+async fn clock_to_wall(p: &DynProvider) -> Result<u64> {
+    let (_, stamped) = crate::chain::head(p).await?;
+    let wall = crate::out::now_s();
+    if stamped >= wall {
+        return Ok(0);
+    }
+    let () = raw_request(p, "evm_setNextBlockTimestamp", (wall + 1,)).await?;
+    Ok(wall + 1 - stamped)
 }
 
 async fn block_hash(p: &DynProvider, number: u64) -> Result<B256> {
