@@ -7,7 +7,9 @@
 //! - every proof was paid once, to the slot's generator, at the accepted price:
 //!   `proof_paid_twice`, `proof_without_assignment`, `proof_price_mismatch`;
 //! - no honest generator was slashed, and none missed a deadline (which would let anyone slash
-//!   it): `honest_generator_slashed`, `honest_deadline_missed`.
+//!   it): `honest_generator_slashed`, `honest_deadline_missed`; nor held a slot unproven for
+//!   longer than the run allows an honest one (its node stopped proving, though its deadline
+//!   is still ahead): `honest_proof_stalled`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,6 +35,8 @@ pub(crate) enum Ev {
         ask: u64,
         redundancy: u8,
         expiry: u64,
+        /// Seconds from a slot's acceptance to its deadline.
+        proving_time: u32,
     },
     /// `AssignmentAccepted`.
     Accepted {
@@ -156,12 +160,19 @@ impl Accounting {
 
 struct AskState {
     expiry: u64,
+    proving_time: u32,
     slots: Vec<Slot>,
 }
 
 /// Replays `events` (chain order) and checks the invariants as of a chain whose latest block
-/// is stamped `now`; `honest`: the generators that must never be slashed nor miss a deadline.
-pub(crate) fn audit(events: &[Ev], honest: &BTreeSet<Address>, now: u64) -> Accounting {
+/// is stamped `now`; `honest`: the generators that must never be slashed nor miss a deadline,
+/// nor hold a slot unproven for more than `stall_s` seconds.
+pub(crate) fn audit(
+    events: &[Ev],
+    honest: &BTreeSet<Address>,
+    now: u64,
+    stall_s: u64,
+) -> Accounting {
     let mut acc = Accounting::default();
     let mut asks: BTreeMap<u64, AskState> = BTreeMap::new();
     for ev in events {
@@ -194,6 +205,23 @@ pub(crate) fn audit(events: &[Ev], honest: &BTreeSet<Address>, now: u64) -> Acco
                     "honest_deadline_missed",
                     format!("ask {id} slot {slot}: {generator} held it past {deadline}"),
                 ),
+                Slot::Held {
+                    generator,
+                    deadline,
+                    ..
+                } if honest.contains(&generator)
+                    && now.saturating_sub(deadline.saturating_sub(a.proving_time.into()))
+                        > stall_s =>
+                {
+                    let accepted = deadline.saturating_sub(a.proving_time.into());
+                    acc.violate(
+                        "honest_proof_stalled",
+                        format!(
+                            "ask {id} slot {slot}: {generator} holds it unproven since {accepted} \
+                             (now {now}, deadline {deadline})"
+                        ),
+                    );
+                }
                 Slot::Held { .. } => acc.proofs_pending += 1,
                 _ => {}
             }
@@ -213,6 +241,7 @@ fn apply(
             ask,
             redundancy,
             expiry,
+            proving_time,
         } => {
             acc.asks += 1;
             acc.slots += u64::from(redundancy);
@@ -220,6 +249,7 @@ fn apply(
                 ask,
                 AskState {
                     expiry,
+                    proving_time,
                     slots: vec![Slot::Open; usize::from(redundancy)],
                 },
             );
@@ -392,6 +422,7 @@ pub(crate) fn decode(log: &Log) -> Result<Option<Ev>> {
                 ask: id(e.askId, "ask id")?,
                 redundancy: e.redundancy,
                 expiry: e.expiry,
+                proving_time: e.provingTime,
             }
         }
         t if t == M::AssignmentAccepted::SIGNATURE_HASH => {

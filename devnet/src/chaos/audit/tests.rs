@@ -6,6 +6,10 @@ const HONEST: Address = Address::repeat_byte(0x11);
 const OTHER: Address = Address::repeat_byte(0x22);
 /// The audit's "now": after ask 1's deadlines, before its expiry.
 const NOW: u64 = 500;
+/// Every ask's proving time: ask 4's slot, accepted with deadline 900, was accepted at 300.
+const PROVING_TIME: u32 = 600;
+/// Longer than ask 4's slot has been held at `NOW` (200 s).
+const STALL_S: u64 = 300;
 
 fn honest() -> BTreeSet<Address> {
     BTreeSet::from([HONEST])
@@ -16,6 +20,7 @@ fn created(ask: u64, redundancy: u8, expiry: u64) -> Ev {
         ask,
         redundancy,
         expiry,
+        proving_time: PROVING_TIME,
     }
 }
 
@@ -77,7 +82,7 @@ fn clean() -> Vec<Ev> {
 
 #[test]
 fn a_clean_run_keeps_every_invariant() {
-    let acc = audit(&clean(), &honest(), NOW);
+    let acc = audit(&clean(), &honest(), NOW, STALL_S);
     assert!(acc.violations.is_empty(), "{:?}", acc.violations);
     assert_eq!(
         (acc.asks, acc.slots, acc.accepted, acc.discarded, acc.proved),
@@ -99,7 +104,7 @@ fn a_clean_run_keeps_every_invariant() {
 
 /// The invariants `events` break (names), audited at `now`.
 fn broken(events: Vec<Ev>, now: u64) -> Vec<&'static str> {
-    audit(&events, &honest(), now)
+    audit(&events, &honest(), now, STALL_S)
         .violations
         .into_keys()
         .collect()
@@ -166,6 +171,34 @@ fn each_broken_invariant_is_named() {
         ["honest_generator_slashed"]
     );
     assert_eq!(broken(clean(), 901), ["honest_deadline_missed"]);
+    // An honest generator holding a slot unproven longer than the run allows, its deadline
+    // still ahead (ask 4's slot, held 200 s at NOW); a dishonest one may (ask 6's slot, held
+    // 490 s: its deadline answers for it).
+    let stalled = audit(&clean(), &honest(), NOW, 199);
+    assert_eq!(
+        stalled.violations.keys().copied().collect::<Vec<_>>(),
+        ["honest_proof_stalled"]
+    );
+    assert_eq!(
+        stalled.violations["honest_proof_stalled"].1,
+        [format!(
+            "ask 4 slot 0: {HONEST} holds it unproven since 300 (now 500, deadline 900)"
+        )]
+    );
+    assert_eq!(
+        broken(
+            with(&[created(6, 1, 1_000), accepted(6, 0, OTHER, 610)]),
+            NOW
+        ),
+        Vec::<&str>::new()
+    );
+    let other = audit(
+        &with(&[created(6, 1, 1_000), accepted(6, 0, OTHER, 610)]),
+        &honest(),
+        NOW,
+        199,
+    );
+    assert_eq!(other.violations["honest_proof_stalled"].0, 1);
     // Events for slots that were never created; a discard of a slot not held.
     assert_eq!(
         broken(with(&[accepted(9, 0, HONEST, 900)]), NOW),
@@ -190,7 +223,7 @@ fn violations_are_counted_with_a_few_examples() {
     for ask in 10..30 {
         events.push(created(ask, 1, 1_000));
     }
-    let acc = audit(&events, &honest(), NOW);
+    let acc = audit(&events, &honest(), NOW, STALL_S);
     let (count, examples) = &acc.violations["ask_not_assigned"];
     assert_eq!((*count, examples.len()), (20, EXAMPLES));
     assert_eq!(examples[0], "ask 10 slot 0: open (expiry 1000 > now 500)");
@@ -227,7 +260,8 @@ fn marketplace_logs_decode_to_the_events_read() {
         Some(Ev::Created {
             ask: 7,
             redundancy: 3,
-            expiry: 1_234
+            expiry: 1_234,
+            proving_time: 60,
         })
     );
     let accepted = M::AssignmentAccepted {
