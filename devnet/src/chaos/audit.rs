@@ -209,20 +209,20 @@ pub(crate) fn audit(
                     generator,
                     deadline,
                     ..
-                } if honest.contains(&generator)
-                    && now.saturating_sub(deadline.saturating_sub(a.proving_time.into()))
-                        > stall_s =>
-                {
+                } => {
                     let accepted = deadline.saturating_sub(a.proving_time.into());
-                    acc.violate(
-                        "honest_proof_stalled",
-                        format!(
-                            "ask {id} slot {slot}: {generator} holds it unproven since {accepted} \
-                             (now {now}, deadline {deadline})"
-                        ),
-                    );
+                    if honest.contains(&generator) && now.saturating_sub(accepted) > stall_s {
+                        acc.violate(
+                            "honest_proof_stalled",
+                            format!(
+                                "ask {id} slot {slot}: {generator} holds it unproven since \
+                                 {accepted} (now {now}, deadline {deadline})"
+                            ),
+                        );
+                    } else {
+                        acc.proofs_pending += 1;
+                    }
                 }
-                Slot::Held { .. } => acc.proofs_pending += 1,
                 _ => {}
             }
         }

@@ -37,7 +37,8 @@ pub(crate) struct ChaosArgs {
     #[command(flatten)]
     paths: ScenarioPaths,
     /// Asks offered per second (the default leaves this 2-core machine's anvil room to
-    /// recover from each fault; at 50/s anvil is the limit even without faults).
+    /// recover from each fault; at 50/s, with other work on the second core, anvil was the
+    /// limit even without faults).
     #[arg(long, default_value_t = 25.0)]
     rate: f64,
     /// Seconds each fault lasts.

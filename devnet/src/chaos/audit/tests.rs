@@ -185,19 +185,9 @@ fn each_broken_invariant_is_named() {
             "ask 4 slot 0: {HONEST} holds it unproven since 300 (now 500, deadline 900)"
         )]
     );
-    assert_eq!(
-        broken(
-            with(&[created(6, 1, 1_000), accepted(6, 0, OTHER, 610)]),
-            NOW
-        ),
-        Vec::<&str>::new()
-    );
-    let other = audit(
-        &with(&[created(6, 1, 1_000), accepted(6, 0, OTHER, 610)]),
-        &honest(),
-        NOW,
-        199,
-    );
+    let held_by_other = with(&[created(6, 1, 1_000), accepted(6, 0, OTHER, 610)]);
+    assert_eq!(broken(held_by_other.clone(), NOW), Vec::<&str>::new());
+    let other = audit(&held_by_other, &honest(), NOW, 199);
     assert_eq!(other.violations["honest_proof_stalled"].0, 1);
     // Events for slots that were never created; a discard of a slot not held.
     assert_eq!(
